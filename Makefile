@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+# leakscope: `make` builds ./leakscope, `make test` runs every test,
+# `make demo` traces a bundled leaky program. See README.md.
+
+OUT      := build
+BPF_CC   ?= clang
+CC       ?= gcc
+BPFTOOL  ?= bpftool
+ARCH     := x86
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	    -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Isrc
+LDLIBS   := -lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lm
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+	    -Ivmlinux/$(ARCH) -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+SRCS     := $(wildcard src/*.c)
+OBJS     := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
+LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
+
+.PHONY: all deps test-deps vmlinux test unit e2e demo bench clean install
+
+all: deps leakscope
+
+# Packages come from Debian only; the script is a no-op when all are there.
+deps:
+	@scripts/install-deps.sh build
+
+test-deps:
+	@scripts/install-deps.sh test
+
+vmlinux:
+	scripts/gen-vmlinux.sh vmlinux/$(ARCH)/vmlinux.h
+
+$(OUT):
+	@mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/leakscope.h bpf/common.bpf.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)
+	$(BPF_CC) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# Every object may include a skeleton: build them first.
+$(OBJS): $(OUT)/%.o: src/%.c $(SKELS) | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libleakscope.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+leakscope: $(OUT)/main.o $(OUT)/libleakscope.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+test: all test-deps
+	@tests/run.sh
+
+unit: all test-deps
+	@tests/run.sh --unit
+
+e2e: all test-deps
+	@tests/run.sh --e2e
+
+demo: all test-deps
+	@scripts/demo.sh
+
+bench: all test-deps
+	@scripts/bench.sh
+
+install: all
+	install -D -m 0755 leakscope $(DESTDIR)/usr/local/bin/leakscope
+
+clean:
+	rm -rf $(OUT) leakscope
+
+-include $(OBJS:.o=.d)

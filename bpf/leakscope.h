@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wire protocol between the BPF programs and the collector: every
+ * record that crosses the ring buffer, and the counters and config both
+ * sides share. Fixed-width types only; every record starts with
+ * struct ls_event_header, whose first field is the record type.
+ */
+#ifndef LEAKSCOPE_H
+#define LEAKSCOPE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define LS_MAX_STACK_DEPTH 127	/* frames; the kernel's own sysctl default */
+#define LS_PATH_BYTES 256	/* bytes of a path kept per fd (with NUL) */
+#define LS_COMM_BYTES 16
+#define LS_EXEC_FD_WORDS 16	/* 1024 fds copied at exec; beyond: /proc */
+#define LS_AUXV_WORDS 56	/* mm->saved_auxv: load addresses at exec */
+
+enum ls_event_type {
+	LS_EV_SYSCALL = 1,	/* an fd or memory syscall that succeeded */
+	LS_EV_RELEASE = 2,	/* close/munmap/close_range: no stack */
+	LS_EV_EXEC = 3,		/* a traced process replaced its image */
+	LS_EV_FORK = 4,		/* a traced process made a new process */
+	LS_EV_EXIT = 5,		/* the last thread of a traced process ended */
+};
+
+/* Why a record or part of one was not delivered (per-CPU counters). */
+enum ls_drop_reason {
+	LS_DROP_RINGBUF_FULL = 0,	/* whole record lost */
+	LS_DROP_STACK_FAILED = 1,	/* record sent without a stack */
+	LS_DROP_PATH_FAILED = 2,	/* record sent without its path */
+	LS_DROP_INFLIGHT_FULL = 3,	/* brk sent without the previous break */
+	LS_DROP_TRACED_FULL = 4,	/* a forked child could not be followed */
+	LS_DROP_MAX = 8,
+};
+
+/* Per-CPU statistics slots next to the drops. */
+enum ls_stat {
+	LS_STAT_EVENTS = 0,	/* records submitted */
+	LS_STAT_MAX = 4,
+};
+
+/* ls_fork_event.flags */
+#define LS_FORK_SHARES_VM 0x1	/* vfork/posix_spawn: same address space */
+#define LS_FORK_SHARES_FILES 0x2	/* CLONE_FILES: same fd table */
+
+/* ls_stack.flags */
+#define LS_STACK_TRUNCATED 0x1	/* filled the whole buffer: may be cut */
+
+struct ls_event_header {
+	__u32 type;		/* enum ls_event_type */
+	__u32 pid;		/* process (tgid) */
+	__u32 tid;		/* thread */
+	__u32 cpu;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+_Static_assert(sizeof(struct ls_event_header) == 24, "header layout");
+
+struct ls_stack {
+	__u32 nr_frames;	/* valid entries in ips[] */
+	__u32 flags;		/* LS_STACK_* */
+	__u64 ips[LS_MAX_STACK_DEPTH];	/* innermost first */
+};
+_Static_assert(sizeof(struct ls_stack) == 8 + 8 * LS_MAX_STACK_DEPTH, "stack layout");
+
+/*
+ * What every syscall record carries: the syscall, its result and its raw
+ * arguments; the collector interprets them per syscall. aux[] holds what
+ * only the kernel could see at the time (see the BPF side for each nr).
+ */
+struct ls_syscall_core {
+	__u32 nr;		/* x86_64 syscall number */
+	__u32 path_bytes;	/* valid bytes in path[] incl. NUL, 0 = none */
+	__s64 ret;
+	__u64 args[6];
+	__u64 aux[2];
+};
+_Static_assert(sizeof(struct ls_syscall_core) == 80, "core layout");
+
+/* aux[] per syscall, filled by the BPF side. */
+#define LS_AUX_FD_MODE 0	/* fd creators: i_mode of the new file */
+#define LS_AUX_PIPE_FDS 1	/* pipe/pipe2/socketpair: fd0 | fd1 << 32 */
+#define LS_AUX_MMAP_INO 0	/* mmap of a file: inode number */
+#define LS_AUX_MMAP_DEV 1	/* mmap of a file: st_dev, kernel encoding */
+#define LS_AUX_BRK_OLD 0	/* brk: break before the call, 0 = unknown */
+#define LS_AUX_BRK_START 1	/* brk: mm->start_brk */
+
+struct ls_release_event {
+	struct ls_event_header hdr;
+	struct ls_syscall_core sc;
+};
+_Static_assert(sizeof(struct ls_release_event) == 104, "release layout");
+
+struct ls_syscall_event {
+	struct ls_event_header hdr;
+	struct ls_syscall_core sc;
+	char path[LS_PATH_BYTES];	/* open-family path, memfd name */
+	struct ls_stack stack;		/* last: only nr_frames are read */
+};
+_Static_assert(sizeof(struct ls_syscall_event) == 104 + LS_PATH_BYTES + 1024,
+	       "syscall layout");
+
+struct ls_exec_event {
+	struct ls_event_header hdr;
+	__u32 max_fds;		/* size of the fd table after exec */
+	__u32 fd_words;		/* valid words in open_fds[] */
+	__u64 open_fds[LS_EXEC_FD_WORDS];	/* bitmap after close-on-exec */
+	__u64 auxv[LS_AUXV_WORDS];	/* (type, value) pairs, AT_NULL ends */
+	__u64 exe_ino;		/* inode of the file run */
+	__u32 exe_dev;		/* its st_dev, kernel encoding (major<<20|minor) */
+	__u32 pad;
+	char comm[LS_COMM_BYTES];
+	char filename[LS_PATH_BYTES];	/* the ELF file run (interpreter of
+					 * a #! script), as given to exec */
+};
+_Static_assert(sizeof(struct ls_exec_event) ==
+		       24 + 8 + 128 + 8 * LS_AUXV_WORDS + 16 + 16 + LS_PATH_BYTES,
+	       "exec layout");
+
+struct ls_fork_event {
+	struct ls_event_header hdr;	/* pid = parent */
+	__u32 child_pid;
+	__u32 flags;		/* LS_FORK_* */
+	char comm[LS_COMM_BYTES];
+};
+_Static_assert(sizeof(struct ls_fork_event) == 48, "fork layout");
+
+struct ls_exit_event {
+	struct ls_event_header hdr;
+	__s32 exit_code;	/* wait status as the kernel keeps it */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct ls_exit_event) == 32, "exit layout");
+
+#endif /* LEAKSCOPE_H */

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs every build and test dependency of leakscope from Debian's
+# archive. Idempotent: packages already present are not touched, so the
+# Makefile can call this before every build at no cost.
+set -euo pipefail
+
+# Why each package (see README "Dependencies"):
+#   clang llvm          compile bpf/*.bpf.c to BPF objects
+#   bpftool             BPF skeletons and vmlinux.h from BTF
+#   libbpf-dev          loading, attaching, ring buffer (Debian's 1.1.x)
+#   libelf-dev zlib1g-dev  libbpf's own needs, ELF reading
+#   libdw-dev           symbols, DWARF line tables, CFI unwinding (elfutils)
+#   libcapstone-dev     x86 decoding to place uprobes on emulated instructions
+#   libjansson-dev      JSON parsing for `leakscope convert` (errors with line)
+#   libcurl4-openssl-dev pushing profiles in agent mode
+#   golang-1.19-go      Go test fixtures and `go tool pprof` in tests
+#   python3             the end-to-end test harness (standard library only)
+#   pkg-config make gcc build plumbing
+BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
+	libcapstone-dev libjansson-dev libcurl4-openssl-dev pkg-config make gcc)
+TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc)
+
+want=("${BUILD_PKGS[@]}")
+case "${1:-build}" in
+build) ;;
+test) want+=("${TEST_PKGS[@]}") ;;
+*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages: ${missing[*]}; run as root (sudo $0)" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || apt-get update
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

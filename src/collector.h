@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The collector: consumes ring-buffer records in order and keeps, per
+ * traced process, what is still outstanding. It knows nothing of output.
+ */
+#ifndef LS_COLLECTOR_H
+#define LS_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct process;
+struct u64map;
+
+struct collector {
+	struct u64map *by_pid;		/* pid -> struct process * */
+	struct process **procs;		/* every process seen, in order */
+	size_t nprocs, cap;
+	uint64_t page_size;
+	uint64_t start_ns;		/* tracing began (CLOCK_MONOTONIC) */
+	uint64_t start_realtime_ns;
+	size_t live;			/* traced processes not yet exited */
+
+	/* counters shown in reports */
+	uint64_t records;		/* records consumed */
+	uint64_t bad_records;		/* malformed: size or type wrong */
+	uint64_t unknown_pid_records;	/* for a pid we do not track */
+};
+
+void collector__init(struct collector *c);
+void collector__free(struct collector *c);
+/* Start tracking pid (a target, or a child). Reads its identity and code
+ * map from /proc when it exists. parent: the process it came from. */
+struct process *collector__add(struct collector *c, int pid,
+			       const struct process *parent);
+struct process *collector__find(const struct collector *c, int pid);
+/* Ring-buffer callback (libbpf's ring_buffer_sample_fn). */
+int collector__on_record(void *ctx, void *data, size_t size);
+
+#endif

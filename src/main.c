@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/*
+ * leakscope: trace processes and report, per call stack, what they still
+ * hold. The lifecycle is strict: parse -> check -> (fork the held child)
+ * -> load -> trace pids -> attach -> release the child -> poll -> report
+ * -> destroy. Every exit path goes through one cleanup.
+ */
+#include "collector.h"
+#include "launch.h"
+#include "live.h"
+#include "options.h"
+#include "preflight.h"
+#include "probes.h"
+#include "process.h"
+#include "report.h"
+#include "report_json.h"
+#include "report_text.h"
+#include "tracefs.h"
+#include "util.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;	/* only interrupts the poll, so we reap promptly */
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static struct report *build_report(const struct collector *c,
+				   const struct probes *p,
+				   const struct options *o)
+{
+	struct report_options ro = { .min_age_s = o->min_age_s };
+	struct report *r;
+
+	probes__read_drops(p, ro.drops);
+	r = report__build(c, &ro);
+	if (c->bad_records)
+		report__add_note(r, "%llu malformed records ignored",
+				 (unsigned long long)c->bad_records);
+	if (p->skipped_optional)
+		report__add_note(r, "%zu syscall tracepoints absent on this kernel "
+				 "(their fds are not tracked)", p->skipped_optional);
+	return r;
+}
+
+static int write_report(const struct report *r, const struct output *out,
+			enum report_format fallback, size_t top, bool quiet)
+{
+	enum report_format fmt = out->format ? out->format : fallback;
+	struct text_options to = { .top = top };
+	bool to_stdout = strcmp(out->path, "-") == 0;
+	FILE *f = to_stdout ? stdout : fopen(out->path, "w");
+	int err;
+
+	if (!f) {
+		fprintf(stderr, "leakscope: cannot write report to %s: %s\n",
+			out->path, strerror(errno));
+		return -errno;
+	}
+	err = fmt == FORMAT_JSON ? report_json__write(f, r) :
+				   report_text__write(f, r, &to);
+	if (to_stdout)
+		fflush(f);
+	else if (fclose(f))
+		err = -errno;
+	if (err)
+		fprintf(stderr, "leakscope: writing %s failed\n", out->path);
+	else if (!to_stdout && !quiet)
+		fprintf(stderr, "leakscope: %s report written to %s\n",
+			format_name(fmt), out->path);
+	return err;
+}
+
+/* Mark targets whose exit record was lost (counted in the report) as
+ * gone, so we never wait forever for them. */
+static void reap_vanished(struct collector *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct process *p = c->procs[i];
+
+		if (p->exited || kill(p->pid, 0) == 0 || errno != ESRCH)
+			continue;
+		p->exited = true;
+		p->exit_ns = now_ns();
+		if (c->live)
+			c->live--;
+	}
+}
+
+static int poll_timeout_ms(uint64_t now, uint64_t next_live, uint64_t deadline)
+{
+	uint64_t t = now + 200 * 1000000ULL;
+
+	if (next_live && next_live < t)
+		t = next_live;
+	if (deadline && deadline < t)
+		t = deadline;
+	return t > now ? (int)((t - now + 999999) / 1000000) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct probe_config cfg = { 0 };
+	struct collector coll;
+	struct options opts;
+	struct probes probes = { 0 };
+	struct launch child = { .pid = -1 };
+	struct live live;
+	struct output stdout_output = { "-", FORMAT_AUTO };
+	uint64_t deadline = 0, next_live = 0, last_reap = 0;
+	int pids[MAX_PIDS];
+	int exit_code = 1, err;
+	bool launched = false;
+
+	collector__init(&coll);
+	live__init(&live);
+	err = options__parse(&opts, argc, argv);
+	if (err)
+		return err;
+	probes__set_verbosity(opts.verbose);
+	if (preflight__privileges() || preflight__btf())
+		goto cleanup;
+	for (size_t i = 0; i < opts.npids; i++) {
+		pids[i] = preflight__pid(opts.pids[i]);
+		if (pids[i] < 0)
+			goto cleanup;
+	}
+	if (opts.command) {
+		if (launch__check(opts.command)) {
+			exit_code = 127;
+			goto cleanup;
+		}
+		/* Fork before tracefs__ensure may unshare our mount namespace:
+		 * the command runs in the caller's namespace. */
+		if (launch__start(&child, opts.command)) {
+			fprintf(stderr, "leakscope: cannot fork: %s\n", strerror(errno));
+			goto cleanup;
+		}
+	}
+	install_signals();
+	if (tracefs__ensure())
+		goto cleanup;
+
+	cfg.follow_forks = opts.follow;
+	cfg.stack_depth = opts.stack_depth;
+	cfg.ringbuf_mib = opts.ringbuf_mib;
+	cfg.verbose = opts.verbose;
+	if (probes__load(&probes, &cfg))
+		goto cleanup;
+	/* Trace the pids before attaching, so the first event already
+	 * passes the filter; register them with the collector after. */
+	if (opts.command) {
+		if (probes__trace_pid(&probes, child.pid))
+			goto cleanup;
+	}
+	for (size_t i = 0; i < opts.npids; i++)
+		if (probes__trace_pid(&probes, pids[i])) {
+			fprintf(stderr, "leakscope: cannot trace PID %d: %s\n",
+				pids[i], strerror(errno));
+			goto cleanup;
+		}
+	if (probes__open_ring(&probes, collector__on_record, &coll) ||
+	    probes__attach_native(&probes))
+		goto cleanup;
+	if (opts.command) {
+		collector__add(&coll, child.pid, NULL);
+		if (launch__release(&child, opts.command[0])) {
+			exit_code = 127;
+			goto cleanup;
+		}
+		launched = true;
+	}
+	for (size_t i = 0; i < opts.npids; i++) {
+		struct process *p = collector__add(&coll, pids[i], NULL);
+
+		/* Attached to a process that is already gone: say so rather
+		 * than report an empty trace. */
+		if (kill(pids[i], 0) && errno == ESRCH) {
+			fprintf(stderr, "leakscope: PID %d exited while attaching; "
+				"nothing to trace\n", pids[i]);
+			goto cleanup;
+		}
+		if (!opts.quiet)
+			fprintf(stderr, "leakscope: tracing pid %d (%s)%s\n", p->pid,
+				p->comm, opts.follow ? " and its children" : "");
+	}
+	if (opts.command && !opts.quiet && opts.verbose)
+		fprintf(stderr, "leakscope: launched pid %d: %s\n", child.pid,
+			opts.command[0]);
+	if (opts.interval_s < 0)
+		opts.interval_s = isatty(STDOUT_FILENO) && !opts.noutputs ? 5 : 0;
+	if (opts.interval_s > 0)
+		next_live = now_ns() + (uint64_t)(opts.interval_s * 1e9);
+	if (opts.duration_s > 0)
+		deadline = now_ns() + (uint64_t)(opts.duration_s * 1e9);
+	if (!opts.quiet && !opts.command)
+		fprintf(stderr, "leakscope: Ctrl-C to stop and print the report\n");
+
+	while (!stop_signal) {
+		uint64_t now = now_ns();
+
+		err = ring_buffer__poll(probes.rb, poll_timeout_ms(now, next_live, deadline));
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "leakscope: reading events failed: %s\n",
+				strerror(-err));
+			goto cleanup;
+		}
+		now = now_ns();
+		if (launched)
+			launch__poll(&child);
+		if (now - last_reap > 1000000000ULL) {
+			reap_vanished(&coll);
+			last_reap = now;
+		}
+		if (coll.live == 0 && (!launched || child.reaped))
+			break;
+		if (next_live && now >= next_live) {
+			struct report *r = build_report(&coll, &probes, &opts);
+
+			live__print(&live, stdout, r, opts.top);
+			report__free(r);
+			next_live = now + (uint64_t)(opts.interval_s * 1e9);
+		}
+		if (deadline && now >= deadline)
+			break;
+	}
+	/* Whatever is still in the ring buffer happened before we stopped. */
+	ring_buffer__consume(probes.rb);
+	{
+		struct report *r = build_report(&coll, &probes, &opts);
+
+		err = 0;
+		if (!opts.noutputs)
+			err = write_report(r, &stdout_output, opts.format, opts.top, opts.quiet);
+		for (size_t i = 0; i < opts.noutputs; i++)
+			err |= write_report(r, &opts.outputs[i], opts.format,
+					    opts.top, opts.quiet);
+		report__free(r);
+	}
+	exit_code = err ? 1 : 0;
+	if (launched) {
+		/* We stopped first (Ctrl-C, --duration): the command does not
+		 * outlive its tracer unnoticed. */
+		if (!child.reaped) {
+			launch__kill(&child, SIGTERM);
+			for (int i = 0; i < 50 && !launch__poll(&child); i++)
+				usleep(20000);
+			if (!child.reaped) {
+				launch__kill(&child, SIGKILL);
+				while (!launch__poll(&child))
+					usleep(10000);
+			}
+		}
+		if (!err)
+			exit_code = launch__exit_code(&child);
+	} else if (stop_signal == SIGINT && !err) {
+		exit_code = 0;
+	}
+
+cleanup:
+	probes__destroy(&probes);
+	if (child.pid > 0 && !launched && !child.reaped) {
+		/* Never released: it is still waiting on the pipe. */
+		launch__kill(&child, SIGKILL);
+		waitpid(child.pid, NULL, 0);
+	}
+	live__free(&live);
+	collector__free(&coll);
+	return exit_code;
+}

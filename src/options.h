@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line options of `leakscope` (tracing mode), parsed in one place. */
+#ifndef LS_OPTIONS_H
+#define LS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MAX_PIDS 64
+#define MAX_OUTPUTS 8
+
+enum report_format { FORMAT_AUTO = 0, FORMAT_TEXT, FORMAT_JSON };
+
+struct output {
+	const char *path;	/* "-" for stdout */
+	enum report_format format;
+};
+
+struct options {
+	int pids[MAX_PIDS];
+	size_t npids;
+	char **command;		/* argv of the command to launch, or NULL */
+	bool follow;
+	double interval_s;	/* live view period; 0 = off, < 0 = auto */
+	double duration_s;	/* 0 = until the targets exit or Ctrl-C */
+	double min_age_s;	/* < 0 = automatic */
+	struct output outputs[MAX_OUTPUTS];
+	size_t noutputs;
+	enum report_format format;	/* --format, for outputs without one */
+	size_t top;		/* stacks per kind in text output */
+	unsigned stack_depth;
+	unsigned ringbuf_mib;
+	int verbose;
+	bool quiet;
+};
+
+/* Parse argv (after the program name) into o. On a usage error, prints
+ * one line and usage hint to stderr and returns 2; 0 on success. */
+int options__parse(struct options *o, int argc, char **argv);
+const char *format_name(enum report_format f);
+
+#endif

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+#include "probes.h"
+#include "native.skel.h"
+#include "util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int libbpf_verbosity;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && libbpf_verbosity < 3)
+		return 0;
+	if (libbpf_verbosity < 2)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void probes__set_verbosity(int verbose)
+{
+	libbpf_verbosity = verbose;
+	libbpf_set_print(print_libbpf);
+}
+
+/*
+ * Tracepoints a kernel may lack (newer syscalls, or syscalls configured
+ * out): their absence is noted, not fatal. Everything else is required.
+ */
+static const char *const optional_programs[] = {
+	"exit_memfd_secret", "exit_fsopen", "exit_fsmount", "exit_fspick",
+	"exit_open_tree", "exit_pidfd_getfd", "exit_io_uring_setup",
+	"exit_userfaultfd", "exit_fanotify_init", "exit_open_by_handle_at",
+};
+
+static bool is_optional(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(optional_programs); i++)
+		if (strcmp(name, optional_programs[i]) == 0)
+			return true;
+	return false;
+}
+
+int probes__load(struct probes *p, const struct probe_config *cfg)
+{
+	struct native_bpf *skel;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	skel = native_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "leakscope: cannot open BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	p->native = skel;
+	skel->rodata->follow_forks = cfg->follow_forks;
+	skel->rodata->trace_all = cfg->trace_all;
+	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
+	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
+	if (cfg->max_traced)
+		bpf_map__set_max_entries(skel->maps.traced, cfg->max_traced);
+	/* Programs for tracepoints this kernel does not have stay unloaded. */
+	{
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, skel->obj) {
+			const char *sec = bpf_program__section_name(prog);
+			char path[256];
+
+			if (strncmp(sec, "tracepoint/", 11) || !is_optional(bpf_program__name(prog)))
+				continue;
+			snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", sec + 11);
+			if (access(path, F_OK)) {
+				bpf_program__set_autoload(prog, false);
+				p->skipped_optional++;
+			}
+		}
+	}
+	err = native_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "leakscope: cannot load BPF programs: %s "
+			"(run with -vv for the verifier log)\n", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int probes__attach_native(struct probes *p)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->native->obj) {
+		struct bpf_link *link;
+		int err;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			if (is_optional(bpf_program__name(prog))) {
+				p->skipped_optional++;
+				continue;
+			}
+			fprintf(stderr, "leakscope: cannot attach %s (%s): %s\n",
+				bpf_program__name(prog),
+				bpf_program__section_name(prog), strerror(-err));
+			return err;
+		}
+		p->links = xrealloc(p->links, (p->nlinks + 1) * sizeof(*p->links));
+		p->links[p->nlinks++] = link;
+	}
+	return 0;
+}
+
+int probes__trace_pid(struct probes *p, int pid)
+{
+	__u32 key = pid, one = 1;
+
+	if (bpf_map__update_elem(p->native->maps.traced, &key, sizeof(key), &one,
+				 sizeof(one), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int probes__open_ring(struct probes *p,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+{
+	p->rb = ring_buffer__new(bpf_map__fd(p->native->maps.events), fn, ctx, NULL);
+	if (!p->rb) {
+		int err = -errno;
+
+		fprintf(stderr, "leakscope: cannot open the ring buffer: %s\n",
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static uint64_t sum_percpu(const struct bpf_map *map, uint32_t slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals, sum = 0;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = xcalloc(ncpu, sizeof(*vals));
+	if (bpf_map__lookup_elem(map, &slot, sizeof(slot), vals,
+				 ncpu * sizeof(*vals), 0) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX])
+{
+	for (uint32_t i = 0; i < LS_DROP_MAX; i++)
+		drops[i] = p->native ? sum_percpu(p->native->maps.drops, i) : 0;
+}
+
+uint64_t probes__events_sent(const struct probes *p)
+{
+	return p->native ? sum_percpu(p->native->maps.stats, LS_STAT_EVENTS) : 0;
+}
+
+void probes__destroy(struct probes *p)
+{
+	/* Links first, so no probe fires into a half-torn-down object. */
+	for (size_t i = 0; i < p->nlinks; i++)
+		bpf_link__destroy(p->links[i]);
+	free(p->links);
+	p->links = NULL;
+	p->nlinks = 0;
+	ring_buffer__free(p->rb);
+	p->rb = NULL;
+	native_bpf__destroy(p->native);
+	p->native = NULL;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Owns the BPF side: loads the objects, sizes their maps, attaches every
+ * probe from one table, keeps every link in one place that destroy
+ * releases, and reads the shared counters.
+ */
+#ifndef LS_PROBES_H
+#define LS_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "leakscope.h"
+
+struct ring_buffer;
+struct bpf_link;
+struct native_bpf;
+
+struct probe_config {
+	bool follow_forks;
+	bool trace_all;
+	unsigned stack_depth;	/* frames */
+	unsigned ringbuf_mib;
+	unsigned max_traced;	/* processes */
+	int verbose;
+};
+
+struct probes {
+	struct native_bpf *native;
+	struct bpf_link **links;
+	size_t nlinks;
+	size_t skipped_optional;	/* tracepoints this kernel lacks */
+	struct ring_buffer *rb;
+};
+
+/* Open and load (no probe attached yet): 0 or -errno, message printed. */
+int probes__load(struct probes *p, const struct probe_config *cfg);
+/* Attach the native tracepoints: 0 or -errno, message printed. */
+int probes__attach_native(struct probes *p);
+int probes__trace_pid(struct probes *p, int pid);
+/* Ring buffer consumer calling fn(ctx, record, size) per record. */
+int probes__open_ring(struct probes *p,
+		      int (*fn)(void *ctx, void *data, size_t size), void *ctx);
+/* Summed per-CPU counters. */
+void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX]);
+uint64_t probes__events_sent(const struct probes *p);
+void probes__destroy(struct probes *p);
+/* libbpf's log goes through this; quiet unless verbose >= 2. */
+void probes__set_verbosity(int verbose);
+
+#endif

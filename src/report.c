@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+#include "report.h"
+#include "collector.h"
+#include "hashmap.h"
+#include "process.h"
+#include "stacks.h"
+#include "symbolize.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Default --min-age for processes still running: what BCC memleak uses
+ * (500 ms), so allocations in flight do not pass for leaks. A process that
+ * has exited shows everything it held at exit: that is its leak. */
+#define DEFAULT_MIN_AGE_S 0.5
+
+static const char *const kind_names[KIND_MAX] = {
+	[KIND_MMAP] = "mmap",		[KIND_BRK] = "brk",
+	[KIND_FD] = "fd",		[KIND_GOROUTINE] = "goroutine",
+	[KIND_GO_HEAP] = "go_heap",	[KIND_GO_ALLOC] = "go_alloc",
+	[KIND_MALLOC] = "malloc",
+};
+
+const char *kind_name(enum ls_kind k)
+{
+	return k < KIND_MAX ? kind_names[k] : "unknown";
+}
+
+int kind_from_name(const char *name)
+{
+	for (int k = 0; k < KIND_MAX; k++)
+		if (strcmp(name, kind_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+bool kind_has_bytes(enum ls_kind k)
+{
+	return k != KIND_FD && k != KIND_GOROUTINE;
+}
+
+const char *kind_item_name(enum ls_kind k, uint64_t n)
+{
+	static const char *const one[KIND_MAX] = {
+		"mapping", "growth", "fd", "goroutine", "object", "object", "block",
+	};
+	static const char *const many[KIND_MAX] = {
+		"mappings", "growths", "fds", "goroutines", "objects", "objects", "blocks",
+	};
+	return k < KIND_MAX ? (n == 1 ? one[k] : many[k]) : "items";
+}
+
+const char *drop_reason_name(int reason)
+{
+	static const char *const names[LS_DROP_MAX] = {
+		[LS_DROP_RINGBUF_FULL] = "ringbuf_full",
+		[LS_DROP_STACK_FAILED] = "stack_failed",
+		[LS_DROP_PATH_FAILED] = "path_failed",
+		[LS_DROP_INFLIGHT_FULL] = "inflight_full",
+		[LS_DROP_TRACED_FULL] = "traced_full",
+	};
+	return reason >= 0 && reason < LS_DROP_MAX ? names[reason] : NULL;
+}
+
+void report__add_note(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return;
+	r->notes = xrealloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));
+	r->notes[r->nnotes++] = s;
+}
+
+/* ---- building from the collector ---- */
+
+struct builder {
+	struct report *r;
+	struct u64map *index;	/* aggregation key -> stacks[] index + 1 */
+	size_t cap;
+	const struct process *p;
+	uint64_t end_ns;	/* ages are measured up to here */
+	double min_age_s;
+};
+
+static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
+			uint32_t sub, bool pre)
+{
+	uint64_t parts[4] = { kind | (uint64_t)pre << 8, (uint64_t)pid, stack, sub };
+	uint64_t k = hash_bytes(parts, sizeof(parts), 7);
+
+	return k == U64MAP_EMPTY ? k - 1 : k;
+}
+
+static void add_path(struct report_stack *s, const char *path)
+{
+	for (size_t i = 0; i < s->npaths; i++)
+		if (s->paths[i].path == path) {	/* interned */
+			s->paths[i].count++;
+			return;
+		}
+	if (s->npaths < REPORT_MAX_PATHS)
+		s->paths[s->npaths++] = (struct report_path){ path, 1 };
+}
+
+/* Count one outstanding item into its stack's entry (or the hidden
+ * totals when it is younger than the minimum age). */
+static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
+				     uint32_t stack, uint32_t sub,
+				     const char *fd_kind, bool pre,
+				     uint64_t bytes, uint64_t birth_ns)
+{
+	struct report *r = b->r;
+	double age = birth_ns < b->end_ns ? (b->end_ns - birth_ns) / 1e9 : 0;
+	struct report_stack *s;
+	uint64_t key, idx;
+
+	r->has_kind[kind] = true;
+	r->totals[kind].count++;
+	r->totals[kind].bytes += bytes;
+	if (!pre && age < b->min_age_s) {
+		r->totals[kind].hidden_count++;
+		r->totals[kind].hidden_bytes += bytes;
+		return NULL;
+	}
+	key = agg_key(kind, b->p->pid, stack, sub, pre);
+	if (u64map__get(b->index, key, &idx)) {
+		s = &r->stacks[idx];
+	} else {
+		grow_array((void **)&r->stacks, &b->cap, r->nstacks + 1,
+			   sizeof(*r->stacks));
+		s = &r->stacks[r->nstacks];
+		memset(s, 0, sizeof(*s));
+		s->kind = kind;
+		s->pid = b->p->pid;
+		s->stack_id = stack;
+		s->fd_kind = fd_kind;
+		s->preexisting = pre;
+		u64map__put(b->index, key, r->nstacks++);
+	}
+	s->count++;
+	s->bytes += bytes;
+	if (age > s->oldest_s)
+		s->oldest_s = age;
+	return s;
+}
+
+static void add_mapping(void *ctx, const struct mapping_alloc *a)
+{
+	struct builder *b = ctx;
+
+	add_item(b, KIND_MMAP, a->stack, 0, NULL,
+		 a->flags & MAPPING_PREEXISTING, a->bytes, a->birth_ns);
+}
+
+static void add_process(struct builder *b, const struct process *p)
+{
+	b->p = p;
+	b->end_ns = p->exited ? p->exit_ns : b->end_ns;
+	mappings__visit_allocs(&p->maps, add_mapping, b);
+	for (size_t i = 0; i < p->brk.n; i++) {
+		const struct brk_segment *s = &p->brk.segs[i];
+
+		add_item(b, KIND_BRK, s->stack, 0, NULL, s->preexisting,
+			 s->end - s->start, s->birth_ns);
+	}
+	for (size_t fd = 0; fd < p->fds.cap; fd++) {
+		const struct fd_item *it = p->fds.fds[fd];
+		struct report_stack *s;
+
+		if (!it)
+			continue;
+		s = add_item(b, KIND_FD, it->stack, it->kind,
+			     fd_kind_name(it->kind), it->preexisting, 0,
+			     it->birth_ns);
+		if (s && it->path)
+			add_path(s, it->path);
+	}
+}
+
+static void symbolize_stack(struct report_stack *s)
+{
+	uint32_t n, flags;
+	const uint64_t *f = stacks__frames(s->stack_id, &n, &flags);
+
+	s->truncated = flags & STACK_TRUNCATED;
+	s->nframes = n;
+	s->frames = n ? xcalloc(n, sizeof(*s->frames)) : NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
+		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
+
+		s->frames[i] = (struct report_frame){
+			fs->name, fs->file, fs->line, fs->module, fs->offset,
+		};
+	}
+}
+
+struct report *report__build(const struct collector *c,
+			     const struct report_options *o)
+{
+	struct report *r = xcalloc(1, sizeof(*r));
+	struct builder b = { .r = r, .index = u64map__new(256) };
+	uint64_t now = o->now_ns ? o->now_ns : now_ns();
+
+	r->version = 1;
+	r->start_unix_ns = c->start_realtime_ns;
+	r->duration_s = (now - c->start_ns) / 1e9;
+	r->min_age_s = o->min_age_s >= 0 ? o->min_age_s : DEFAULT_MIN_AGE_S;
+	memcpy(r->drops, o->drops, sizeof(r->drops));
+	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
+	r->has_kind[KIND_MMAP] = r->has_kind[KIND_BRK] = r->has_kind[KIND_FD] = true;
+	r->targets = xcalloc(c->nprocs, sizeof(*r->targets));
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+		struct report_target *t = &r->targets[r->ntargets++];
+
+		t->pid = p->pid;
+		memcpy(t->comm, p->comm, sizeof(t->comm));
+		t->exe = p->exe;
+		t->exited = p->exited;
+		t->exit_status = p->exit_status;
+		b.end_ns = now;
+		b.min_age_s = p->exited ? 0 : r->min_age_s;
+		add_process(&b, p);
+		r->unresolved_frames += p->unresolved_frames;
+	}
+	for (size_t i = 0; i < r->nstacks; i++)
+		symbolize_stack(&r->stacks[i]);
+	u64map__free(b.index);
+	report__sort(r);
+	return r;
+}
+
+static uint64_t weight(const struct report_stack *s)
+{
+	return kind_has_bytes(s->kind) ? s->bytes : s->count;
+}
+
+static int cmp_stacks(const void *a, const void *b)
+{
+	const struct report_stack *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->suspect != y->suspect)
+		return x->suspect ? -1 : 1;
+	if (weight(x) != weight(y))
+		return weight(x) > weight(y) ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+}
+
+void report__sort(struct report *r)
+{
+	qsort(r->stacks, r->nstacks, sizeof(*r->stacks), cmp_stacks);
+}
+
+void report__free(struct report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nstacks; i++)
+		free(r->stacks[i].frames);
+	for (size_t i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
+	free(r->stacks);
+	free(r->targets);
+	free(r);
+}

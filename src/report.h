@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report model: what every writer (text, JSON, and later folded,
+ * pprof, SVG, metrics) reads. It is self-contained (frames already
+ * symbolized), so a JSON report parsed back is the same model.
+ */
+#ifndef LS_REPORT_H
+#define LS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "leakscope.h"
+
+enum ls_kind {
+	KIND_MMAP = 0,
+	KIND_BRK,
+	KIND_FD,
+	KIND_GOROUTINE,
+	KIND_GO_HEAP,
+	KIND_GO_ALLOC,
+	KIND_MALLOC,
+	KIND_MAX,
+};
+
+const char *kind_name(enum ls_kind k);
+int kind_from_name(const char *name);	/* -1 if unknown */
+bool kind_has_bytes(enum ls_kind k);	/* memory kinds weigh in bytes */
+const char *kind_item_name(enum ls_kind k, uint64_t n);	/* "mapping(s)" */
+
+struct report_frame {
+	const char *name;	/* function, or module+0xoffset */
+	const char *file;	/* source file or NULL */
+	uint32_t line;
+	const char *module;	/* path of the module or NULL */
+	uint64_t address;	/* file offset in module (or raw address) */
+};
+
+#define REPORT_MAX_PATHS 8
+
+struct report_path {
+	const char *path;
+	uint64_t count;
+};
+
+struct report_stack {
+	enum ls_kind kind;
+	int pid;
+	uint64_t count;
+	uint64_t bytes;
+	double oldest_s;
+	const char *fd_kind;	/* fd: "socket", "file"...; else NULL */
+	struct report_path paths[REPORT_MAX_PATHS];	/* files, by count */
+	size_t npaths;
+	bool preexisting;	/* held before attach: creator unknown */
+	bool truncated;		/* stack capture filled its buffer */
+	struct report_frame *frames;	/* innermost first */
+	size_t nframes;
+	double growth_per_min;	/* count or bytes per minute */
+	bool suspect;
+	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
+};
+
+struct report_target {
+	int pid;
+	char comm[16];
+	const char *exe;
+	bool exited;
+	int exit_status;	/* wait status */
+};
+
+struct report_total {
+	uint64_t count, bytes;		/* everything outstanding */
+	uint64_t hidden_count, hidden_bytes;	/* of which younger than min age */
+};
+
+struct report {
+	int version;
+	uint64_t start_unix_ns;
+	double duration_s;
+	double min_age_s;	/* for live processes; exited ones show all */
+	struct report_target *targets;
+	size_t ntargets;
+	uint64_t lost_events;	/* records lost whole (ring buffer full) */
+	uint64_t drops[LS_DROP_MAX];
+	uint64_t unresolved_frames;
+	struct report_total totals[KIND_MAX];
+	bool has_kind[KIND_MAX];
+	struct report_stack *stacks;
+	size_t nstacks;
+	char **notes;		/* things the reader must know */
+	size_t nnotes;
+};
+
+struct collector;
+
+struct report_options {
+	double min_age_s;	/* < 0: automatic (see report.c) */
+	uint64_t drops[LS_DROP_MAX];	/* read from the BPF counters */
+	uint64_t now_ns;
+};
+
+struct report *report__build(const struct collector *c,
+			     const struct report_options *o);
+void report__add_note(struct report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void report__free(struct report *r);
+/* Sort stacks: kind order, then suspects, then weight (bytes or count). */
+void report__sort(struct report *r);
+const char *drop_reason_name(int reason);
+
+#endif

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs leakscope's tests: unit tests (no root), then end-to-end tests
+# (root, BPF). Every test prints "ok - name" or "not ok - name"; this
+# script counts them and ends with one line: "N passed, N failed".
+# Usage: tests/run.sh [--unit|--e2e] [NAME-FILTER]
+set -u
+cd "$(dirname "$0")/.."
+mode=all
+case "${1:-}" in
+--unit) mode=unit; shift ;;
+--e2e) mode=e2e; shift ;;
+esac
+filter=${1:-}
+out=build/tests
+mkdir -p "$out"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_unit() {
+	local src name
+	for src in tests/unit/*_test.c; do
+		name=$(basename "$src" .c)
+		if ! gcc -O1 -g -Wall -std=gnu11 -D_GNU_SOURCE -Isrc -Ibpf -Ibuild -Itests/unit \
+			"$src" tests/unit/check_main.c build/libleakscope.a \
+			-lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lm -o "$out/$name" 2>"$out/$name.build.log"; then
+			cat "$out/$name.build.log"
+			echo "not ok - $name (does not build)"
+			continue
+		fi
+		(cd tests/unit && timeout 300 "../../$out/$name") || true
+	done
+}
+
+run_e2e() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "# e2e tests skipped: they need root (BPF); run: sudo make test"
+		return
+	fi
+	timeout 1500 /usr/bin/python3 tests/e2e/run.py ${filter:+--filter "$filter"} || true
+}
+
+{
+	[ "$mode" = e2e ] || run_unit
+	[ "$mode" = unit ] || run_e2e
+} 2>&1 | tee "$log"
+
+passed=$(grep -c '^ok - ' "$log")
+failed=$(grep -c '^not ok - ' "$log")
+if [ "$failed" != 0 ]; then
+	echo
+	echo "failed:"
+	grep '^not ok - ' "$log" | sed 's/^not ok - /  /'
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" != 0 ]
