@@ -17,6 +17,8 @@
 #define LS_COMM_BYTES 16
 #define LS_EXEC_FD_WORDS 16	/* 1024 fds copied at exec; beyond: /proc */
 #define LS_AUXV_WORDS 56	/* mm->saved_auxv: load addresses at exec */
+#define LS_PAGE_BYTES 4096
+#define LS_SNAPSHOT_MAX_PAGES 16	/* user stack copied for CFI: <= 64 KiB */
 
 enum ls_event_type {
 	LS_EV_SYSCALL = 1,	/* an fd or memory syscall that succeeded */
@@ -93,13 +95,28 @@ struct ls_release_event {
 };
 _Static_assert(sizeof(struct ls_release_event) == 104, "release layout");
 
+/* User registers at the event, for unwinding with CFI in userspace. */
+struct ls_user_regs {
+	__u64 ip, sp, bp;
+};
+
+/*
+ * An acquiring syscall. After the fixed part come snapshot pages: the
+ * top of the user stack, from the page holding sp upwards, as many pages
+ * as the loader configured (snapshot_pages) and could be read.
+ */
 struct ls_syscall_event {
 	struct ls_event_header hdr;
 	struct ls_syscall_core sc;
 	char path[LS_PATH_BYTES];	/* open-family path, memfd name */
-	struct ls_stack stack;		/* last: only nr_frames are read */
+	struct ls_user_regs regs;
+	__u64 snap_base;		/* user address of snapshot[0] */
+	__u32 snap_bytes;		/* valid bytes in snapshot[] */
+	__u32 pad;
+	struct ls_stack stack;		/* frame-pointer walk by the kernel */
+	__u8 snapshot[];		/* snap_bytes of user stack */
 };
-_Static_assert(sizeof(struct ls_syscall_event) == 104 + LS_PATH_BYTES + 1024,
+_Static_assert(sizeof(struct ls_syscall_event) == 104 + LS_PATH_BYTES + 40 + 1024,
 	       "syscall layout");
 
 struct ls_exec_event {

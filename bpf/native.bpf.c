@@ -18,6 +18,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by the loader: add children of traced processes (-f/--follow). */
 const volatile __u32 follow_forks = 0;
+/* Pages of user stack copied per event for CFI unwinding (0 = off). */
+const volatile __u32 snapshot_pages = 0;
 
 /* tid -> mm->brk at brk() entry, to know what the call grew or shrank. */
 struct {
@@ -46,10 +48,14 @@ struct syscall_exit_ctx {
 
 #define S_IFMT 00170000
 
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 static __always_inline void read_args(struct ls_syscall_core *sc)
 {
-	struct pt_regs *regs =
-		(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = user_regs();
 
 	sc->args[0] = BPF_CORE_READ(regs, di);
 	sc->args[1] = BPF_CORE_READ(regs, si);
@@ -80,6 +86,36 @@ static __always_inline __u32 fd_mode(__s64 fd)
 	return f ? BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT : 0;
 }
 
+/*
+ * Registers and the top of the user stack, page by page from the page
+ * holding sp: each read is a whole page, so a stack that ends (or a page
+ * that is not resident) stops the copy without losing what came before.
+ */
+static __always_inline void capture_snapshot(struct ls_syscall_event *e)
+{
+	struct pt_regs *regs = user_regs();
+	__u64 base;
+
+	e->regs.ip = BPF_CORE_READ(regs, ip);
+	e->regs.sp = BPF_CORE_READ(regs, sp);
+	e->regs.bp = BPF_CORE_READ(regs, bp);
+	base = e->regs.sp & ~(__u64)(LS_PAGE_BYTES - 1);
+	e->snap_base = base;
+	e->snap_bytes = 0;
+	for (__u32 i = 0; i < LS_SNAPSHOT_MAX_PAGES && i < snapshot_pages; i++) {
+		if (bpf_probe_read_user(e->snapshot + i * LS_PAGE_BYTES, LS_PAGE_BYTES,
+					(void *)(base + i * LS_PAGE_BYTES)))
+			break;
+		e->snap_bytes += LS_PAGE_BYTES;
+	}
+}
+
+static __always_inline struct ls_syscall_event *reserve_syscall_event(void)
+{
+	return reserve(sizeof(struct ls_syscall_event) +
+		       (__u64)snapshot_pages * LS_PAGE_BYTES);
+}
+
 static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -89,7 +125,7 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 
 	if (ctx->ret < 0 || !is_traced(pid_tgid >> 32))
 		return 0;
-	e = reserve(sizeof(*e));
+	e = reserve_syscall_event();
 	if (!e)
 		return 0;
 	fill_header(&e->hdr, LS_EV_SYSCALL, pid_tgid);
@@ -133,10 +169,13 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 		else
 			e->sc.aux[LS_AUX_PIPE_FDS] = ~0ULL;
 	}
-	if (how & WANT_STACK)
+	if (how & WANT_STACK) {
 		capture_user_stack(ctx, &e->stack);
-	else
+		capture_snapshot(e);
+	} else {
 		e->stack.nr_frames = 0;
+		e->snap_bytes = 0;
+	}
 	submit(e);
 	return 0;
 }
@@ -223,7 +262,9 @@ int exit_fcntl(struct syscall_exit_ctx *ctx)
 {
 	struct pt_regs *regs =
 		(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 cmd = BPF_CORE_READ(regs, si);
+	__u64 cmd;
+
+	cmd = BPF_CORE_READ(regs, si);
 
 	if (cmd != 0 /* F_DUPFD */ && cmd != 1030 /* F_DUPFD_CLOEXEC */)
 		return 0;
@@ -282,7 +323,7 @@ int exit_brk(struct syscall_exit_ctx *ctx)
 	}
 	if (!is_traced(pid_tgid >> 32) || old_brk == (__u64)ctx->ret)
 		return 0;	/* a query (brk(0)) or a refused change */
-	e = reserve(sizeof(*e));
+	e = reserve_syscall_event();
 	if (!e)
 		return 0;
 	task = bpf_get_current_task_btf();
@@ -294,6 +335,7 @@ int exit_brk(struct syscall_exit_ctx *ctx)
 	e->sc.aux[LS_AUX_BRK_START] = BPF_CORE_READ(task, mm, start_brk);
 	read_args(&e->sc);
 	capture_user_stack(ctx, &e->stack);
+	capture_snapshot(e);
 	submit(e);
 	return 0;
 }

@@ -16,10 +16,11 @@ set -euo pipefail
 #   libcurl4-openssl-dev pushing profiles in agent mode
 #   golang-1.19-go      Go test fixtures and `go tool pprof` in tests
 #   python3             the end-to-end test harness (standard library only)
+#   libc6-dbg           libc symbols and lines, so tests can name libc frames
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev pkg-config make gcc)
-TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc)
+TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

@@ -6,6 +6,7 @@
 #include "modules.h"
 #include "process.h"
 #include "stacks.h"
+#include "unwind.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -30,6 +31,7 @@ void collector__init(struct collector *c)
 	memset(c, 0, sizeof(*c));
 	c->by_pid = u64map__new(64);
 	c->page_size = sysconf(_SC_PAGESIZE);
+	c->max_frames = LS_MAX_STACK_DEPTH;
 	c->start_ns = now_ns();
 	c->start_realtime_ns = realtime_ns();
 }
@@ -261,11 +263,56 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 		      file ? MAPPING_FILE : 0, path);
 }
 
-static void on_acquire(struct process *p, const struct ls_syscall_event *e)
+/*
+ * The event's stack: unwound with CFI from the snapshot when there is one
+ * (complete through code without frame pointers), else the kernel's
+ * frame-pointer walk.
+ */
+static uint32_t event_stack(struct collector *c, struct process *p,
+			    const struct ls_syscall_event *e, size_t size)
 {
-	uint32_t flags = (e->stack.flags & LS_STACK_TRUNCATED) ? STACK_TRUNCATED : 0;
-	uint32_t n = MIN(e->stack.nr_frames, LS_MAX_STACK_DEPTH);
-	uint32_t stack = process__intern_stack(p, (const uint64_t *)e->stack.ips, n, flags);
+	const uint64_t *fp = (const uint64_t *)e->stack.ips;
+	uint32_t nfp = MIN(e->stack.nr_frames, LS_MAX_STACK_DEPTH);
+	uint32_t max = MIN(c->max_frames, LS_MAX_STACK_DEPTH);
+	uint32_t flags = 0, uflags, n;
+	uint64_t pcs[LS_MAX_STACK_DEPTH], t0;
+
+	if (!e->snap_bytes || size < sizeof(*e) + e->snap_bytes || !e->regs.ip) {
+		if (e->stack.flags & LS_STACK_TRUNCATED)
+			flags |= STACK_TRUNCATED;
+		return process__intern_stack(p, fp, nfp, flags);
+	}
+	t0 = now_ns();
+	{
+		struct unwind_regs regs = { e->regs.ip, e->regs.sp, e->regs.bp };
+		struct unwind_snapshot snap = { e->snap_base, e->snapshot, e->snap_bytes };
+
+		n = unwind__stack(&p->as, &regs, &snap, pcs, max, &uflags);
+	}
+	c->stacks_cfi++;
+	if (uflags & UNWIND_END_SNAPSHOT) {
+		uint32_t before = n;
+
+		n = unwind__stitch(pcs, n, max, fp, nfp);
+		if (n > before)
+			c->stacks_stitched++;
+		else
+			flags |= STACK_TRUNCATED;
+	}
+	if (uflags & UNWIND_END_DEPTH)
+		flags |= STACK_TRUNCATED;
+	if (uflags & UNWIND_END_BROKEN)
+		c->stacks_broken++;
+	if (flags & STACK_TRUNCATED)
+		c->stacks_truncated++;
+	c->unwind_ns += now_ns() - t0;
+	return process__intern_stack(p, pcs, n, flags);
+}
+
+static void on_acquire(struct collector *c, struct process *p,
+		       const struct ls_syscall_event *e, size_t size)
+{
+	uint32_t stack = event_stack(c, p, e, size);
 
 	switch (e->sc.nr) {
 	case SYS_mmap:
@@ -394,7 +441,7 @@ int collector__on_record(void *ctx, void *data, size_t size)
 	}
 	switch (h->type) {
 	case LS_EV_SYSCALL:
-		on_acquire(p, data);
+		on_acquire(c, p, data, size);
 		break;
 	case LS_EV_RELEASE:
 		on_release(p, data);

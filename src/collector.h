@@ -21,11 +21,17 @@ struct collector {
 	uint64_t start_ns;		/* tracing began (CLOCK_MONOTONIC) */
 	uint64_t start_realtime_ns;
 	size_t live;			/* traced processes not yet exited */
+	unsigned max_frames;		/* unwinding depth */
 
 	/* counters shown in reports */
 	uint64_t records;		/* records consumed */
 	uint64_t bad_records;		/* malformed: size or type wrong */
 	uint64_t unknown_pid_records;	/* for a pid we do not track */
+	uint64_t stacks_cfi;		/* stacks unwound with CFI */
+	uint64_t stacks_truncated;	/* cut short: snapshot or depth */
+	uint64_t stacks_stitched;	/* completed from the kernel's walk */
+	uint64_t stacks_broken;		/* unwinding found no rule or chain */
+	uint64_t unwind_ns;		/* time spent unwinding */
 };
 
 void collector__init(struct collector *c);

@@ -171,6 +171,8 @@ int main(int argc, char **argv)
 
 	cfg.follow_forks = opts.follow;
 	cfg.stack_depth = opts.stack_depth;
+	cfg.snapshot_kib = opts.snapshot_kib;
+	coll.max_frames = opts.stack_depth;
 	cfg.ringbuf_mib = opts.ringbuf_mib;
 	cfg.verbose = opts.verbose;
 	if (probes__load(&probes, &cfg))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "modules.h"
+#include "cfi.h"
 #include "hashmap.h"
 #include "util.h"
 
@@ -116,4 +117,16 @@ const struct elf_info *modules__elf(struct module *m)
 			elfinfo__read(m->open_path, &m->elf, &why) : -1;
 	}
 	return m->elf_err ? NULL : &m->elf;
+}
+
+struct cfi *modules__cfi(struct module *m)
+{
+	const char *why;
+
+	if (!m->cfi_tried) {
+		m->cfi_tried = true;
+		if (m->open_path[0])
+			m->cfi = cfi__open(m->open_path, &why);
+	}
+	return m->cfi;
 }

@@ -25,6 +25,8 @@ struct module {
 	int elf_err;
 	struct elf_info elf;	/* valid when elf_tried && !elf_err */
 	void *sym;		/* symbolize.c's state for this module */
+	bool cfi_tried;
+	struct cfi *cfi;	/* unwind tables, NULL if none */
 };
 
 /* Find or register a module. pid (or 0) is where the path is valid: used
@@ -35,6 +37,8 @@ struct module *modules__get(uint32_t id);
 uint32_t modules__count(void);
 /* Headers of the module's ELF file, parsed once; NULL if unreadable. */
 const struct elf_info *modules__elf(struct module *m);
+/* Unwind tables of the module, parsed once; NULL if it has none. */
+struct cfi *modules__cfi(struct module *m);
 /* Kernel dev_t (major<<20 | minor) to the userspace encoding. */
 uint64_t modules__kdev_to_dev(uint32_t kdev);
 

@@ -32,6 +32,7 @@ enum {
 	OPT_TOP,
 	OPT_STACK_DEPTH,
 	OPT_RINGBUF,
+	OPT_SNAPSHOT,
 };
 
 static const struct argp_option argp_options[] = {
@@ -50,8 +51,11 @@ static const struct argp_option argp_options[] = {
 	{ "top", OPT_TOP, "N", 0, "Stacks shown per kind in text (default 10, 0 = all)", 0 },
 	{ "stack-depth", OPT_STACK_DEPTH, "FRAMES", 0,
 	  "User stack frames captured per event (1-127, default 127)", 0 },
+	{ "stack-snapshot", OPT_SNAPSHOT, "KIB", 0,
+	  "User stack copied per native event for complete (CFI) stacks, in KiB, "
+	  "multiple of 4 up to 64 (default 16; 0 = frame pointers only)", 0 },
 	{ "ring-buffer", OPT_RINGBUF, "MIB", 0,
-	  "Ring buffer size in MiB, a power of two (default 32)", 0 },
+	  "Ring buffer size in MiB, a power of two (default 64)", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
 	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 0 },
 	{ 0 }
@@ -176,6 +180,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --ring-buffer '%s' (MiB, a power of two up to 4096)", arg);
 		o->ringbuf_mib = (unsigned)v;
 		break;
+	case OPT_SNAPSHOT:
+		if (parse_uint(arg, 0, LS_SNAPSHOT_MAX_PAGES * 4, &v) || v % 4)
+			argp_error(state, "invalid --stack-snapshot '%s' (KiB: 0, 4, 8, ... 64)", arg);
+		o->snapshot_kib = (unsigned)v;
+		break;
 	case 'v':
 		o->verbose++;
 		break;
@@ -208,7 +217,8 @@ int options__parse(struct options *o, int argc, char **argv)
 	o->min_age_s = -1;
 	o->top = 10;
 	o->stack_depth = LS_MAX_STACK_DEPTH;
-	o->ringbuf_mib = 32;
+	o->snapshot_kib = 16;
+	o->ringbuf_mib = 64;
 	/* argp exits with status 64 on usage errors; we want 2, so errors
 	 * come back here and we exit ourselves. */
 	argp_err_exit_status = 2;

@@ -29,6 +29,7 @@ struct options {
 	enum report_format format;	/* --format, for outputs without one */
 	size_t top;		/* stacks per kind in text output */
 	unsigned stack_depth;
+	unsigned snapshot_kib;	/* user stack copied per event for CFI */
 	unsigned ringbuf_mib;
 	int verbose;
 	bool quiet;

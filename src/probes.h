@@ -20,6 +20,7 @@ struct probe_config {
 	bool follow_forks;
 	bool trace_all;
 	unsigned stack_depth;	/* frames */
+	unsigned snapshot_kib;	/* user stack copied per event; 0 = off */
 	unsigned ringbuf_mib;
 	unsigned max_traced;	/* processes */
 	int verbose;
