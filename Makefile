@@ -18,7 +18,7 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-SRCS     := $(wildcard src/*.c)
+SRCS     := $(filter-out $(EXCLUDE_SRCS),$(wildcard src/*.c))
 OBJS     := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
 LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
 
@@ -50,7 +50,7 @@ $(OBJS): $(OUT)/%.o: src/%.c $(SKELS) | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/libleakscope.a: $(LIB_OBJS)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 leakscope: $(OUT)/main.o $(OUT)/libleakscope.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -21,11 +21,7 @@ void live__free(struct live *l)
 
 static uint64_t key_of(const struct report_stack *s)
 {
-	uint64_t parts[4] = { s->kind | (uint64_t)s->preexisting << 8, (uint64_t)s->pid,
-			      s->stack_id, (uint64_t)(uintptr_t)s->fd_kind };
-	uint64_t k = hash_bytes(parts, sizeof(parts), 11);
-
-	return k == U64MAP_EMPTY ? k - 1 : k;
+	return report__stack_key(s);
 }
 
 static int64_t weight(const struct report_stack *s)

@@ -168,6 +168,10 @@ int main(int argc, char **argv)
 	install_signals();
 	if (tracefs__ensure())
 		goto cleanup;
+	/* For tests only: widen the window in which a target can exit while
+	 * we attach, to check that this is reported cleanly. */
+	if (getenv("LEAKSCOPE_TEST_ATTACH_DELAY_MS"))
+		usleep(atoi(getenv("LEAKSCOPE_TEST_ATTACH_DELAY_MS")) * 1000);
 
 	cfg.follow_forks = opts.follow;
 	cfg.stack_depth = opts.stack_depth;

@@ -204,6 +204,64 @@ static void symbolize_stack(struct report_stack *s)
 	}
 }
 
+/* Identity of a stack as a reader sees it: kind, process, what kind of
+ * fd, and the symbolized frames. Two code paths that differ only in a
+ * return address (a duplicated call site, an unrolled loop) are one. */
+uint64_t report__stack_key(const struct report_stack *s)
+{
+	uint64_t h = hash_u64(((uint64_t)s->kind << 40) ^ ((uint64_t)s->preexisting << 39) ^
+			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)(uintptr_t)s->fd_kind);
+
+	for (size_t i = 0; i < s->nframes; i++) {
+		const struct report_frame *f = &s->frames[i];
+
+		/* names and files are interned: pointers identify them */
+		h = hash_u64(h ^ (uint64_t)(uintptr_t)f->name);
+		h = hash_u64(h ^ (uint64_t)(uintptr_t)f->file ^ f->line);
+	}
+	return h == U64MAP_EMPTY ? h - 1 : h;
+}
+
+static void merge_into(struct report_stack *dst, struct report_stack *src)
+{
+	dst->count += src->count;
+	dst->bytes += src->bytes;
+	if (src->oldest_s > dst->oldest_s)
+		dst->oldest_s = src->oldest_s;
+	dst->truncated |= src->truncated;
+	for (size_t p = 0; p < src->npaths; p++) {
+		size_t q;
+
+		for (q = 0; q < dst->npaths; q++)
+			if (dst->paths[q].path == src->paths[p].path)
+				break;
+		if (q < dst->npaths)
+			dst->paths[q].count += src->paths[p].count;
+		else if (dst->npaths < REPORT_MAX_PATHS)
+			dst->paths[dst->npaths++] = src->paths[p];
+	}
+	free(src->frames);
+}
+
+static void merge_same_symbols(struct report *r)
+{
+	struct u64map *seen = u64map__new(r->nstacks);
+	size_t out = 0;
+
+	for (size_t i = 0; i < r->nstacks; i++) {
+		uint64_t key = report__stack_key(&r->stacks[i]), at;
+
+		if (u64map__get(seen, key, &at)) {
+			merge_into(&r->stacks[at], &r->stacks[i]);
+			continue;
+		}
+		u64map__put(seen, key, out);
+		r->stacks[out++] = r->stacks[i];
+	}
+	r->nstacks = out;
+	u64map__free(seen);
+}
+
 struct report *report__build(const struct collector *c,
 			     const struct report_options *o)
 {
@@ -236,6 +294,7 @@ struct report *report__build(const struct collector *c,
 	for (size_t i = 0; i < r->nstacks; i++)
 		symbolize_stack(&r->stacks[i]);
 	u64map__free(b.index);
+	merge_same_symbols(r);
 	report__sort(r);
 	return r;
 }

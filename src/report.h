@@ -35,6 +35,7 @@ struct report_frame {
 	uint32_t line;
 	const char *module;	/* path of the module or NULL */
 	uint64_t address;	/* file offset in module (or raw address) */
+	const char *build_id;	/* hex GNU build id of module, or NULL */
 };
 
 #define REPORT_MAX_PATHS 8
@@ -60,6 +61,11 @@ struct report_stack {
 	double growth_per_min;	/* count or bytes per minute */
 	bool suspect;
 	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
+	/* go_alloc only: allocated since tracing began, of which count and
+	 * bytes above are still in use (as for every kind). pprof exports
+	 * them as alloc_objects/alloc_space; 0 = not known (then the
+	 * in-use values stand in). */
+	uint64_t alloc_count, alloc_bytes;
 };
 
 struct report_target {
@@ -109,5 +115,8 @@ void report__free(struct report *r);
 /* Sort stacks: kind order, then suspects, then weight (bytes or count). */
 void report__sort(struct report *r);
 const char *drop_reason_name(int reason);
+/* A stable identity for a stack across reports: kind, pid, fd kind and
+ * symbolized frames (never 0 or ~0). */
+uint64_t report__stack_key(const struct report_stack *s);
 
 #endif

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `make demo`: build the bundled leaky program and trace it, with a live
+# view every second and the final report when it exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build/workloads
+gcc -O2 -fomit-frame-pointer -g tests/workloads/demo_leaky.c -o build/workloads/demo_leaky
+if [ "$(id -u)" != 0 ]; then
+	echo "demo: leakscope needs root (BPF): run 'sudo make demo'" >&2
+	exit 1
+fi
+echo "== leakscope -i 1 -- build/workloads/demo_leaky"
+./leakscope -i 1 --top 4 -- build/workloads/demo_leaky

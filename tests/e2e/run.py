@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Runs leakscope's end-to-end tests: every function named test_* in
+tests/e2e/test_*.py. Prints "ok - name" / "not ok - name" per test (and
+why), and leaves no process or probe behind, pass or fail."""
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+
+FIXTURE_CFLAGS = ["-O2", "-fomit-frame-pointer", "-g", "-pthread", "-Wall"]
+
+
+def build_fixtures():
+    """C workloads are built -O2 -fomit-frame-pointer: like distribution
+    code, complete stacks through them need CFI."""
+    os.makedirs(lib.WORKLOADS, exist_ok=True)
+    src_dir = os.path.join(lib.ROOT, "tests", "workloads")
+    for name in sorted(os.listdir(src_dir)):
+        if not name.endswith(".c"):
+            continue
+        out = os.path.join(lib.WORKLOADS, name[:-2])
+        src = os.path.join(src_dir, name)
+        if os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src):
+            continue
+        extra = ["-ldl"] if "dlopen" in name else []
+        subprocess.run(["gcc", *FIXTURE_CFLAGS, src, "-o", out, *extra], check=True)
+    build_sh = os.path.join(src_dir, "build.sh")
+    if os.path.exists(build_sh):
+        subprocess.run([build_sh, lib.WORKLOADS], check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--filter", default="")
+    args = ap.parse_args()
+    build_fixtures()
+    tests = []
+    for name in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
+        if name.startswith("test_") and name.endswith(".py"):
+            mod = importlib.import_module(name[:-3])
+            for attr in dir(mod):
+                if attr.startswith("test_") and callable(getattr(mod, attr)):
+                    fn = getattr(mod, attr)
+                    tests.append((fn.__code__.co_firstlineno, name, attr, fn))
+    tests.sort(key=lambda t: (t[1], t[0]))
+    failed = 0
+    for _, modname, name, fn in tests:
+        if args.filter and args.filter not in name and args.filter not in modname:
+            continue
+        t0 = time.time()
+        try:
+            fn()
+            print(f"ok - {name} ({time.time() - t0:.1f}s)", flush=True)
+        except lib.Failure as e:
+            failed += 1
+            print(f"  {e}", flush=True)
+            print(f"not ok - {name}", flush=True)
+        except Exception:
+            failed += 1
+            print("  " + traceback.format_exc().replace("\n", "\n  "), flush=True)
+            print(f"not ok - {name}", flush=True)
+        finally:
+            lib.kill_all()
+    # Nothing may outlive the run: no process of ours, no probe. The
+    # kernel frees detached programs after a grace period: allow it.
+    deadline = time.time() + 10
+    left = lib.attached_programs()
+    while left and time.time() < deadline:
+        time.sleep(0.2)
+        left = lib.attached_programs()
+    if left:
+        print(f"  BPF programs still loaded: {sorted(left)}")
+        print("not ok - no_probe_left_behind")
+    elif not args.filter:
+        print("ok - no_probe_left_behind")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
