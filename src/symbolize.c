@@ -44,6 +44,42 @@ static struct native_sym *native_open(struct module *m)
 	return s;
 }
 
+/* libstdc++'s demangler (the C++ ABI's own entry point), so C++ frames
+ * read as the source names them. */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
+			    int *status);
+
+/*
+ * What a reader wants to see for a symbol: C++ names demangled, and the
+ * symbol-version suffix of versioned libc symbols ("@@GLIBC_2.34")
+ * dropped, so the same function has one name everywhere.
+ */
+static const char *clean_name(const char *raw)
+{
+	const char *at;
+	char *dem;
+	int status = -1;
+
+	if (raw[0] == '_' && raw[1] == 'Z') {
+		dem = __cxa_demangle(raw, NULL, NULL, &status);
+		if (dem && status == 0) {
+			const char *out = intern(dem);
+
+			free(dem);
+			return out;
+		}
+		free(dem);
+	}
+	at = strchr(raw, '@');
+	if (at && at > raw) {
+		char buf[512];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(at - raw), raw);
+		return intern(buf);
+	}
+	return intern(raw);
+}
+
 static void native_lookup(struct module *m, uint64_t vaddr,
 			  struct frame_sym *out)
 {
@@ -60,7 +96,7 @@ static void native_lookup(struct module *m, uint64_t vaddr,
 	addr = vaddr + bias;
 	name = dwfl_module_addrinfo(s->mod, addr, &off, &sym, NULL, NULL, NULL);
 	if (name)
-		out->func = intern(name);
+		out->func = clean_name(name);
 	line = dwfl_module_getsrc(s->mod, addr);
 	if (line) {
 		int lineno = 0;
