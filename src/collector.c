@@ -301,8 +301,15 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 	}
 	if (uflags & UNWIND_END_DEPTH)
 		flags |= STACK_TRUNCATED;
-	if (uflags & UNWIND_END_BROKEN)
+	if (uflags & UNWIND_END_BROKEN) {
 		c->stacks_broken++;
+		if (getenv("LS_DEBUG_UNWIND")) {
+			fprintf(stderr, "broken unwind pid %d nr %u:", p->pid, e->sc.nr);
+			for (uint32_t i = 0; i < n; i++)
+				fprintf(stderr, " %llx", (unsigned long long)pcs[i]);
+			fprintf(stderr, "\n");
+		}
+	}
 	if (flags & STACK_TRUNCATED)
 		c->stacks_truncated++;
 	c->unwind_ns += now_ns() - t0;

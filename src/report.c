@@ -186,21 +186,34 @@ static void add_process(struct builder *b, const struct process *p)
 	}
 }
 
+/* Frames of a stack as a reader sees them: each pc expands into the
+ * functions inlined there, innermost first. */
 static void symbolize_stack(struct report_stack *s)
 {
 	uint32_t n, flags;
 	const uint64_t *f = stacks__frames(s->stack_id, &n, &flags);
+	size_t cap = 0;
 
 	s->truncated = flags & STACK_TRUNCATED;
-	s->nframes = n;
-	s->frames = n ? xcalloc(n, sizeof(*s->frames)) : NULL;
+	s->nframes = 0;
+	s->frames = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
 		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
 
-		s->frames[i] = (struct report_frame){
-			fs->name, fs->file, fs->line, fs->module, fs->offset,
-		};
+		for (uint32_t l = 0; l < fs->nlevels; l++) {
+			grow_array((void **)&s->frames, &cap, s->nframes + 1,
+				   sizeof(*s->frames));
+			s->frames[s->nframes++] = (struct report_frame){
+				.name = fs->levels[l].name,
+				.file = fs->levels[l].file,
+				.line = fs->levels[l].line,
+				.module = fs->module,
+				.address = fs->offset,
+				.build_id = fs->build_id,
+				.inlined = l + 1 < fs->nlevels,
+			};
+		}
 	}
 }
 
@@ -276,6 +289,12 @@ struct report *report__build(const struct collector *c,
 	memcpy(r->drops, o->drops, sizeof(r->drops));
 	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
 	r->has_kind[KIND_MMAP] = r->has_kind[KIND_BRK] = r->has_kind[KIND_FD] = true;
+	r->stats.records = c->records;
+	r->stats.stacks_unwound = c->stacks_cfi;
+	r->stats.stacks_truncated = c->stacks_truncated;
+	r->stats.stacks_stitched = c->stacks_stitched;
+	r->stats.stacks_broken = c->stacks_broken;
+	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / 1e3 / c->stacks_cfi : 0;
 	r->targets = xcalloc(c->nprocs, sizeof(*r->targets));
 	for (size_t i = 0; i < c->nprocs; i++) {
 		const struct process *p = c->procs[i];

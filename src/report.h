@@ -36,6 +36,7 @@ struct report_frame {
 	const char *module;	/* path of the module or NULL */
 	uint64_t address;	/* file offset in module (or raw address) */
 	const char *build_id;	/* hex GNU build id of module, or NULL */
+	bool inlined;		/* inlined into the next frame (same address) */
 };
 
 #define REPORT_MAX_PATHS 8
@@ -95,6 +96,14 @@ struct report {
 	bool has_kind[KIND_MAX];
 	struct report_stack *stacks;
 	size_t nstacks;
+	struct {
+		uint64_t records;		/* ring-buffer records consumed */
+		uint64_t stacks_unwound;	/* with CFI from a snapshot */
+		uint64_t stacks_truncated;	/* cut short (depth, snapshot) */
+		uint64_t stacks_stitched;	/* finished from the FP walk */
+		uint64_t stacks_broken;		/* no rule, no usable chain */
+		double unwind_us_per_stack;	/* collector time per unwind */
+	} stats;
 	char **notes;		/* things the reader must know */
 	size_t nnotes;
 };

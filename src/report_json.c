@@ -84,6 +84,10 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		}
 		jsonw__key(w, "address");
 		jsonw__uint(w, f->address);
+		if (f->inlined) {
+			jsonw__key(w, "inlined");
+			jsonw__bool(w, true);
+		}
 		jsonw__end_object(w);
 	}
 	jsonw__end_array(w);
@@ -124,6 +128,21 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__end_object(&w);
 	jsonw__key(&w, "unresolved_frames");
 	jsonw__uint(&w, r->unresolved_frames);
+	jsonw__key(&w, "stats");
+	jsonw__begin_object(&w);
+	jsonw__key(&w, "records");
+	jsonw__uint(&w, r->stats.records);
+	jsonw__key(&w, "stacks_unwound");
+	jsonw__uint(&w, r->stats.stacks_unwound);
+	jsonw__key(&w, "stacks_truncated");
+	jsonw__uint(&w, r->stats.stacks_truncated);
+	jsonw__key(&w, "stacks_stitched");
+	jsonw__uint(&w, r->stats.stacks_stitched);
+	jsonw__key(&w, "stacks_broken");
+	jsonw__uint(&w, r->stats.stacks_broken);
+	jsonw__key(&w, "unwind_us_per_stack");
+	jsonw__double(&w, r->stats.unwind_us_per_stack);
+	jsonw__end_object(&w);
 	jsonw__key(&w, "totals");
 	jsonw__begin_object(&w);
 	for (int k = 0; k < KIND_MAX; k++) {

@@ -43,6 +43,9 @@ static void write_header(FILE *f, const struct report *r)
 	fprintf(f, "leakscope: %zu process%s traced for %.1f s, lost events %" PRIu64,
 		r->ntargets, r->ntargets == 1 ? "" : "es", r->duration_s,
 		r->lost_events);
+	if (r->stats.stacks_truncated)
+		fprintf(f, ", stacks truncated %" PRIu64 " (raise --stack-snapshot)",
+			r->stats.stacks_truncated);
 	if (r->drops[LS_DROP_STACK_FAILED] || r->drops[LS_DROP_PATH_FAILED])
 		fprintf(f, ", stacks failed %" PRIu64 ", paths failed %" PRIu64,
 			r->drops[LS_DROP_STACK_FAILED],

@@ -5,6 +5,8 @@
 #include "stacks.h"
 #include "util.h"
 
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,68 @@ static const char *clean_name(const char *raw)
 	return intern(raw);
 }
 
+/* The name a reader knows an inlined function by: its linkage name
+ * demangled (qualified, for C++), else its plain name. */
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *n = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		n = dwarf_formstring(&attr);
+	if (!n)
+		n = dwarf_diename(die);
+	if (!n && dwarf_attr_integrate(die, DW_AT_name, &attr))
+		n = dwarf_formstring(&attr);
+	return n ? clean_name(n) : NULL;
+}
+
+/*
+ * Functions inlined at addr, from the DWARF scopes: each inlined
+ * subroutine is one level, and its call site (DW_AT_call_file/line) is
+ * where the level above it stands.
+ */
+static void inline_levels(Dwfl_Module *mod, GElf_Addr addr, struct frame_sym *out)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
+	Dwarf_Die *scopes = NULL;
+	Dwarf_Files *files = NULL;
+	const char *file = out->file;
+	uint32_t line = out->line;
+	size_t nfiles = 0;
+	int n;
+
+	if (!cudie)
+		return;
+	n = dwarf_getscopes(cudie, addr - bias, &scopes);
+	if (n <= 0)
+		return;
+	dwarf_getsrcfiles(cudie, &files, &nfiles);
+	out->nlevels = 0;
+	for (int i = 0; i < n && out->nlevels < SYM_MAX_INLINE - 1; i++) {
+		Dwarf_Attribute attr;
+		Dwarf_Word call_file = 0, call_line = 0;
+
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		out->levels[out->nlevels++] = (struct sym_line){
+			die_name(&scopes[i]), file, line,
+		};
+		/* The caller's position is this inlined call's site. */
+		if (dwarf_attr(&scopes[i], DW_AT_call_file, &attr) &&
+		    dwarf_formudata(&attr, &call_file) == 0 && files &&
+		    call_file < nfiles)
+			file = intern(dwarf_filesrc(files, call_file, NULL, NULL));
+		if (dwarf_attr(&scopes[i], DW_AT_call_line, &attr) &&
+		    dwarf_formudata(&attr, &call_line) == 0)
+			line = (uint32_t)call_line;
+	}
+	out->levels[out->nlevels++] = (struct sym_line){ out->func, file, line };
+	free(scopes);
+}
+
 static void native_lookup(struct module *m, uint64_t vaddr,
 			  struct frame_sym *out)
 {
@@ -107,6 +171,8 @@ static void native_lookup(struct module *m, uint64_t vaddr,
 			out->line = lineno;
 		}
 	}
+	if (out->func)
+		inline_levels(s->mod, addr, out);
 }
 
 struct cached {
@@ -128,6 +194,8 @@ static void resolve(uint64_t frame, bool ret_addr, struct frame_sym *out)
 		uint64_t vaddr;
 
 		out->module = m->path;
+		if (e && e->build_id[0])
+			out->build_id = intern(e->build_id);
 		if (!m->sym)
 			m->sym = native_open(m);
 		/* The call that made a return address is just before it. */
@@ -136,6 +204,10 @@ static void resolve(uint64_t frame, bool ret_addr, struct frame_sym *out)
 	}
 	if (out->func) {
 		out->name = out->func;
+		if (!out->nlevels)
+			out->levels[out->nlevels++] =
+				(struct sym_line){ out->func, out->file, out->line };
+		return;
 	} else if (m) {
 		const char *base = strrchr(m->path, '/');
 
@@ -147,6 +219,8 @@ static void resolve(uint64_t frame, bool ret_addr, struct frame_sym *out)
 			 (unsigned long long)off);
 		out->name = intern(buf);
 	}
+	out->levels[0] = (struct sym_line){ out->name, NULL, 0 };
+	out->nlevels = 1;
 }
 
 const struct frame_sym *symbolize__frame(uint64_t frame, bool ret_addr)

@@ -10,13 +10,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct frame_sym {
-	const char *func;	/* interned; NULL if unknown */
+#define SYM_MAX_INLINE 8	/* inlined levels expanded per pc */
+
+/* One source-level frame: a function, or a function inlined into it. */
+struct sym_line {
+	const char *name;	/* interned: function, or mod+0xoff */
 	const char *file;	/* interned source file; NULL if unknown */
 	uint32_t line;
+};
+
+struct frame_sym {
+	const char *func;	/* interned; NULL if unknown */
 	const char *module;	/* interned module path; NULL if unplaced */
+	const char *build_id;	/* interned hex build id, NULL if none */
 	uint64_t offset;	/* file offset in module, or the raw address */
 	const char *name;	/* what reports print: func, or mod+0xoff */
+	const char *file;	/* source of the innermost level */
+	uint32_t line;
+	/* Functions inlined at this pc, innermost first, then the one
+	 * that holds them (same as name/file/line when nothing is inlined):
+	 * levels[nlevels - 1] is the real (outermost) function. */
+	struct sym_line levels[SYM_MAX_INLINE];
+	uint32_t nlevels;
 };
 
 /* ret_addr: the frame is a return address (all but an exact leaf), so

@@ -76,8 +76,13 @@ uint32_t unwind__stack(const struct addrspace *as, const struct unwind_regs *r,
 			}
 		} else {
 			/* No CFI: follow the frame-pointer chain, which Go and
-			 * most JITs keep. */
-			if (bp < sp || bp == 0) {
+			 * most JITs keep. RBP 0 is how the outermost frame
+			 * (the kernel's entry state) ends the chain. */
+			if (bp == 0) {
+				*flags |= UNWIND_END_CLEAN;
+				return n;
+			}
+			if (bp < sp) {
 				*flags |= UNWIND_END_BROKEN;
 				return n;
 			}
@@ -88,10 +93,16 @@ uint32_t unwind__stack(const struct addrspace *as, const struct unwind_regs *r,
 			cfa = bp + 16;
 			*flags |= UNWIND_USED_FP;
 		}
+		/* A return address in the first page is the bottom of the
+		 * stack (argc, or the zero the kernel leaves), not code. */
+		if (ra < 4096) {
+			*flags |= UNWIND_END_CLEAN;
+			return n;
+		}
 		/* The stack only grows toward lower addresses: a caller's
 		 * frame is above ours, or the unwind has gone wrong. */
-		if (cfa <= sp || ra < 4096) {
-			*flags |= ra == 0 ? UNWIND_END_CLEAN : UNWIND_END_BROKEN;
+		if (cfa <= sp) {
+			*flags |= UNWIND_END_BROKEN;
 			return n;
 		}
 		pc = ra;

@@ -23,14 +23,20 @@ def build_fixtures():
     os.makedirs(lib.WORKLOADS, exist_ok=True)
     src_dir = os.path.join(lib.ROOT, "tests", "workloads")
     for name in sorted(os.listdir(src_dir)):
-        if not name.endswith(".c"):
+        base, ext = os.path.splitext(name)
+        if ext not in (".c", ".cpp"):
             continue
-        out = os.path.join(lib.WORKLOADS, name[:-2])
         src = os.path.join(src_dir, name)
+        compiler = "g++" if ext == ".cpp" else "gcc"
+        if base.startswith("lib"):  # a shared library for dlopen
+            out = os.path.join(lib.WORKLOADS, base + ".so")
+            extra = ["-shared", "-fPIC"]
+        else:
+            out = os.path.join(lib.WORKLOADS, base)
+            extra = ["-ldl"] if "dlopen" in name else []
         if os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src):
             continue
-        extra = ["-ldl"] if "dlopen" in name else []
-        subprocess.run(["gcc", *FIXTURE_CFLAGS, src, "-o", out, *extra], check=True)
+        subprocess.run([compiler, *FIXTURE_CFLAGS, src, "-o", out, *extra], check=True)
     build_sh = os.path.join(src_dir, "build.sh")
     if os.path.exists(build_sh):
         subprocess.run([build_sh, lib.WORKLOADS], check=True)

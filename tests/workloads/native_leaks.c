@@ -13,6 +13,7 @@
  *   --thread      also leak from a second thread (thread_leak_site)
  *   --exec        open fds with and without O_CLOEXEC, then exec
  *                 ourselves with --after-exec
+ *   --deep N      also leak an fd N recursion levels (1 KiB each) deep
  *
  * What it leaks is printed as "expect SITE KIND COUNT BYTES" lines on
  * stdout, and every leaked address as "addr START LEN", so the tests
@@ -41,6 +42,8 @@
 #define NOINLINE __attribute__((noinline))
 #define PAGE 4096
 
+static volatile int last_fd;	/* keeps calls from becoming tail calls */
+
 static void expect(const char *site, const char *kind, long count, long bytes)
 {
 	printf("expect %s %s %ld %ld\n", site, kind, count, bytes);
@@ -66,7 +69,7 @@ static void *map_anon(size_t len)
 NOINLINE void leak_mmap_site(void)
 {
 	for (int i = 0; i < 5; i++)
-		note_addr(map_anon(64 * 1024), 64 * 1024);
+		note_addr(map_anon(64 * 1024), 64 * 1024); /* LINE:leak_mmap_site:map_anon */
 	expect("leak_mmap_site", "mmap", 5, 5 * 64 * 1024);
 }
 
@@ -109,14 +112,14 @@ NOINLINE void leak_brk_site(void)
 	if (pad)
 		sbrk(pad);
 	for (int i = 0; i < 4; i++)
-		sbrk(3 * PAGE);
+		sbrk(3 * PAGE); /* LINE:leak_brk_site */
 	expect("leak_brk_site", "brk", pad ? 5 : 4, 4 * 3 * PAGE + (pad ? PAGE : 0));
 }
 
 NOINLINE void leak_open_site(void)
 {
 	for (int i = 0; i < 4; i++)
-		if (open("/etc/hostname", O_RDONLY) < 0)
+		if (open("/etc/hostname", O_RDONLY) < 0) /* LINE:leak_open_site */
 			exit(12);
 	expect("leak_open_site", "fd", 4, 0);
 }
@@ -124,7 +127,7 @@ NOINLINE void leak_open_site(void)
 NOINLINE void leak_socket_site(void)
 {
 	for (int i = 0; i < 3; i++)
-		socket(AF_INET, SOCK_STREAM, 0);
+		socket(AF_INET, SOCK_STREAM, 0); /* LINE:leak_socket_site */
 	expect("leak_socket_site", "fd", 3, 0);
 }
 
@@ -133,7 +136,7 @@ NOINLINE void leak_pipe_site(void)
 	int fds[2];
 
 	for (int i = 0; i < 2; i++)
-		if (pipe(fds))
+		if (pipe(fds)) /* LINE:leak_pipe_site */
 			exit(13);
 	expect("leak_pipe_site", "fd", 4, 0);
 }
@@ -144,7 +147,7 @@ NOINLINE void leak_misc_fd_site(void)
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR2);
-	eventfd(0, 0);
+	eventfd(0, 0); /* LINE:leak_misc_fd_site:eventfd */
 	eventfd(0, EFD_CLOEXEC);
 	epoll_create1(0);
 	syscall(SYS_memfd_create, "leakscope-test", 0);
@@ -158,7 +161,7 @@ NOINLINE void leak_dup_site(void)
 {
 	int fd = open("/etc/passwd", O_RDONLY);
 
-	dup(fd);
+	dup(fd); /* LINE:leak_dup_site:dup */
 	dup(fd);
 	dup2(fd, 100);
 	fcntl(fd, F_DUPFD, 200);
@@ -230,13 +233,25 @@ static void leak_from_thread(void)
 	expect("thread_leak_site", "fd", 1, 0);
 }
 
-static volatile int last_fd;	/* keeps calls from becoming tail calls */
 
 NOINLINE void child_leak_site(void)
 {
 	for (int i = 0; i < 2; i++)
 		map_anon(32 * PAGE);
 	last_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+}
+
+/* Recursion with 1 KiB frames, then one fd: a stack deeper (in bytes)
+ * than a small snapshot holds. */
+NOINLINE int deep_site(int levels)
+{
+	volatile char frame[1024];
+
+	frame[0] = (char)levels;
+	if (levels > 1)
+		return deep_site(levels - 1) + frame[0];
+	last_fd = open("/etc/hostname", O_RDONLY);
+	return frame[0];
 }
 
 static volatile sig_atomic_t got_usr1, got_term;
@@ -277,7 +292,7 @@ NOINLINE void exec_site(char **argv)
 int main(int argc, char **argv)
 {
 	int wait_go = 0, hold = 0, code = 0, do_fork = 0, do_thread = 0;
-	int do_exec = 0, after_exec = 0;
+	int do_exec = 0, after_exec = 0, deep = 0;
 	struct sigaction sa = { 0 };
 	sigset_t block;
 	pid_t child = -1;
@@ -297,6 +312,8 @@ int main(int argc, char **argv)
 			do_exec = 1;
 		else if (!strcmp(argv[i], "--after-exec"))
 			after_exec = 1;
+		else if (!strcmp(argv[i], "--deep") && i + 1 < argc)
+			deep = atoi(argv[++i]);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sa.sa_handler = on_signal;
@@ -330,6 +347,10 @@ int main(int argc, char **argv)
 		close_range_site();
 		if (do_thread)
 			leak_from_thread();
+		if (deep) {
+			deep_site(deep);
+			expect("deep_site", "fd", 1, 0);
+		}
 		if (do_fork) {
 			child = fork();
 			if (child == 0) {
