@@ -239,3 +239,16 @@ def test_duration_ends_launch_and_stops_command():
     eq(code, 0, f"command stopped with SIGTERM exits 0 (its handler); stderr {err}")
     report = load_report(out)
     check(report["duration_s"] >= 1.4, f"duration {report['duration_s']}")
+
+
+def test_live_view_shows_growth_each_interval():
+    p = spawn([LEAKSCOPE, "-q", "-i", "0.5", "-d", "3", "--", workload("demo_leaky")])
+    out, err = p.communicate(timeout=60)
+    # -d ends the trace before the 4 s program: it gets SIGTERM, 128+15
+    eq(p.returncode, 143, f"exit status; stderr {err}")
+    views = out.count("live view #")
+    check(views >= 3, f"a live view every 0.5 s over ~3 s: saw {views}")
+    check("since last" in out, "growth since the previous interval is shown")
+    check(out.count("handle_request") >= views, "the leaking stack is in every view")
+    check("leakscope: 1 process traced" in out.split("live view #")[-1],
+          "the final report follows the last live view")
