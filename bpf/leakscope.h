@@ -26,6 +26,9 @@ enum ls_event_type {
 	LS_EV_EXEC = 3,		/* a traced process replaced its image */
 	LS_EV_FORK = 4,		/* a traced process made a new process */
 	LS_EV_EXIT = 5,		/* the last thread of a traced process ended */
+	LS_EV_GO_CREATE = 6,	/* a goroutine was made runnable */
+	LS_EV_GO_EXIT = 7,	/* a goroutine ended */
+	LS_EV_GO_ALLOC = 8,	/* a Go heap allocation (sampled or every) */
 };
 
 /* Why a record or part of one was not delivered (per-CPU counters). */
@@ -150,5 +153,53 @@ struct ls_exit_event {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct ls_exit_event) == 32, "exit layout");
+
+/*
+ * Go probes. The attach cookie of every Go uprobe says which binary's
+ * parameters apply (an index into the go_params map) and how the probe
+ * sits in its function.
+ */
+#define LS_GO_COOKIE_PARAMS(c) ((__u32)(c) & 0xffff)
+#define LS_GO_AT_ENTRY (1ULL << 16)	/* before the frame is set up: the
+					 * caller is [rsp], not in the RBP chain */
+#define LS_GO_AT_JBE (1ULL << 17)	/* on the stack-check jbe: a taken
+					 * branch means the call restarts */
+#define LS_GO_MAX_BINARIES 256
+
+/* runtime.g field offsets of one binary (bytes, -1 = absent). */
+struct ls_go_params {
+	__s32 goid_off;
+	__s32 gopc_off;
+	__s32 startpc_off;
+	__s32 parent_goid_off;
+};
+
+/* ls_go_alloc_event.flags */
+#define LS_GO_ALLOC_SAMPLED 0x1	/* from the runtime's profiler sample */
+
+struct ls_go_create_event {
+	struct ls_event_header hdr;
+	__u64 goid;
+	__u64 parent_goid;	/* 0 when the version has no field */
+	__u64 g_addr;		/* the new runtime.g */
+	__u64 gopc;		/* pc of the go statement */
+	__u64 startpc;		/* the goroutine's function */
+	struct ls_stack stack;	/* the creating goroutine's stack */
+};
+
+struct ls_go_exit_event {
+	struct ls_event_header hdr;
+	__u64 goid;
+	__u64 g_addr;
+};
+
+struct ls_go_alloc_event {
+	struct ls_event_header hdr;
+	__u64 addr;		/* 0 when not known at the probe */
+	__u64 size;
+	__u32 flags;		/* LS_GO_ALLOC_* */
+	__u32 pad;
+	struct ls_stack stack;
+};
 
 #endif /* LEAKSCOPE_H */

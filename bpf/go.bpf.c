@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Go runtime probes: goroutine creation and exit, and heap allocations.
+ * Entry uprobes only (never uretprobes: the Go runtime moves stacks and
+ * would find the trampoline's return address). Each probe sits on an
+ * instruction the kernel emulates (call, jbe, push), chosen in
+ * userspace with a real decoder; see src/goprobes.c.
+ *
+ * Go's ABIInternal passes arguments in RAX, RBX, RCX, RDI, ...
+ */
+#include "common.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_GO_MAX_BINARIES);
+	__type(key, __u32);
+	__type(value, struct ls_go_params);
+} go_params SEC(".maps");
+
+static __always_inline struct ls_go_params *params_of(__u64 cookie)
+{
+	__u32 i = LS_GO_COOKIE_PARAMS(cookie);
+
+	return bpf_map_lookup_elem(&go_params, &i);
+}
+
+/* A probe on the stack check's jbe fires again after morestack when the
+ * branch is taken (CF or ZF set): count only the hit that proceeds. */
+static __always_inline bool restarts(struct pt_regs *regs, __u64 cookie)
+{
+	return (cookie & LS_GO_AT_JBE) && (regs->flags & 0x41);
+}
+
+static __always_inline __u64 read_u64(__u64 base, __s32 off)
+{
+	__u64 v = 0;
+
+	if (off >= 0)
+		bpf_probe_read_user(&v, sizeof(v), (void *)(base + off));
+	return v;
+}
+
+/*
+ * The user stack by frame pointers (Go keeps them). At a function's
+ * first instructions RBP still belongs to the caller, so the walk would
+ * skip the caller: its return address is at [rsp], put it in second.
+ */
+static __always_inline void go_stack(void *ctx, struct pt_regs *regs,
+				     struct ls_stack *s, __u64 cookie)
+{
+	__u32 bytes = stack_bytes;
+	long n;
+
+	if (!(cookie & LS_GO_AT_ENTRY)) {
+		capture_user_stack(ctx, s);
+		return;
+	}
+	if (bytes > sizeof(s->ips))
+		bytes = sizeof(s->ips);
+	if (bytes < 16)
+		bytes = 16;
+	n = bpf_get_stack(ctx, &s->ips[1], bytes - 8, BPF_F_USER_STACK);
+	if (n < 8) {
+		s->nr_frames = 0;
+		s->flags = 0;
+		count_drop(LS_DROP_STACK_FAILED);
+		return;
+	}
+	s->ips[0] = s->ips[1];
+	if (bpf_probe_read_user(&s->ips[1], 8, (void *)regs->sp))
+		s->ips[1] = 0;
+	s->nr_frames = n / 8 + 1;
+	s->flags = n >= bytes - 8 ? LS_STACK_TRUNCATED : 0;
+}
+
+/* At the call to runqput in runtime.newproc.func1: the new g in RBX, its
+ * goid already set; the stack above is the creating goroutine's. */
+SEC("uprobe")
+int go_create(struct pt_regs *regs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cookie = bpf_get_attach_cookie(regs);
+	struct ls_go_create_event *e;
+	struct ls_go_params *p;
+	__u64 g = regs->bx;
+
+	if (!is_traced(pid_tgid >> 32) || !(p = params_of(cookie)))
+		return 0;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->hdr, LS_EV_GO_CREATE, pid_tgid);
+	e->g_addr = g;
+	e->goid = read_u64(g, p->goid_off);
+	e->parent_goid = read_u64(g, p->parent_goid_off);
+	e->gopc = read_u64(g, p->gopc_off);
+	e->startpc = read_u64(g, p->startpc_off);
+	go_stack(regs, regs, &e->stack, cookie);
+	submit(e);
+	return 0;
+}
+
+/* runtime.goexit0(gp) (Go < 1.22) or runtime.gdestroy(gp): gp in RAX. */
+SEC("uprobe")
+int go_exit(struct pt_regs *regs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cookie = bpf_get_attach_cookie(regs);
+	struct ls_go_exit_event *e;
+	struct ls_go_params *p;
+
+	if (restarts(regs, cookie) || !is_traced(pid_tgid >> 32) ||
+	    !(p = params_of(cookie)))
+		return 0;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->hdr, LS_EV_GO_EXIT, pid_tgid);
+	e->g_addr = regs->ax;
+	e->goid = read_u64(regs->ax, p->goid_off);
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_alloc(struct pt_regs *regs, __u64 addr,
+				      __u64 size, __u32 flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 cookie = bpf_get_attach_cookie(regs);
+	struct ls_go_alloc_event *e;
+
+	if (restarts(regs, cookie) || !is_traced(pid_tgid >> 32))
+		return 0;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(&e->hdr, LS_EV_GO_ALLOC, pid_tgid);
+	e->addr = addr;
+	e->size = size;
+	e->flags = flags;
+	e->pad = 0;
+	go_stack(regs, regs, &e->stack, cookie);
+	submit(e);
+	return 0;
+}
+
+/* runtime.profilealloc(mp, x, size): the runtime's own sample, about one
+ * per MemProfileRate bytes (512 KiB by default). */
+SEC("uprobe")
+int go_alloc_sampled(struct pt_regs *regs)
+{
+	return emit_alloc(regs, regs->bx, regs->cx, LS_GO_ALLOC_SAMPLED);
+}
+
+/* runtime.mallocgc(size, typ, needzero): every allocation (--go-alloc=all). */
+SEC("uprobe")
+int go_alloc_every(struct pt_regs *regs)
+{
+	return emit_alloc(regs, 0, regs->ax, 0);
+}
