@@ -9,6 +9,7 @@
 #include "launch.h"
 #include "live.h"
 #include "options.h"
+#include "preexisting.h"
 #include "preflight.h"
 #include "probes.h"
 #include "process.h"
@@ -214,6 +215,10 @@ int main(int argc, char **argv)
 				"nothing to trace\n", pids[i]);
 			goto cleanup;
 		}
+		/* What it already holds: the probes are live, so anything that
+		 * changes from here on arrives as an event after this scan. */
+		if (!opts.new_only)
+			preexisting__scan(p, now_ns(), NULL);
 		if (!opts.quiet)
 			fprintf(stderr, "leakscope: tracing pid %d (%s)%s\n", p->pid,
 				p->comm, opts.follow ? " and its children" : "");

@@ -72,6 +72,43 @@ void mappings__map(struct mappings *m, uint64_t addr, uint64_t len,
 		    new_alloc(m, addr, len, stack, ts_ns, flags, file));
 }
 
+struct pieces {
+	uint64_t (*v)[2];
+	size_t n, cap;
+};
+
+static void collect_piece(void *ctx, void *owner, uint64_t start, uint64_t end)
+{
+	struct pieces *p = ctx;
+
+	(void)owner;
+	grow_array((void **)&p->v, &p->cap, p->n + 1, sizeof(*p->v));
+	p->v[p->n][0] = start;
+	p->v[p->n][1] = end;
+	p->n++;
+}
+
+void mappings__adopt(struct mappings *m, uint64_t addr, uint64_t len,
+		     uint64_t ts_ns, uint32_t flags, const char *name)
+{
+	struct pieces tracked = { 0 };
+	uint64_t cursor = addr, end = addr + len;
+
+	/* Fill only the gaps between pieces we already track. */
+	ranges__visit_span(&m->ranges, addr, end, collect_piece, &tracked);
+	for (size_t i = 0; i <= tracked.n; i++) {
+		uint64_t upto = i < tracked.n ? MAX(cursor, tracked.v[i][0]) : end;
+
+		if (upto > cursor)
+			ranges__add(&m->ranges, cursor, upto,
+				    new_alloc(m, cursor, upto - cursor, 0, ts_ns,
+					      flags | MAPPING_PREEXISTING, name));
+		if (i < tracked.n)
+			cursor = MAX(cursor, tracked.v[i][1]);
+	}
+	free(tracked.v);
+}
+
 void mappings__unmap(struct mappings *m, uint64_t addr, uint64_t len)
 {
 	len = page_up(m, len);

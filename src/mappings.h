@@ -37,6 +37,10 @@ void mappings__map(struct mappings *m, uint64_t addr, uint64_t len,
 		   uint32_t stack, uint64_t ts_ns, uint32_t flags,
 		   const char *file);
 void mappings__unmap(struct mappings *m, uint64_t addr, uint64_t len);
+/* A mapping found at attach: added only where no range is tracked yet
+ * (what the events already told us is newer). */
+void mappings__adopt(struct mappings *m, uint64_t addr, uint64_t len,
+		     uint64_t ts_ns, uint32_t flags, const char *name);
 /* A successful mremap: old span, new span; growth is a new allocation
  * owned by the stack that grew it. dontunmap: MREMAP_DONTUNMAP. */
 void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,

@@ -33,6 +33,7 @@ enum {
 	OPT_STACK_DEPTH,
 	OPT_RINGBUF,
 	OPT_SNAPSHOT,
+	OPT_NEW_ONLY,
 };
 
 static const struct argp_option argp_options[] = {
@@ -56,6 +57,8 @@ static const struct argp_option argp_options[] = {
 	  "multiple of 4 up to 64 (default 16; 0 = frame pointers only)", 0 },
 	{ "ring-buffer", OPT_RINGBUF, "MIB", 0,
 	  "Ring buffer size in MiB, a power of two (default 64)", 0 },
+	{ "new-only", OPT_NEW_ONLY, NULL, 0,
+	  "With -p: leave out what the process held before leakscope attached", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
 	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 0 },
 	{ 0 }
@@ -184,6 +187,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_uint(arg, 0, LS_SNAPSHOT_MAX_PAGES * 4, &v) || v % 4)
 			argp_error(state, "invalid --stack-snapshot '%s' (KiB: 0, 4, 8, ... 64)", arg);
 		o->snapshot_kib = (unsigned)v;
+		break;
+	case OPT_NEW_ONLY:
+		o->new_only = true;
 		break;
 	case 'v':
 		o->verbose++;

@@ -33,6 +33,7 @@ struct options {
 	unsigned ringbuf_mib;
 	int verbose;
 	bool quiet;
+	bool new_only;		/* skip what -p targets held before attach */
 };
 
 /* Parse argv (after the program name) into o. On a usage error, prints

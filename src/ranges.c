@@ -186,3 +186,24 @@ void ranges__visit(const struct ranges *r, range_visit_fn fn, void *ctx)
 {
 	visit(r->root, fn, ctx);
 }
+
+static void visit_span(const struct range_node *t, uint64_t start, uint64_t end,
+		       range_visit_fn fn, void *ctx)
+{
+	if (!t)
+		return;
+	/* Ranges are disjoint: those left of t end by t->start, those
+	 * right of it start at t->end or later. */
+	if (t->start > start)
+		visit_span(t->left, start, end, fn, ctx);
+	if (t->end > start && t->start < end)
+		fn(ctx, t->owner, t->start, t->end);
+	if (t->end < end)
+		visit_span(t->right, start, end, fn, ctx);
+}
+
+void ranges__visit_span(const struct ranges *r, uint64_t start, uint64_t end,
+			range_visit_fn fn, void *ctx)
+{
+	visit_span(r->root, start, end, fn, ctx);
+}

@@ -37,6 +37,9 @@ void ranges__remove(struct ranges *r, uint64_t start, uint64_t end,
  * their owners; whatever was at the destination is removed first. */
 void ranges__move(struct ranges *r, uint64_t from, uint64_t len, uint64_t to,
 		  range_release_fn fn, void *ctx);
+/* Pieces overlapping [start, end), in address order (not trimmed). */
+void ranges__visit_span(const struct ranges *r, uint64_t start, uint64_t end,
+			range_visit_fn fn, void *ctx);
 /* In address order. */
 void ranges__visit(const struct ranges *r, range_visit_fn fn, void *ctx);
 

@@ -144,6 +144,7 @@ static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
 		s->stack_id = stack;
 		s->fd_kind = fd_kind;
 		s->preexisting = pre;
+		s->group = sub;
 		u64map__put(b->index, key, r->nstacks++);
 	}
 	s->count++;
@@ -153,12 +154,23 @@ static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
 	return s;
 }
 
+/* Pre-existing items have no stack: they are grouped by what they are
+ * (mapping name, fd path) instead. */
+static uint32_t path_key(const char *path)
+{
+	return (uint32_t)hash_u64((uint64_t)(uintptr_t)path);
+}
+
 static void add_mapping(void *ctx, const struct mapping_alloc *a)
 {
 	struct builder *b = ctx;
+	bool pre = a->flags & MAPPING_PREEXISTING;
+	struct report_stack *s;
 
-	add_item(b, KIND_MMAP, a->stack, 0, NULL,
-		 a->flags & MAPPING_PREEXISTING, a->bytes, a->birth_ns);
+	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : 0, NULL,
+		     pre, a->bytes, a->birth_ns);
+	if (s && pre && a->file)
+		add_path(s, a->file);
 }
 
 static void add_process(struct builder *b, const struct process *p)
@@ -169,8 +181,12 @@ static void add_process(struct builder *b, const struct process *p)
 	for (size_t i = 0; i < p->brk.n; i++) {
 		const struct brk_segment *s = &p->brk.segs[i];
 
-		add_item(b, KIND_BRK, s->stack, 0, NULL, s->preexisting,
-			 s->end - s->start, s->birth_ns);
+		struct report_stack *rs = add_item(b, KIND_BRK, s->stack, 0, NULL,
+						   s->preexisting, s->end - s->start,
+						   s->birth_ns);
+
+		if (rs && s->preexisting && !rs->npaths)
+			add_path(rs, intern("[heap]"));
 	}
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		const struct fd_item *it = p->fds.fds[fd];
@@ -178,7 +194,8 @@ static void add_process(struct builder *b, const struct process *p)
 
 		if (!it)
 			continue;
-		s = add_item(b, KIND_FD, it->stack, it->kind,
+		s = add_item(b, KIND_FD, it->stack,
+			     it->preexisting ? it->kind ^ path_key(it->path) : it->kind,
 			     fd_kind_name(it->kind), it->preexisting, 0,
 			     it->birth_ns);
 		if (s && it->path)
@@ -223,7 +240,8 @@ static void symbolize_stack(struct report_stack *s)
 uint64_t report__stack_key(const struct report_stack *s)
 {
 	uint64_t h = hash_u64(((uint64_t)s->kind << 40) ^ ((uint64_t)s->preexisting << 39) ^
-			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)(uintptr_t)s->fd_kind);
+			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)(uintptr_t)s->fd_kind ^
+			      (uint64_t)s->group << 48);
 
 	for (size_t i = 0; i < s->nframes; i++) {
 		const struct report_frame *f = &s->frames[i];

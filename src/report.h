@@ -67,6 +67,8 @@ struct report_stack {
 	 * them as alloc_objects/alloc_space; 0 = not known (then the
 	 * in-use values stand in). */
 	uint64_t alloc_count, alloc_bytes;
+	uint32_t group;		/* what else tells entries apart (fd kind,
+				 * the path of pre-existing items) */
 };
 
 struct report_target {

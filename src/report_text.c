@@ -106,7 +106,11 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		fprintf(f, "%" PRIu64 " %s%s%s", s->count,
 			s->fd_kind ? s->fd_kind : "", s->fd_kind ? " " : "",
 			kind_item_name(k, s->count));
-		fprintf(f, ", oldest %.1f s, pid %d", s->oldest_s, s->pid);
+		if (s->preexisting)
+			fprintf(f, ", held since before attach (%.1f s ago or more), pid %d",
+				s->oldest_s, s->pid);
+		else
+			fprintf(f, ", oldest %.1f s, pid %d", s->oldest_s, s->pid);
 		if (o->growth) {
 			int64_t g = o->growth(o->growth_ctx, s);
 
@@ -124,7 +128,7 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 			fprintf(f, "      %" PRIu64 " x %s\n", s->paths[p].count,
 				s->paths[p].path);
 		if (s->preexisting) {
-			fputs("      [open before attach: creator unknown]\n", f);
+			fputs("      [held before leakscope attached: creator unknown]\n", f);
 			continue;
 		}
 		nf = o->max_frames ? MIN(o->max_frames, s->nframes) : s->nframes;

@@ -316,3 +316,59 @@ TEST(fd_kinds_from_proc_links)
 	CHECK_EQ_U(fd_kind_from_link("/tmp", 0040000), FD_DIR);
 	CHECK_EQ_S(fd_kind_name(FD_EPOLL), "epoll");
 }
+
+TEST(adopt_fills_only_untracked_gaps)
+{
+	struct mappings m;
+	struct tally t;
+
+	mappings__init(&m, PG);
+	mappings__map(&m, 0x11000, PG, 1, 1, 0, NULL);	/* seen since attach */
+	mappings__map(&m, 0x13000, PG, 2, 1, 0, NULL);
+	mappings__adopt(&m, 0x10000, 5 * PG, 9, 0, "[anonymous]");
+	t = tally(&m);
+	CHECK_EQ_U(m.bytes, 5 * PG);
+	CHECK_EQ_U(t.allocs, 5);	/* 2 tracked + 3 gaps */
+	CHECK_EQ_U(t.stack_bytes[1], PG);
+	CHECK_EQ_U(t.stack_bytes[0], 3 * PG);	/* pre-existing: no stack */
+	mappings__unmap(&m, 0x10000, 5 * PG);	/* never negative */
+	CHECK_EQ_U(m.bytes, 0);
+	CHECK_EQ_U(m.allocs, 0);
+	mappings__clear(&m);
+}
+
+struct seen {
+	uint64_t v[16][2];
+	int n;
+};
+
+static void note_piece(void *ctx, void *owner, uint64_t start, uint64_t end)
+{
+	struct seen *s = ctx;
+
+	(void)owner;
+	if (s->n < 16) {
+		s->v[s->n][0] = start;
+		s->v[s->n][1] = end;
+	}
+	s->n++;
+}
+
+TEST(ranges_visit_span_sees_overlaps_only)
+{
+	struct mappings m;
+	struct seen s = { .n = 0 };
+
+	mappings__init(&m, PG);
+	/* pages at 0, 2, 4, ... 14 (x PG) from 0x100000 */
+	for (int i = 0; i < 8; i++)
+		mappings__map(&m, 0x100000 + i * 2 * PG, PG, 1, 1, 0, NULL);
+	ranges__visit_span(&m.ranges, 0x100000 + PG - 1, 0x100000 + 6 * PG + 1, note_piece, &s);
+	CHECK_EQ_I(s.n, 4);	/* pages 0, 2, 4 and 6 */
+	CHECK_EQ_U(s.v[0][0], 0x100000);
+	CHECK_EQ_U(s.v[3][0], 0x100000 + 6 * PG);
+	s.n = 0;
+	ranges__visit_span(&m.ranges, 0x100000 + PG, 0x100000 + 2 * PG, note_piece, &s);
+	CHECK_EQ_I(s.n, 0);	/* the gap between pages 0 and 2 */
+	mappings__clear(&m);
+}

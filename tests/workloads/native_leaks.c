@@ -7,7 +7,8 @@
  * Usage: native_leaks [--wait] [--hold] [--exit N] [--fork] [--thread]
  *                     [--exec] [--after-exec]
  *   --wait        print "ready PID" and wait for SIGUSR1 before leaking
- *   --hold        after leaking print "leaked" and wait for SIGTERM
+ *   --hold        after leaking print "leaked" and wait for SIGTERM;
+ *                 SIGUSR2 meanwhile closes 6 fds (prints "closed 6")
  *   --exit N      exit status when not holding (default 0)
  *   --fork        also fork a child that leaks in child_leak_site
  *   --thread      also leak from a second thread (thread_leak_site)
@@ -116,10 +117,12 @@ NOINLINE void leak_brk_site(void)
 	expect("leak_brk_site", "brk", pad ? 5 : 4, 4 * 3 * PAGE + (pad ? PAGE : 0));
 }
 
+static int open_site_fds[4], pipe_site_fds[4];
+
 NOINLINE void leak_open_site(void)
 {
 	for (int i = 0; i < 4; i++)
-		if (open("/etc/hostname", O_RDONLY) < 0) /* LINE:leak_open_site */
+		if ((open_site_fds[i] = open("/etc/hostname", O_RDONLY)) < 0) /* LINE:leak_open_site */
 			exit(12);
 	expect("leak_open_site", "fd", 4, 0);
 }
@@ -135,9 +138,12 @@ NOINLINE void leak_pipe_site(void)
 {
 	int fds[2];
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (pipe(fds)) /* LINE:leak_pipe_site */
 			exit(13);
+		pipe_site_fds[2 * i] = fds[0];
+		pipe_site_fds[2 * i + 1] = fds[1];
+	}
 	expect("leak_pipe_site", "fd", 4, 0);
 }
 
@@ -254,14 +260,36 @@ NOINLINE int deep_site(int levels)
 	return frame[0];
 }
 
-static volatile sig_atomic_t got_usr1, got_term;
+static volatile sig_atomic_t got_usr1, got_usr2, got_term;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		got_usr1 = 1;
+	else if (sig == SIGUSR2)
+		got_usr2 = 1;
 	else
 		got_term = 1;
+}
+
+/* --hold: wait for SIGTERM; on SIGUSR2 first close what leak_open_site
+ * and the first pipe of leak_pipe_site made, and say so. */
+static void hold(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	while (!got_term) {
+		sigsuspend(&none);
+		if (got_usr2) {
+			got_usr2 = 0;
+			for (int i = 0; i < 4; i++)
+				close(open_site_fds[i]);
+			close(pipe_site_fds[0]);
+			close(pipe_site_fds[1]);
+			printf("closed 6\n");
+		}
+	}
 }
 
 static void wait_for(volatile sig_atomic_t *flag)
@@ -291,7 +319,7 @@ NOINLINE void exec_site(char **argv)
 
 int main(int argc, char **argv)
 {
-	int wait_go = 0, hold = 0, code = 0, do_fork = 0, do_thread = 0;
+	int wait_go = 0, do_hold = 0, code = 0, do_fork = 0, do_thread = 0;
 	int do_exec = 0, after_exec = 0, deep = 0;
 	struct sigaction sa = { 0 };
 	sigset_t block;
@@ -301,7 +329,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--wait"))
 			wait_go = 1;
 		else if (!strcmp(argv[i], "--hold"))
-			hold = 1;
+			do_hold = 1;
 		else if (!strcmp(argv[i], "--exit") && i + 1 < argc)
 			code = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--fork"))
@@ -318,9 +346,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sa.sa_handler = on_signal;
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, NULL);	/* delivered in sigsuspend */
 
@@ -356,15 +386,15 @@ int main(int argc, char **argv)
 			if (child == 0) {
 				child_leak_site();
 				printf("child %d\n", getpid());
-				if (hold)
+				if (do_hold)
 					wait_for(&got_term);
 				_exit(0);
 			}
 		}
 	}
 	printf("leaked\n");
-	if (hold)
-		wait_for(&got_term);
+	if (do_hold)
+		hold();
 	if (child > 0) {
 		kill(child, SIGTERM);
 		waitpid(child, NULL, 0);

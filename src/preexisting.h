@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a process already held when leakscope attached (-p): its open
+ * fds (/proc/PID/fd, sockets described from /proc/PID/net), its mappings
+ * and its brk heap (/proc/PID/maps). They enter the ledgers marked
+ * pre-existing: who made them is unknowable, so no stack is invented;
+ * closing or unmapping them later is accounted like anything else.
+ */
+#ifndef LS_PREEXISTING_H
+#define LS_PREEXISTING_H
+
+#include <stdint.h>
+
+struct process;
+
+struct preexisting_counts {
+	uint64_t fds, mappings, mapped_bytes, heap_bytes;
+};
+
+/* Call after the probes are attached and before events are consumed, so
+ * what changes in between is corrected by the events. 0 or -errno. */
+int preexisting__scan(struct process *p, uint64_t now_ns,
+		      struct preexisting_counts *out);
+/* "tcp 127.0.0.1:8080 -> 10.0.0.2:5123" for a socket inode, from the
+ * pid's network namespace; NULL if not found. Exposed for tests. */
+const char *preexisting__socket_name(int pid, uint64_t inode);
+
+#endif
