@@ -11,7 +11,7 @@ ARCH     := x86
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Isrc
-LDLIBS   := -lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lstdc++ -lm
+LDLIBS   := -lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lprotobuf-c -lstdc++ -lm
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 	    -Ivmlinux/$(ARCH) -Ibpf
 
@@ -20,7 +20,13 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 SRCS     := $(filter-out $(EXCLUDE_SRCS),$(wildcard src/*.c))
 OBJS     := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
-LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
+# pprof's profile.proto, in our words (src/export_pprof.proto), compiled
+# by Debian's protobuf-c
+PROTOS   := $(wildcard src/*.proto)
+PROTO_C  := $(patsubst src/%.proto,$(OUT)/%.pb-c.c,$(PROTOS))
+PROTO_H  := $(PROTO_C:.c=.h)
+PROTO_OBJS := $(PROTO_C:.c=.o)
+LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS)) $(PROTO_OBJS)
 
 .PHONY: all deps test-deps vmlinux test unit e2e demo bench clean install
 
@@ -45,8 +51,14 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c bpf/leakscope.h bpf/common.bpf.h vmlinux/$(ARCH)/vml
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-# Every object may include a skeleton: build them first.
-$(OBJS): $(OUT)/%.o: src/%.c $(SKELS) | $(OUT)
+$(OUT)/%.pb-c.c $(OUT)/%.pb-c.h: src/%.proto | $(OUT)
+	protoc-c --proto_path=src --c_out=$(OUT) $<
+
+$(PROTO_OBJS): %.o: %.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Every object may include a skeleton or generated header: build them first.
+$(OBJS): $(OUT)/%.o: src/%.c $(SKELS) $(PROTO_H) | $(OUT)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/libleakscope.a: $(LIB_OBJS)
@@ -76,4 +88,4 @@ install: all
 clean:
 	rm -rf $(OUT) leakscope
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d)

@@ -17,10 +17,16 @@ set -euo pipefail
 #   golang-1.19-go      Go test fixtures and `go tool pprof` in tests
 #   python3             the end-to-end test harness (standard library only)
 #   libc6-dbg           libc symbols and lines, so tests can name libc frames
+#   libprotobuf-c-dev protobuf-c-compiler  pprof encoding (profile.proto)
+#   graphviz            `go tool pprof -svg` in tests
+#   chromium            the SVG flame graph opened in a real browser in tests
+#   nodejs npm          drives chromium (playwright-core) and fetches real Go
+#                       binaries from npm in tests (skipped if node is there)
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
-	libcapstone-dev libjansson-dev libcurl4-openssl-dev pkg-config make gcc)
-TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg)
+	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
+	protobuf-c-compiler pkg-config make gcc)
+TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in
@@ -28,6 +34,12 @@ build) ;;
 test) want+=("${TEST_PKGS[@]}") ;;
 *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
 esac
+
+# Node may come from elsewhere (nodesource): only install Debian's when
+# there is none, so apt never fights over it.
+if [ "${1:-build}" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+	want+=(nodejs npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do

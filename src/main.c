@@ -6,6 +6,7 @@
  * -> destroy. Every exit path goes through one cleanup.
  */
 #include "collector.h"
+#include "convert.h"
 #include "launch.h"
 #include "live.h"
 #include "options.h"
@@ -73,30 +74,17 @@ static struct report *build_report(const struct collector *c,
 }
 
 static int write_report(const struct report *r, const struct output *out,
-			enum report_format fallback, size_t top, bool quiet)
+			const struct options *o)
 {
-	enum report_format fmt = out->format ? out->format : fallback;
-	struct text_options to = { .top = top };
-	bool to_stdout = strcmp(out->path, "-") == 0;
-	FILE *f = to_stdout ? stdout : fopen(out->path, "w");
+	struct export_options eo = EXPORT_OPTIONS_DEFAULT;
+	int fmt = out->format != EXPORT_AUTO ? out->format : o->format;
 	int err;
 
-	if (!f) {
-		fprintf(stderr, "leakscope: cannot write report to %s: %s\n",
-			out->path, strerror(errno));
-		return -errno;
-	}
-	err = fmt == FORMAT_JSON ? report_json__write(f, r) :
-				   report_text__write(f, r, &to);
-	if (to_stdout)
-		fflush(f);
-	else if (fclose(f))
-		err = -errno;
-	if (err)
-		fprintf(stderr, "leakscope: writing %s failed\n", out->path);
-	else if (!to_stdout && !quiet)
-		fprintf(stderr, "leakscope: %s report written to %s\n",
-			format_name(fmt), out->path);
+	eo.kind_filter = o->kind_filter;
+	eo.text_top = o->top;
+	err = export__write_file_opts(r, out->path, fmt, &eo);
+	if (!err && strcmp(out->path, "-") && !o->quiet)
+		fprintf(stderr, "leakscope: report written to %s\n", out->path);
 	return err;
 }
 
@@ -116,9 +104,13 @@ static void reap_vanished(struct collector *c)
 	}
 }
 
+/* Records arrive without a wakeup (see bpf/common.bpf.h): the collector
+ * looks every POLL_MS unless woken for a full buffer, an exec or an exit. */
+#define POLL_MS 20
+
 static int poll_timeout_ms(uint64_t now, uint64_t next_live, uint64_t deadline)
 {
-	uint64_t t = now + 200 * 1000000ULL;
+	uint64_t t = now + POLL_MS * 1000000ULL;
 
 	if (next_live && next_live < t)
 		t = next_live;
@@ -135,12 +127,14 @@ int main(int argc, char **argv)
 	struct probes probes = { 0 };
 	struct launch child = { .pid = -1 };
 	struct live live;
-	struct output stdout_output = { "-", FORMAT_AUTO };
+	struct output stdout_output = { "-", EXPORT_AUTO };
 	uint64_t deadline = 0, next_live = 0, last_reap = 0;
 	int pids[MAX_PIDS];
 	int exit_code = 1, err;
 	bool launched = false;
 
+	if (argc > 1 && strcmp(argv[1], "convert") == 0)
+		return convert__main(argc - 1, argv + 1);
 	collector__init(&coll);
 	live__init(&live);
 	err = options__parse(&opts, argc, argv);
@@ -239,6 +233,8 @@ int main(int argc, char **argv)
 		uint64_t now = now_ns();
 
 		err = ring_buffer__poll(probes.rb, poll_timeout_ms(now, next_live, deadline));
+		if (err >= 0)
+			err = ring_buffer__consume(probes.rb);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "leakscope: reading events failed: %s\n",
 				strerror(-err));
@@ -270,10 +266,9 @@ int main(int argc, char **argv)
 
 		err = 0;
 		if (!opts.noutputs)
-			err = write_report(r, &stdout_output, opts.format, opts.top, opts.quiet);
+			err = write_report(r, &stdout_output, &opts);
 		for (size_t i = 0; i < opts.noutputs; i++)
-			err |= write_report(r, &opts.outputs[i], opts.format,
-					    opts.top, opts.quiet);
+			err |= write_report(r, &opts.outputs[i], &opts);
 		report__free(r);
 	}
 	exit_code = err ? 1 : 0;

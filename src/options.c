@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "options.h"
+#include "convert.h"
+#include "report.h"
 #include "leakscope.h"
 
 #include <argp.h>
@@ -34,6 +36,7 @@ enum {
 	OPT_RINGBUF,
 	OPT_SNAPSHOT,
 	OPT_NEW_ONLY,
+	OPT_KIND,
 };
 
 static const struct argp_option argp_options[] = {
@@ -43,9 +46,12 @@ static const struct argp_option argp_options[] = {
 	  "Print a live view every SECONDS (default: 5 on a terminal, else off; 0 = off)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop and report after SECONDS", 0 },
 	{ "output", 'o', "FILE", 0,
-	  "Write the final report to FILE (format from .json/.txt; repeatable)", 0 },
-	{ "format", OPT_FORMAT, "text|json", 0,
-	  "Report format for stdout and for files without a known extension", 0 },
+	  "Write the final report to FILE, repeatable; the format comes from the "
+	  "extension: .txt .json .folded .pb.gz .svg", 0 },
+	{ "format", OPT_FORMAT, "FORMAT", 0,
+	  "text, json, folded, pprof or svg: for stdout and files without a known extension", 0 },
+	{ "kind", OPT_KIND, "KIND", 0,
+	  "Only this kind in the outputs (mmap, brk, fd, goroutine, go_heap, go_alloc)", 0 },
 	{ "min-age", OPT_MIN_AGE, "SECONDS", 0,
 	  "Hide items younger than this in processes still running (default 0.5; "
 	  "exited processes always show all they held)", 0 },
@@ -94,22 +100,6 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
-static int parse_format(const char *s, enum report_format *f)
-{
-	if (strcmp(s, "text") == 0 || strcmp(s, "txt") == 0)
-		*f = FORMAT_TEXT;
-	else if (strcmp(s, "json") == 0)
-		*f = FORMAT_JSON;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-const char *format_name(enum report_format f)
-{
-	return f == FORMAT_JSON ? "json" : "text";
-}
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct options *o = state->input;
@@ -145,24 +135,32 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --duration '%s' (seconds > 0)", arg);
 		break;
 	case 'o': {
-		const char *dot = strrchr(arg, '.');
 		struct output *out;
 
 		if (o->noutputs == MAX_OUTPUTS)
 			argp_error(state, "too many --output files (at most %d)", MAX_OUTPUTS);
 		out = &o->outputs[o->noutputs++];
 		out->path = arg;
-		out->format = FORMAT_AUTO;
-		if (dot && strcmp(dot, ".json") == 0)
-			out->format = FORMAT_JSON;
-		else if (dot && strcmp(dot, ".txt") == 0)
-			out->format = FORMAT_TEXT;
+		out->format = export__format_from_path(arg);
 		break;
 	}
-	case OPT_FORMAT:
-		if (parse_format(arg, &o->format))
-			argp_error(state, "unknown --format '%s' (use text or json)", arg);
+	case OPT_FORMAT: {
+		int f = export__format_from_name(arg);
+
+		if (f < 0)
+			argp_error(state, "unknown --format '%s' (text, json, folded, pprof or svg)", arg);
+		o->format = f;
 		break;
+	}
+	case OPT_KIND: {
+		int k = kind_from_name(arg);
+
+		if (k < 0)
+			argp_error(state, "unknown --kind '%s' (mmap, brk, fd, goroutine, "
+				   "go_heap, go_alloc)", arg);
+		o->kind_filter = k;
+		break;
+	}
 	case OPT_MIN_AGE:
 		if (parse_seconds(arg, &o->min_age_s, true))
 			argp_error(state, "invalid --min-age '%s' (seconds >= 0)", arg);
@@ -222,6 +220,7 @@ int options__parse(struct options *o, int argc, char **argv)
 	o->interval_s = -1;
 	o->min_age_s = -1;
 	o->top = 10;
+	o->kind_filter = EXPORT_ALL_KINDS;
 	o->stack_depth = LS_MAX_STACK_DEPTH;
 	o->snapshot_kib = 16;
 	o->ringbuf_mib = 64;

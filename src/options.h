@@ -9,11 +9,9 @@
 #define MAX_PIDS 64
 #define MAX_OUTPUTS 8
 
-enum report_format { FORMAT_AUTO = 0, FORMAT_TEXT, FORMAT_JSON };
-
 struct output {
 	const char *path;	/* "-" for stdout */
-	enum report_format format;
+	int format;		/* enum export_format (convert.h) */
 };
 
 struct options {
@@ -26,7 +24,8 @@ struct options {
 	double min_age_s;	/* < 0 = automatic */
 	struct output outputs[MAX_OUTPUTS];
 	size_t noutputs;
-	enum report_format format;	/* --format, for outputs without one */
+	int format;		/* --format, for outputs without one */
+	int kind_filter;	/* --kind: an enum ls_kind, or EXPORT_ALL_KINDS */
 	size_t top;		/* stacks per kind in text output */
 	unsigned stack_depth;
 	unsigned snapshot_kib;	/* user stack copied per event for CFI */
@@ -39,6 +38,6 @@ struct options {
 /* Parse argv (after the program name) into o. On a usage error, prints
  * one line and usage hint to stderr and returns 2; 0 on success. */
 int options__parse(struct options *o, int argc, char **argv);
-const char *format_name(enum report_format f);
+
 
 #endif

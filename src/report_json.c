@@ -32,6 +32,14 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 	jsonw__uint(w, s->count);
 	jsonw__key(w, "bytes");
 	jsonw__uint(w, s->bytes);
+	if (s->alloc_count || s->alloc_bytes) {
+		/* allocated (not only still in use): go_heap since process
+		 * start, go_alloc during the session */
+		jsonw__key(w, "alloc_count");
+		jsonw__uint(w, s->alloc_count);
+		jsonw__key(w, "alloc_bytes");
+		jsonw__uint(w, s->alloc_bytes);
+	}
 	jsonw__key(w, "oldest_s");
 	jsonw__double(w, s->oldest_s);
 	jsonw__key(w, "growth_per_min");
@@ -81,6 +89,10 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		if (f->module) {
 			jsonw__key(w, "module");
 			jsonw__string(w, f->module);
+		}
+		if (f->build_id) {
+			jsonw__key(w, "build_id");
+			jsonw__string(w, f->build_id);
 		}
 		jsonw__key(w, "address");
 		jsonw__uint(w, f->address);

@@ -23,13 +23,20 @@ run_unit() {
 		name=$(basename "$src" .c)
 		if ! gcc -O1 -g -Wall -std=gnu11 -D_GNU_SOURCE -Isrc -Ibpf -Ibuild -Itests/unit \
 			"$src" tests/unit/check_main.c build/libleakscope.a \
-			-lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lstdc++ -lm -o "$out/$name" 2>"$out/$name.build.log"; then
+			-lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lprotobuf-c -lstdc++ -lm -o "$out/$name" 2>"$out/$name.build.log"; then
 			cat "$out/$name.build.log"
 			echo "not ok - $name (does not build)"
 			continue
 		fi
 		(cd tests/unit && timeout 300 "../../$out/$name") || true
 	done
+}
+
+# Exported formats read back by the tools users open them with:
+# go tool pprof, and a real browser for the SVG flame graph.
+run_export() {
+	/usr/bin/python3 tests/export/check_pprof.py || true
+	node tests/export/check_svg.js || true
 }
 
 run_e2e() {
@@ -42,6 +49,7 @@ run_e2e() {
 
 {
 	[ "$mode" = e2e ] || run_unit
+	[ "$mode" = e2e ] || run_export
 	[ "$mode" = unit ] || run_e2e
 } 2>&1 | tee "$log"
 
