@@ -85,10 +85,28 @@ static __always_inline void *reserve(__u64 size)
 	return rec;
 }
 
+/* Bytes of unread records above which the consumer is woken up. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+/*
+ * Waking the consumer costs an interrupt per record (an IPI, very
+ * expensive in a VM): let records pile up and have the collector poll on
+ * a short timer, waking it only when the buffer fills or for the events
+ * it must act on at once (exec, exit).
+ */
 static __always_inline void submit(void *rec)
 {
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
 	count(&stats, LS_STAT_EVENTS);
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, flags);
+}
+
+static __always_inline void submit_now(void *rec)
+{
+	count(&stats, LS_STAT_EVENTS);
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 }
 
 /* Capture the current thread's user stack into s; a failure is counted. */

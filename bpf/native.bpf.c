@@ -380,7 +380,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				  BPF_CORE_READ(bprm, interp));
-	submit(e);
+	submit_now(e);
 	return 0;
 }
 
@@ -411,7 +411,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (child->files == parent->files)
 		e->flags |= LS_FORK_SHARES_FILES;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), child->comm);
-	submit(e);
+	submit_now(e);
 	return 0;
 }
 
@@ -433,6 +433,6 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	fill_header(&e->hdr, LS_EV_EXIT, (__u64)tgid << 32 | tid);
 	e->exit_code = p->exit_code;
 	e->pad = 0;
-	submit(e);
+	submit_now(e);
 	return 0;
 }

@@ -66,6 +66,8 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
 	skel->rodata->snapshot_pages = (cfg->snapshot_kib * 1024 + LS_PAGE_BYTES - 1) / LS_PAGE_BYTES;
 	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
+	/* wake the collector early enough that a burst cannot fill it */
+	skel->rodata->wakeup_bytes = ((__u64)cfg->ringbuf_mib << 20) / 8;
 	if (cfg->max_traced)
 		bpf_map__set_max_entries(skel->maps.traced, cfg->max_traced);
 	/* Programs for tracepoints this kernel does not have stay unloaded. */
