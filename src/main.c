@@ -19,6 +19,7 @@
 #include "report_text.h"
 #include "tracefs.h"
 #include "util.h"
+#include "verdict.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -55,11 +56,14 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Verdicts sample every stack this often (or at the live interval if
+ * that is shorter), so a leak is told from a plateau within seconds. */
+#define VERDICT_SAMPLE_NS 1000000000ULL
+
 static struct report *build_report(const struct collector *c,
-				   const struct probes *p,
-				   const struct options *o)
+				   const struct probes *p, double min_age_s)
 {
-	struct report_options ro = { .min_age_s = o->min_age_s };
+	struct report_options ro = { .min_age_s = min_age_s };
 	struct report *r;
 
 	probes__read_drops(p, ro.drops);
@@ -127,6 +131,8 @@ int main(int argc, char **argv)
 	struct probes probes = { 0 };
 	struct launch child = { .pid = -1 };
 	struct live live;
+	struct verdicts verdicts;
+	uint64_t next_sample = 0, sample_ns = VERDICT_SAMPLE_NS;
 	struct output stdout_output = { "-", EXPORT_AUTO };
 	uint64_t deadline = 0, next_live = 0, last_reap = 0;
 	int pids[MAX_PIDS];
@@ -140,6 +146,7 @@ int main(int argc, char **argv)
 	err = options__parse(&opts, argc, argv);
 	if (err)
 		return err;
+	verdicts__init(&verdicts, opts.suspect_age_s);
 	probes__set_verbosity(opts.verbose);
 	if (preflight__privileges() || preflight__btf())
 		goto cleanup;
@@ -222,8 +229,12 @@ int main(int argc, char **argv)
 			opts.command[0]);
 	if (opts.interval_s < 0)
 		opts.interval_s = isatty(STDOUT_FILENO) && !opts.noutputs ? 5 : 0;
-	if (opts.interval_s > 0)
+	if (opts.interval_s > 0) {
 		next_live = now_ns() + (uint64_t)(opts.interval_s * 1e9);
+		if ((uint64_t)(opts.interval_s * 1e9) < sample_ns)
+			sample_ns = (uint64_t)(opts.interval_s * 1e9);
+	}
+	next_sample = now_ns() + sample_ns;
 	if (opts.duration_s > 0)
 		deadline = now_ns() + (uint64_t)(opts.duration_s * 1e9);
 	if (!opts.quiet && !opts.command)
@@ -249,9 +260,17 @@ int main(int argc, char **argv)
 		}
 		if (coll.live == 0 && (!launched || child.reaped))
 			break;
-		if (next_live && now >= next_live) {
-			struct report *r = build_report(&coll, &probes, &opts);
+		if (now >= next_sample) {
+			struct report *r = build_report(&coll, &probes, 0);
 
+			verdicts__observe(&verdicts, r, now);
+			report__free(r);
+			next_sample = now + sample_ns;
+		}
+		if (next_live && now >= next_live) {
+			struct report *r = build_report(&coll, &probes, opts.min_age_s);
+
+			verdicts__apply(&verdicts, r);
 			live__print(&live, stdout, r, opts.top);
 			report__free(r);
 			next_live = now + (uint64_t)(opts.interval_s * 1e9);
@@ -262,7 +281,12 @@ int main(int argc, char **argv)
 	/* Whatever is still in the ring buffer happened before we stopped. */
 	ring_buffer__consume(probes.rb);
 	{
-		struct report *r = build_report(&coll, &probes, &opts);
+		struct report *r = build_report(&coll, &probes, 0);
+
+		verdicts__observe(&verdicts, r, now_ns());
+		report__free(r);
+		r = build_report(&coll, &probes, opts.min_age_s);
+		verdicts__apply(&verdicts, r);
 
 		err = 0;
 		if (!opts.noutputs)
@@ -299,6 +323,7 @@ cleanup:
 		waitpid(child.pid, NULL, 0);
 	}
 	live__free(&live);
+	verdicts__free(&verdicts);
 	collector__free(&coll);
 	return exit_code;
 }

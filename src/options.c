@@ -37,6 +37,7 @@ enum {
 	OPT_SNAPSHOT,
 	OPT_NEW_ONLY,
 	OPT_KIND,
+	OPT_SUSPECT_AGE,
 };
 
 static const struct argp_option argp_options[] = {
@@ -55,6 +56,8 @@ static const struct argp_option argp_options[] = {
 	{ "min-age", OPT_MIN_AGE, "SECONDS", 0,
 	  "Hide items younger than this in processes still running (default 0.5; "
 	  "exited processes always show all they held)", 0 },
+	{ "suspect-age", OPT_SUSPECT_AGE, "SECONDS", 0,
+	  "A stack is a suspected leak only if its oldest item is older (default 2)", 0 },
 	{ "top", OPT_TOP, "N", 0, "Stacks shown per kind in text (default 10, 0 = all)", 0 },
 	{ "stack-depth", OPT_STACK_DEPTH, "FRAMES", 0,
 	  "User stack frames captured per event (1-127, default 127)", 0 },
@@ -165,6 +168,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_seconds(arg, &o->min_age_s, true))
 			argp_error(state, "invalid --min-age '%s' (seconds >= 0)", arg);
 		break;
+	case OPT_SUSPECT_AGE:
+		if (parse_seconds(arg, &o->suspect_age_s, true))
+			argp_error(state, "invalid --suspect-age '%s' (seconds >= 0)", arg);
+		break;
 	case OPT_TOP:
 		if (parse_uint(arg, 0, 1000000, &v))
 			argp_error(state, "invalid --top '%s' (a number, 0 = all)", arg);
@@ -219,6 +226,7 @@ int options__parse(struct options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	o->interval_s = -1;
 	o->min_age_s = -1;
+	o->suspect_age_s = 2;
 	o->top = 10;
 	o->kind_filter = EXPORT_ALL_KINDS;
 	o->stack_depth = LS_MAX_STACK_DEPTH;

@@ -22,6 +22,7 @@ struct options {
 	double interval_s;	/* live view period; 0 = off, < 0 = auto */
 	double duration_s;	/* 0 = until the targets exit or Ctrl-C */
 	double min_age_s;	/* < 0 = automatic */
+	double suspect_age_s;	/* a suspected leak's oldest item is older */
 	struct output outputs[MAX_OUTPUTS];
 	size_t noutputs;
 	int format;		/* --format, for outputs without one */

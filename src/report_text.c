@@ -120,9 +120,11 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 			else
 				fprintf(f, ", %+" PRId64 " since last", g);
 		}
-		if (s->growth_per_min != 0)
-			fprintf(f, ", growing %.0f%s/min", s->growth_per_min,
-				kind_has_bytes(k) ? " B" : "");
+		if (s->growth_per_min > 0 && kind_has_bytes(k))
+			fprintf(f, ", growing %s/min",
+				format_bytes((uint64_t)s->growth_per_min, b1, sizeof(b1)));
+		else if (s->growth_per_min > 0)
+			fprintf(f, ", growing %.1f/min", s->growth_per_min);
 		fputc('\n', f);
 		for (size_t p = 0; p < s->npaths; p++)
 			fprintf(f, "      %" PRIu64 " x %s\n", s->paths[p].count,

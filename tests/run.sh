@@ -17,6 +17,13 @@ mkdir -p "$out"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+# Real third-party Go binaries (stripped, Go 1.18 to 1.27) come from npm
+# at test time, cached under tests/.cache (git-ignored); never committed.
+fetch_go_binaries() {
+	scripts/fetch-go-binaries.sh tests/.cache/go-binaries >"$out/fetch-go.log" 2>&1 ||
+		echo "# fetching Go binaries from npm failed (tests needing them skip): see $out/fetch-go.log"
+}
+
 run_unit() {
 	local src name
 	for src in tests/unit/*_test.c; do
@@ -48,6 +55,7 @@ run_e2e() {
 }
 
 {
+	fetch_go_binaries
 	[ "$mode" = e2e ] || run_unit
 	[ "$mode" = e2e ] || run_export
 	[ "$mode" = unit ] || run_e2e

@@ -132,11 +132,12 @@ def parse_traces(text):
     return sorted(out)
 
 
-def check_kind(report, kind):
+def check_kind(report, kind, source=None, prefix=""):
     stacks = [s for s in report["stacks"] if s["kind"] == kind]
     cols = columns(kind)
     out = os.path.join(TMP, f"{kind}.pb.gz")
-    subprocess.run([LEAKSCOPE, "convert", "-q", SAMPLE, "--kind", kind, "-o", out], check=True)
+    subprocess.run([LEAKSCOPE, "convert", "-q", source or SAMPLE, "--kind", kind, "-o", out],
+                   check=True)
 
     types, samples, mappings = parse_raw(pprof("-raw", out))
     check(f"{kind}: sample types", types == [c[0] for c in cols], f"{types}")
@@ -172,9 +173,23 @@ def check_kind(report, kind):
 
 
 def main():
-    global TMP
+    global TMP, check
     if not os.access(GO, os.X_OK):
         check("go tool pprof", False, f"{GO} missing: apt-get install golang-1.19-go")
+        return
+    if len(sys.argv) > 1:
+        # A report from a real trace: every kind it holds, names prefixed.
+        source = sys.argv[1]
+        prefix = sys.argv[2] if len(sys.argv) > 2 else "trace"
+        report = json.load(open(source))
+        TMP = tempfile.mkdtemp(prefix="leakscope-pprof-")
+        plain = check
+        check = lambda name, cond, why="": plain(f"{prefix}: {name}", cond, why)  # noqa: E731
+        try:
+            for kind in sorted({s["kind"] for s in report["stacks"]}):
+                check_kind(report, kind, source)
+        finally:
+            shutil.rmtree(TMP, ignore_errors=True)
         return
     report = json.load(open(SAMPLE))
     TMP = tempfile.mkdtemp(prefix="leakscope-pprof-")

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Leak verdicts: which outstanding stacks are leaking, as opposed to a
+ * pool or cache that grew and then stayed. Each stack's weight (bytes for
+ * memory kinds, count for fds and goroutines) is sampled once per
+ * interval; a stack is a suspected leak when, over the samples:
+ *   - there are at least VERDICT_MIN_POINTS of them,
+ *   - it grew: least-squares slope > 0 and last > first,
+ *   - it rarely shrank: at most 1 in 5 steps went down,
+ *   - it is still growing: the last third of the window gained too,
+ *   - and its oldest item is older than the minimum suspect age.
+ * A cache that fills and plateaus fails "still growing"; a pool that
+ * churns fails "rarely shrank"; a one-off burst fails both.
+ */
+#ifndef LS_VERDICT_H
+#define LS_VERDICT_H
+
+#include <stdint.h>
+
+#define VERDICT_MIN_POINTS 4
+#define VERDICT_WINDOW 120	/* samples kept per stack */
+
+struct report;
+struct u64map;
+
+struct verdicts {
+	struct u64map *series;	/* stack key -> struct series * */
+	uint64_t last_ns;
+	double min_age_s;	/* oldest item must be older than this */
+	uint64_t rounds;
+};
+
+void verdicts__init(struct verdicts *v, double min_age_s);
+void verdicts__free(struct verdicts *v);
+/* Record one sample of every stack in r taken at t_ns (stacks that are
+ * gone count as zero). */
+void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns);
+/* Set growth_per_min and suspect on r's stacks, and sort suspects first. */
+void verdicts__apply(const struct verdicts *v, struct report *r);
+
+#endif
