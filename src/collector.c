@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "collector.h"
 #include "fdtable.h"
+#include "goproc.h"
 #include "hashmap.h"
 #include "leakscope.h"
 #include "modules.h"
@@ -374,6 +375,8 @@ static void on_exec(struct collector *c, struct process *p,
 	addrspace__from_exec(&p->as, p->pid, exe,
 			     modules__kdev_to_dev(e->exe_dev), e->exe_ino,
 			     (const uint64_t *)e->auxv, LS_AUXV_WORDS);
+	if (c->on_new_image)
+		c->on_new_image(c->hook_ctx, p);
 	/* Close-on-exec fds are gone: keep exactly what survived. */
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		bool open;
@@ -407,6 +410,51 @@ static void on_fork(struct collector *c, struct process *parent,
 	}
 	if (!(e->flags & LS_FORK_SHARES_FILES))
 		fdtable__copy(&child->fds, &parent->fds);
+	if (c->on_new_image)
+		c->on_new_image(c->hook_ctx, child);
+}
+
+static uint32_t go_stack(struct process *p, const struct ls_stack *s)
+{
+	uint32_t n = MIN(s->nr_frames, LS_MAX_STACK_DEPTH);
+	uint32_t flags = STACK_LEAF_EXACT;	/* frame 0 is the probed pc */
+
+	if (s->flags & LS_STACK_TRUNCATED)
+		flags |= STACK_TRUNCATED;
+	return process__intern_stack(p, (const uint64_t *)s->ips, n, flags);
+}
+
+static void on_go(struct collector *c, struct process *p, const void *data)
+{
+	const struct ls_event_header *h = data;
+
+	if (!p->go) {
+		c->go_unknown++;
+		return;
+	}
+	switch (h->type) {
+	case LS_EV_GO_CREATE: {
+		const struct ls_go_create_event *e = data;
+		struct goroutine *g = goroutines__add(&p->go->gor, e->goid, e->g_addr,
+						      go_stack(p, &e->stack), h->ts_ns);
+		if (g)
+			g->gopc = e->gopc;
+		break;
+	}
+	case LS_EV_GO_EXIT: {
+		const struct ls_go_exit_event *e = data;
+
+		goroutines__exit(&p->go->gor, e->goid);
+		break;
+	}
+	case LS_EV_GO_ALLOC: {
+		const struct ls_go_alloc_event *e = data;
+
+		goallocs__add(&p->go->allocs, go_stack(p, &e->stack), e->size,
+			      e->flags & LS_GO_ALLOC_SAMPLED, h->ts_ns);
+		break;
+	}
+	}
 }
 
 static void on_exit_event(struct collector *c, struct process *p,
@@ -427,6 +475,9 @@ static const size_t record_size[] = {
 	[LS_EV_EXEC] = sizeof(struct ls_exec_event),
 	[LS_EV_FORK] = sizeof(struct ls_fork_event),
 	[LS_EV_EXIT] = sizeof(struct ls_exit_event),
+	[LS_EV_GO_CREATE] = offsetof(struct ls_go_create_event, stack.ips),
+	[LS_EV_GO_EXIT] = sizeof(struct ls_go_exit_event),
+	[LS_EV_GO_ALLOC] = offsetof(struct ls_go_alloc_event, stack.ips),
 };
 
 int collector__on_record(void *ctx, void *data, size_t size)
@@ -462,6 +513,18 @@ int collector__on_record(void *ctx, void *data, size_t size)
 	case LS_EV_EXIT:
 		on_exit_event(c, p, data);
 		break;
+	case LS_EV_GO_CREATE:
+	case LS_EV_GO_EXIT:
+	case LS_EV_GO_ALLOC:
+		on_go(c, p, data);
+		break;
 	}
 	return 0;
+}
+
+void collector__refresh(struct collector *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (c->procs[i]->go && !c->procs[i]->exited)
+			goproc__refresh(c->procs[i]->go, c->procs[i]);
 }

@@ -32,6 +32,12 @@ struct collector {
 	uint64_t stacks_stitched;	/* completed from the kernel's walk */
 	uint64_t stacks_broken;		/* unwinding found no rule or chain */
 	uint64_t unwind_ns;		/* time spent unwinding */
+	uint64_t go_unknown;		/* Go records for a process not known as Go */
+
+	/* Called after an exec or a fork was applied to p: lets the caller
+	 * recognize a Go program and attach its probes. */
+	void (*on_new_image)(void *ctx, struct process *p);
+	void *hook_ctx;
 };
 
 void collector__init(struct collector *c);
@@ -43,5 +49,8 @@ struct process *collector__add(struct collector *c, int pid,
 struct process *collector__find(const struct collector *c, int pid);
 /* Ring-buffer callback (libbpf's ring_buffer_sample_fn). */
 int collector__on_record(void *ctx, void *data, size_t size);
+/* Read what the processes keep about themselves (the Go runtime's heap
+ * profile...), before a report is built. */
+void collector__refresh(struct collector *c);
 
 #endif

@@ -198,4 +198,15 @@ int gobin__waitreasons(struct gobin *bin, size_t *count,
 const char *gobin__waitreason_name(struct gobin *bin, unsigned value);
 int gobin__waitreason_value(struct gobin *bin, const char *name);
 
+/* Addresses referenced RIP-relative by func's instructions, in order
+ * (globals it reads or writes). Returns how many (at most max). */
+int gobin__rip_refs(struct gobin *bin, const char *func, uint64_t *targets,
+		    size_t max);
+/* runtime.MemProfileRate's address decoded from runtime.profilealloc
+ * (for stripped binaries): 0 or -ENOENT. */
+int gobin__decode_memprofilerate(struct gobin *bin, uint64_t *vaddr);
+/* The first direct `call callee` inside func: 0 or -ENOENT. */
+int gobin__find_call(struct gobin *bin, const char *func, const char *callee,
+		     uint64_t *call_vaddr);
+
 #endif

@@ -610,3 +610,83 @@ void gobin_runtime_free(struct gobin *bin)
 	bin->wr = NULL;
 	bin->nwr = 0;
 }
+
+int gobin__rip_refs(struct gobin *bin, const char *func, uint64_t *targets,
+		    size_t max)
+{
+	struct rip_ref refs[256];
+	size_t n = rip_refs(bin, func, refs, max < 256 ? max : 256);
+
+	for (size_t i = 0; i < n; i++)
+		targets[i] = refs[i].target;
+	return (int)n;
+}
+
+int gobin__find_call(struct gobin *bin, const char *func, const char *callee,
+		     uint64_t *call_vaddr)
+{
+	struct gobin_func targets[8];
+	uint64_t entry, end;
+	int ntargets = gobin__funcs_by_name(bin, callee, targets, 8);
+	cs_insn *in;
+	size_t n;
+	int err = -ENOENT;
+
+	if (ntargets <= 0 || gobin__func_by_name(bin, func, &entry, &end) || end <= entry)
+		return -ENOENT;
+	n = gobin_disasm(bin, entry, MIN(end - entry, 65536), 16384, &in);
+	for (size_t i = 0; i < n && err; i++) {
+		const cs_x86 *x = &in[i].detail->x86;
+
+		if (in[i].id != X86_INS_CALL || x->op_count != 1 ||
+		    x->operands[0].type != X86_OP_IMM)
+			continue;
+		for (int t = 0; t < ntargets && t < 8; t++)
+			if ((uint64_t)x->operands[0].imm == targets[t].entry) {
+				*call_vaddr = in[i].address;
+				err = 0;
+				break;
+			}
+	}
+	if (n)
+		cs_free(in, n);
+	return err;
+}
+
+/*
+ * runtime.MemProfileRate in a stripped binary: profilealloc computes the
+ * next sample point (nextSample, inlined), which starts by comparing the
+ * rate with 1. The global loaded RIP-relative into the register that is
+ * then compared with $1 is the rate. Seen in every release 1.18-1.27.
+ */
+int gobin__decode_memprofilerate(struct gobin *bin, uint64_t *vaddr)
+{
+	uint64_t entry, end, loaded[X86_REG_ENDING] = { 0 };
+	cs_insn *in;
+	size_t n;
+	int err = -ENOENT;
+
+	if (gobin__func_by_name(bin, "runtime.profilealloc", &entry, &end) || end <= entry)
+		return -ENOENT;
+	n = gobin_disasm(bin, entry, MIN(end - entry, 1024), 256, &in);
+	for (size_t i = 0; i < n && err; i++) {
+		const cs_x86 *x = &in[i].detail->x86;
+
+		if (x->op_count != 2)
+			continue;
+		if (in[i].id == X86_INS_MOV && x->operands[0].type == X86_OP_REG &&
+		    x->operands[1].type == X86_OP_MEM && x->operands[1].mem.base == X86_REG_RIP &&
+		    x->operands[1].size == 8 && x->operands[0].reg < X86_REG_ENDING)
+			loaded[x->operands[0].reg] = in[i].address + in[i].size +
+						     x->operands[1].mem.disp;
+		else if (in[i].id == X86_INS_CMP && x->operands[0].type == X86_OP_REG &&
+			 x->operands[1].type == X86_OP_IMM && x->operands[1].imm == 1 &&
+			 x->operands[0].reg < X86_REG_ENDING && loaded[x->operands[0].reg]) {
+			*vaddr = loaded[x->operands[0].reg];
+			err = 0;
+		}
+	}
+	if (n)
+		cs_free(in, n);
+	return err;
+}

@@ -21,7 +21,7 @@ static bool is_executable_file(const char *path)
 	       access(path, X_OK) == 0;
 }
 
-int launch__check(char *const argv[])
+int launch__check(char *const argv[], char *resolved, size_t size)
 {
 	const char *name = argv[0], *path;
 	char buf[PATH_MAX];
@@ -31,8 +31,11 @@ int launch__check(char *const argv[])
 		return -EINVAL;
 	}
 	if (strchr(name, '/')) {
-		if (is_executable_file(name))
+		if (is_executable_file(name)) {
+			if (!realpath(name, resolved))
+				snprintf(resolved, size, "%s", name);
 			return 0;
+		}
 		fprintf(stderr, "leakscope: cannot run '%s': %s\n", name,
 			access(name, F_OK) ? "no such file" :
 					     "not an executable file (check its permissions)");
@@ -46,8 +49,11 @@ int launch__check(char *const argv[])
 
 		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len,
 			 len ? path : ".", name);
-		if (is_executable_file(buf))
+		if (is_executable_file(buf)) {
+			if (!realpath(buf, resolved))
+				snprintf(resolved, size, "%s", buf);
 			return 0;
+		}
 		path += len + (path[len] == ':');
 	}
 	fprintf(stderr, "leakscope: cannot run '%s': command not found in PATH "

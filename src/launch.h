@@ -18,9 +18,10 @@ struct launch {
 	int status;		/* wait status once reaped */
 };
 
-/* Resolve argv[0] in PATH (as execvp will): 0, or -ENOENT/-EACCES with
+/* Resolve argv[0] in PATH (as execvp will) into resolved (an absolute
+ * path): 0, or -ENOENT/-EACCES with
  * the reason printed. */
-int launch__check(char *const argv[]);
+int launch__check(char *const argv[], char *resolved, size_t size);
 /* Fork the held child: 0 or -errno. */
 int launch__start(struct launch *l, char *const argv[]);
 /* Let it exec; 0, or -errno when exec failed (message printed). */

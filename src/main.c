@@ -7,6 +7,8 @@
  */
 #include "collector.h"
 #include "convert.h"
+#include "goprobes.h"
+#include "goproc.h"
 #include "launch.h"
 #include "live.h"
 #include "options.h"
@@ -60,12 +62,13 @@ static void install_signals(void)
  * that is shorter), so a leak is told from a plateau within seconds. */
 #define VERDICT_SAMPLE_NS 1000000000ULL
 
-static struct report *build_report(const struct collector *c,
+static struct report *build_report(struct collector *c,
 				   const struct probes *p, double min_age_s)
 {
 	struct report_options ro = { .min_age_s = min_age_s };
 	struct report *r;
 
+	collector__refresh(c);
 	probes__read_drops(p, ro.drops);
 	r = report__build(c, &ro);
 	if (c->bad_records)
@@ -90,6 +93,46 @@ static int write_report(const struct report *r, const struct output *out,
 	if (!err && strcmp(out->path, "-") && !o->quiet)
 		fprintf(stderr, "leakscope: report written to %s\n", out->path);
 	return err;
+}
+
+/* What the hook for new images needs. */
+struct go_hook {
+	struct goprobes *gp;
+	bool all_processes;	/* -f: attach for every process of a binary */
+	int verbose;
+};
+
+/*
+ * A traced process with a new image (a target found, an exec, a fork):
+ * if it runs Go, attach the Go probes for it and give it Go state. A
+ * binary that is not Go, or not supported, keeps the native kinds only.
+ */
+static void on_new_image(void *ctx, struct process *p)
+{
+	struct go_hook *h = ctx;
+	struct go_binary *b;
+
+	if (!p->exe || p->exe[0] != '/')
+		return;
+	b = goprobes__inspect(h->gp, p->exe, p->pid);
+	if (!b->bin) {
+		/* Say it only for Go binaries we cannot trace; not being Go
+		 * is the normal case for native programs. */
+		if (strstr(b->why_not, "not a Go binary") == NULL &&
+		    strstr(b->why_not, "not an ELF") == NULL) {
+			p->go = goproc__new(b);
+			fprintf(stderr, "leakscope: pid %d (%s): Go kinds off: %s\n", p->pid,
+				p->exe, b->why_not);
+		}
+		return;
+	}
+	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {
+		goproc__free(p->go);
+		p->go = goproc__new(b);
+		if (h->verbose)
+			fprintf(stderr, "leakscope: pid %d: Go %s, probes attached\n", p->pid,
+				gobin__version(b->bin)->str);
+	}
 }
 
 /* Mark targets whose exit record was lost (counted in the report) as
@@ -130,6 +173,8 @@ int main(int argc, char **argv)
 	struct options opts;
 	struct probes probes = { 0 };
 	struct launch child = { .pid = -1 };
+	struct go_hook hook = { 0 };
+	char command_path[4096] = "";
 	struct live live;
 	struct verdicts verdicts;
 	uint64_t next_sample = 0, sample_ns = VERDICT_SAMPLE_NS;
@@ -156,7 +201,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 	}
 	if (opts.command) {
-		if (launch__check(opts.command)) {
+		if (launch__check(opts.command, command_path, sizeof(command_path))) {
 			exit_code = 127;
 			goto cleanup;
 		}
@@ -183,6 +228,11 @@ int main(int argc, char **argv)
 	cfg.verbose = opts.verbose;
 	if (probes__load(&probes, &cfg))
 		goto cleanup;
+	hook.gp = goprobes__new(&probes, opts.go_alloc, opts.verbose);
+	hook.all_processes = opts.follow;
+	hook.verbose = opts.verbose;
+	coll.on_new_image = on_new_image;
+	coll.hook_ctx = &hook;
 	/* Trace the pids before attaching, so the first event already
 	 * passes the filter; register them with the collector after. */
 	if (opts.command) {
@@ -199,7 +249,12 @@ int main(int argc, char **argv)
 	    probes__attach_native(&probes))
 		goto cleanup;
 	if (opts.command) {
-		collector__add(&coll, child.pid, NULL);
+		struct process *p = collector__add(&coll, child.pid, NULL);
+
+		/* The command's image is known before it runs: a Go program
+		 * gets its probes now, so its first goroutine is seen. */
+		p->exe = intern(command_path);
+		on_new_image(&hook, p);
 		if (launch__release(&child, opts.command[0])) {
 			exit_code = 127;
 			goto cleanup;
@@ -218,8 +273,12 @@ int main(int argc, char **argv)
 		}
 		/* What it already holds: the probes are live, so anything that
 		 * changes from here on arrives as an event after this scan. */
-		if (!opts.new_only)
+		on_new_image(&hook, p);
+		if (!opts.new_only) {
 			preexisting__scan(p, now_ns(), NULL);
+			if (p->go && p->go->bin->bin)
+				goproc__scan_allgs(p->go, p, now_ns());
+		}
 		if (!opts.quiet)
 			fprintf(stderr, "leakscope: tracing pid %d (%s)%s\n", p->pid,
 				p->comm, opts.follow ? " and its children" : "");
@@ -322,6 +381,7 @@ cleanup:
 		launch__kill(&child, SIGKILL);
 		waitpid(child.pid, NULL, 0);
 	}
+	goprobes__free(hook.gp);
 	live__free(&live);
 	verdicts__free(&verdicts);
 	collector__free(&coll);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "options.h"
 #include "convert.h"
+#include "goprobes.h"
 #include "report.h"
 #include "leakscope.h"
 
@@ -38,6 +39,7 @@ enum {
 	OPT_NEW_ONLY,
 	OPT_KIND,
 	OPT_SUSPECT_AGE,
+	OPT_GO_ALLOC,
 };
 
 static const struct argp_option argp_options[] = {
@@ -66,6 +68,10 @@ static const struct argp_option argp_options[] = {
 	  "multiple of 4 up to 64 (default 16; 0 = frame pointers only)", 0 },
 	{ "ring-buffer", OPT_RINGBUF, "MIB", 0,
 	  "Ring buffer size in MiB, a power of two (default 64)", 0 },
+	{ "go-alloc", OPT_GO_ALLOC, "sampled|all|off", 0,
+	  "Go heap allocations: the runtime's own samples, scaled like pprof "
+	  "(default, ~1 probe hit per 512 KiB), every allocation (a probe hit "
+	  "each: short sessions), or none", 0 },
 	{ "new-only", OPT_NEW_ONLY, NULL, 0,
 	  "With -p: leave out what the process held before leakscope attached", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
@@ -192,6 +198,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_uint(arg, 0, LS_SNAPSHOT_MAX_PAGES * 4, &v) || v % 4)
 			argp_error(state, "invalid --stack-snapshot '%s' (KiB: 0, 4, 8, ... 64)", arg);
 		o->snapshot_kib = (unsigned)v;
+		break;
+	case OPT_GO_ALLOC:
+		if (!strcmp(arg, "sampled"))
+			o->go_alloc = GO_ALLOC_SAMPLED;
+		else if (!strcmp(arg, "all"))
+			o->go_alloc = GO_ALLOC_ALL;
+		else if (!strcmp(arg, "off"))
+			o->go_alloc = GO_ALLOC_OFF;
+		else
+			argp_error(state, "invalid --go-alloc '%s' (sampled, all or off)", arg);
 		break;
 	case OPT_NEW_ONLY:
 		o->new_only = true;

@@ -34,6 +34,7 @@ struct options {
 	int verbose;
 	bool quiet;
 	bool new_only;		/* skip what -p targets held before attach */
+	int go_alloc;		/* enum go_alloc_mode */
 };
 
 /* Parse argv (after the program name) into o. On a usage error, prints

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "probes.h"
+#include "go.skel.h"
 #include "native.skel.h"
 #include "util.h"
 
@@ -48,6 +49,43 @@ static bool is_optional(const char *name)
 	return false;
 }
 
+/* The Go programs share the native object's maps: one ring buffer, one
+ * set of counters, one table of traced processes. */
+static int load_go(struct probes *p, const struct probe_config *cfg)
+{
+	struct go_bpf *go = go_bpf__open();
+	int err;
+
+	if (!go) {
+		err = -errno;
+		fprintf(stderr, "leakscope: cannot open the Go BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	p->go = go;
+	go->rodata->trace_all = cfg->trace_all;
+	go->rodata->stack_bytes = p->native->rodata->stack_bytes;
+	go->rodata->wakeup_bytes = p->native->rodata->wakeup_bytes;
+	err = bpf_map__reuse_fd(go->maps.events, bpf_map__fd(p->native->maps.events));
+	if (!err)
+		err = bpf_map__reuse_fd(go->maps.traced, bpf_map__fd(p->native->maps.traced));
+	if (!err)
+		err = bpf_map__reuse_fd(go->maps.drops, bpf_map__fd(p->native->maps.drops));
+	if (!err)
+		err = bpf_map__reuse_fd(go->maps.stats, bpf_map__fd(p->native->maps.stats));
+	if (!err)
+		err = go_bpf__load(go);
+	if (err)
+		fprintf(stderr, "leakscope: cannot load the Go BPF programs: %s "
+			"(run with -vv for the verifier log)\n", strerror(-err));
+	return err;
+}
+
+void probes__keep_link(struct probes *p, struct bpf_link *link)
+{
+	p->links = xrealloc(p->links, (p->nlinks + 1) * sizeof(*p->links));
+	p->links[p->nlinks++] = link;
+}
+
 int probes__load(struct probes *p, const struct probe_config *cfg)
 {
 	struct native_bpf *skel;
@@ -93,7 +131,7 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 			"(run with -vv for the verifier log)\n", strerror(-err));
 		return err;
 	}
-	return 0;
+	return load_go(p, cfg);
 }
 
 int probes__attach_native(struct probes *p)
@@ -118,8 +156,7 @@ int probes__attach_native(struct probes *p)
 				bpf_program__section_name(prog), strerror(-err));
 			return err;
 		}
-		p->links = xrealloc(p->links, (p->nlinks + 1) * sizeof(*p->links));
-		p->links[p->nlinks++] = link;
+		probes__keep_link(p, link);
 	}
 	return 0;
 }
@@ -185,6 +222,8 @@ void probes__destroy(struct probes *p)
 	p->nlinks = 0;
 	ring_buffer__free(p->rb);
 	p->rb = NULL;
+	go_bpf__destroy(p->go);
+	p->go = NULL;
 	native_bpf__destroy(p->native);
 	p->native = NULL;
 }

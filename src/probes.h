@@ -15,6 +15,7 @@
 struct ring_buffer;
 struct bpf_link;
 struct native_bpf;
+struct go_bpf;
 
 struct probe_config {
 	bool follow_forks;
@@ -28,6 +29,7 @@ struct probe_config {
 
 struct probes {
 	struct native_bpf *native;
+	struct go_bpf *go;		/* Go uprobe programs, same maps */
 	struct bpf_link **links;
 	size_t nlinks;
 	size_t skipped_optional;	/* tracepoints this kernel lacks */
@@ -46,6 +48,8 @@ int probes__open_ring(struct probes *p,
 void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX]);
 uint64_t probes__events_sent(const struct probes *p);
 void probes__destroy(struct probes *p);
+/* Keep a link (attached elsewhere, e.g. Go uprobes) for destroy. */
+void probes__keep_link(struct probes *p, struct bpf_link *link);
 /* libbpf's log goes through this; quiet unless verbose >= 2. */
 void probes__set_verbosity(int verbose);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "process.h"
+#include "goproc.h"
 #include "hashmap.h"
 #include "stacks.h"
 #include "util.h"
@@ -35,6 +36,7 @@ void process__free(struct process *p)
 	mappings__clear(&p->maps);
 	brkheap__clear(&p->brk);
 	fdtable__clear(&p->fds);
+	goproc__free(p->go);
 	u64map__free(p->stack_cache);
 	free(p);
 }
@@ -61,6 +63,8 @@ void process__exec_reset(struct process *p)
 	brkheap__clear(&p->brk);
 	addrspace__clear(&p->as);
 	u64map__clear(p->stack_cache);
+	goproc__free(p->go);	/* a new image: the hook decides again */
+	p->go = NULL;
 	p->execed = true;
 }
 

@@ -16,6 +16,7 @@
 #include "mappings.h"
 
 struct u64map;
+struct goproc;
 
 struct process {
 	int pid;
@@ -32,6 +33,7 @@ struct process {
 	struct mappings maps;
 	struct brkheap brk;
 	struct fdtable fds;
+	struct goproc *go;	/* Go runtime state, NULL if not a Go program */
 	struct u64map *stack_cache;	/* hash(raw ips, as.gen) -> stack id */
 	uint64_t unresolved_frames;	/* frames placed in no module */
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "report.h"
 #include "collector.h"
+#include "goprobes.h"
+#include "goproc.h"
 #include "hashmap.h"
 #include "process.h"
 #include "stacks.h"
@@ -113,10 +115,10 @@ static void add_path(struct report_stack *s, const char *path)
 
 /* Count one outstanding item into its stack's entry (or the hidden
  * totals when it is younger than the minimum age). */
-static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
-				     uint32_t stack, uint32_t sub,
-				     const char *fd_kind, bool pre,
-				     uint64_t bytes, uint64_t birth_ns)
+static struct report_stack *add_items(struct builder *b, enum ls_kind kind,
+				      uint32_t stack, uint32_t sub,
+				      const char *fd_kind, bool pre, uint64_t count,
+				      uint64_t bytes, uint64_t birth_ns)
 {
 	struct report *r = b->r;
 	double age = birth_ns < b->end_ns ? (b->end_ns - birth_ns) / 1e9 : 0;
@@ -124,10 +126,10 @@ static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
 	uint64_t key, idx;
 
 	r->has_kind[kind] = true;
-	r->totals[kind].count++;
+	r->totals[kind].count += count;
 	r->totals[kind].bytes += bytes;
 	if (!pre && age < b->min_age_s) {
-		r->totals[kind].hidden_count++;
+		r->totals[kind].hidden_count += count;
 		r->totals[kind].hidden_bytes += bytes;
 		return NULL;
 	}
@@ -147,11 +149,108 @@ static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
 		s->group = sub;
 		u64map__put(b->index, key, r->nstacks++);
 	}
-	s->count++;
+	s->count += count;
 	s->bytes += bytes;
 	if (age > s->oldest_s)
 		s->oldest_s = age;
 	return s;
+}
+
+static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
+				     uint32_t stack, uint32_t sub,
+				     const char *fd_kind, bool pre,
+				     uint64_t bytes, uint64_t birth_ns)
+{
+	return add_items(b, kind, stack, sub, fd_kind, pre, 1, bytes, birth_ns);
+}
+
+static void add_state(struct report_stack *s, const char *state, uint64_t n)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstates; i++)
+		if (s->states[i].name == state)	/* interned */
+			break;
+	if (i == s->nstates) {
+		if (s->nstates == REPORT_MAX_STATES)
+			return;
+		s->states[s->nstates++] = (struct report_state){ state, 0 };
+	}
+	s->states[i].count += n;
+}
+
+struct goroutine_list {
+	const struct goroutine **v;
+	size_t n, cap;
+};
+
+static void collect_goroutine(void *ctx, const struct goroutine *gr)
+{
+	struct goroutine_list *l = ctx;
+
+	grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = gr;
+}
+
+/* Goroutines per creation stack, with what each is doing now; Go heap
+ * allocations (scaled like pprof when sampled); the runtime's heap
+ * profile as last read. */
+static void add_go(struct builder *b, const struct process *p)
+{
+	struct goproc *g = p->go;
+	struct goroutine_list l = { 0 };
+	const char **states;
+
+	goroutines__visit(&g->gor, collect_goroutine, &l);
+	states = xcalloc(l.n ? l.n : 1, sizeof(*states));
+	if (!p->exited)
+		goproc__states(g, p->pid, l.v, l.n, states);
+	b->r->has_kind[KIND_GOROUTINE] = true;
+	for (size_t i = 0; i < l.n; i++) {
+		struct report_stack *s = add_item(b, KIND_GOROUTINE, l.v[i]->stack, 0, NULL,
+						  l.v[i]->preexisting, 0, l.v[i]->birth_ns);
+
+		if (s)
+			add_state(s, states[i] ? states[i] : intern("unknown (exited)"), 1);
+	}
+	free(states);
+	free(l.v);
+	for (size_t i = 0; i < g->allocs.n; i++) {
+		const struct goalloc_tally *t = &g->allocs.t[i];
+		uint64_t n = t->count, bytes = t->bytes;
+		struct report_stack *s;
+
+		if (t->sampled)
+			goallocs__scale(t->count, t->bytes, g->rate, &n, &bytes);
+		s = add_items(b, KIND_GO_ALLOC, t->stack, 0, NULL, false, n, bytes, t->first_ns);
+		if (s) {
+			s->alloc_count += n;
+			s->alloc_bytes += bytes;
+		}
+	}
+	if (g->allocs.n || g->bin->probes[GO_PROBE_ALLOC_SAMPLED].present ||
+	    g->bin->probes[GO_PROBE_ALLOC_ALL].present)
+		b->r->has_kind[KIND_GO_ALLOC] = true;
+	for (size_t i = 0; i < g->nheap; i++) {
+		const struct goheap_entry *e = &g->heap[i];
+		struct report_stack *s;
+
+		if (!e->inuse_count && !e->inuse_bytes)
+			continue;
+		/* Age is not known per object: count from when tracing began. */
+		s = add_items(b, KIND_GO_HEAP, e->stack, 0, NULL, false, e->inuse_count,
+			      e->inuse_bytes, p->seen_ns);
+		if (s) {
+			s->alloc_count += e->alloc_count;
+			s->alloc_bytes += e->alloc_bytes;
+		}
+	}
+	b->r->has_kind[KIND_GO_HEAP] = true;
+	if (g->heap_why[0])
+		report__add_note(b->r, "pid %d: go_heap: %s", p->pid, g->heap_why);
+	if (g->rate == 0)
+		report__add_note(b->r, "pid %d: sampled go_alloc is off with memory profiling "
+				 "(--go-alloc=all traces every allocation)", p->pid);
 }
 
 /* Pre-existing items have no stack: they are grouped by what they are
@@ -201,10 +300,41 @@ static void add_process(struct builder *b, const struct process *p)
 		if (s && it->path)
 			add_path(s, it->path);
 	}
+	if (p->go && p->go->bin && p->go->bin->bin)
+		add_go(b, p);
+	else if (p->go && p->go->bin)
+		report__add_note(b->r, "pid %d (%s): not traced as Go: %s", p->pid,
+				 p->go->bin->path, p->go->bin->why_not);
 }
 
 /* Frames of a stack as a reader sees them: each pc expands into the
  * functions inlined there, innermost first. */
+/* A goroutine's creation stack as the probe sees it starts inside the
+ * runtime's newproc machinery: what a reader wants first is the function
+ * holding the `go` statement. */
+static void trim_creation_frames(struct report_stack *s)
+{
+	static const char *const runtime_frames[] = {
+		"runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
+		"runtime.newproc1", "runtime.systemstack_switch",
+	};
+	size_t skip = 0;
+
+	while (skip + 1 < s->nframes) {
+		bool rt = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(runtime_frames); i++)
+			rt |= s->frames[skip].name && !strcmp(s->frames[skip].name, runtime_frames[i]);
+		if (!rt)
+			break;
+		skip++;
+	}
+	if (skip) {
+		memmove(s->frames, s->frames + skip, (s->nframes - skip) * sizeof(*s->frames));
+		s->nframes -= skip;
+	}
+}
+
 static void symbolize_stack(struct report_stack *s)
 {
 	uint32_t n, flags;
@@ -232,6 +362,8 @@ static void symbolize_stack(struct report_stack *s)
 			};
 		}
 	}
+	if (s->kind == KIND_GOROUTINE)
+		trim_creation_frames(s);
 }
 
 /* Identity of a stack as a reader sees it: kind, process, what kind of
@@ -260,6 +392,10 @@ static void merge_into(struct report_stack *dst, struct report_stack *src)
 	if (src->oldest_s > dst->oldest_s)
 		dst->oldest_s = src->oldest_s;
 	dst->truncated |= src->truncated;
+	dst->alloc_count += src->alloc_count;
+	dst->alloc_bytes += src->alloc_bytes;
+	for (size_t i = 0; i < src->nstates; i++)
+		add_state(dst, src->states[i].name, src->states[i].count);
 	for (size_t p = 0; p < src->npaths; p++) {
 		size_t q;
 
@@ -323,6 +459,14 @@ struct report *report__build(const struct collector *c,
 		t->exe = p->exe;
 		t->exited = p->exited;
 		t->exit_status = p->exit_status;
+		t->go_mem_profile_rate = -1;
+		if (p->go && p->go->bin && p->go->bin->bin) {
+			t->go_version = intern(gobin__version(p->go->bin->bin)->str);
+			t->go_mem_profile_rate = (int64_t)p->go->rate;
+			t->go_rate_source = p->go->rate_source;
+			t->goroutines_created = p->go->gor.created;
+			t->goroutines_exited = p->go->gor.exited;
+		}
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
 		add_process(&b, p);

@@ -40,6 +40,13 @@ struct report_frame {
 };
 
 #define REPORT_MAX_PATHS 8
+#define REPORT_MAX_STATES 16
+
+/* What the goroutines of a stack are doing ("chan receive": 12). */
+struct report_state {
+	const char *name;
+	uint64_t count;
+};
 
 struct report_path {
 	const char *path;
@@ -69,6 +76,8 @@ struct report_stack {
 	uint64_t alloc_count, alloc_bytes;
 	uint32_t group;		/* what else tells entries apart (fd kind,
 				 * the path of pre-existing items) */
+	struct report_state states[REPORT_MAX_STATES];	/* goroutines */
+	size_t nstates;
 };
 
 struct report_target {
@@ -77,6 +86,10 @@ struct report_target {
 	const char *exe;
 	bool exited;
 	int exit_status;	/* wait status */
+	const char *go_version;	/* "go1.19.8" when traced as Go, else NULL */
+	int64_t go_mem_profile_rate;	/* -1 unknown */
+	const char *go_rate_source;
+	uint64_t goroutines_created, goroutines_exited;	/* under tracing */
 };
 
 struct report_total {

@@ -18,6 +18,21 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 		jsonw__key(w, "exit_status");
 		jsonw__int(w, t->exit_status);
 	}
+	if (t->go_version) {
+		jsonw__key(w, "go");
+		jsonw__begin_object(w);
+		jsonw__key(w, "version");
+		jsonw__string(w, t->go_version);
+		jsonw__key(w, "mem_profile_rate");
+		jsonw__int(w, t->go_mem_profile_rate);
+		jsonw__key(w, "rate_source");
+		jsonw__string(w, t->go_rate_source);
+		jsonw__key(w, "goroutines_created");
+		jsonw__uint(w, t->goroutines_created);
+		jsonw__key(w, "goroutines_exited");
+		jsonw__uint(w, t->goroutines_exited);
+		jsonw__end_object(w);
+	}
 	jsonw__end_object(w);
 }
 
@@ -62,6 +77,16 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 			jsonw__end_object(w);
 		}
 		jsonw__end_array(w);
+	}
+	if (s->nstates) {
+		/* goroutines: what they are doing now */
+		jsonw__key(w, "states");
+		jsonw__begin_object(w);
+		for (size_t i = 0; i < s->nstates; i++) {
+			jsonw__key(w, s->states[i].name);
+			jsonw__uint(w, s->states[i].count);
+		}
+		jsonw__end_object(w);
 	}
 	jsonw__key(w, "preexisting");
 	jsonw__bool(w, s->preexisting);

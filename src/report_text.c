@@ -129,6 +129,13 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		for (size_t p = 0; p < s->npaths; p++)
 			fprintf(f, "      %" PRIu64 " x %s\n", s->paths[p].count,
 				s->paths[p].path);
+		if (s->nstates) {
+			fputs("      now:", f);
+			for (size_t i = 0; i < s->nstates; i++)
+				fprintf(f, "%s %" PRIu64 " %s", i ? "," : "",
+					s->states[i].count, s->states[i].name);
+			fputc('\n', f);
+		}
 		if (s->preexisting) {
 			fputs("      [held before leakscope attached: creator unknown]\n", f);
 			continue;

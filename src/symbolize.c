@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "symbolize.h"
+#include "gobin.h"
 #include "hashmap.h"
 #include "modules.h"
 #include "stacks.h"
@@ -17,6 +18,7 @@
 struct native_sym {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	struct gobin *go;	/* Go binaries: names from .gopclntab */
 };
 
 static char *debuginfo_path;
@@ -36,6 +38,13 @@ static struct native_sym *native_open(struct module *m)
 
 	if (!m->open_path[0])
 		return s;
+	/* .gopclntab survives stripping and knows Go's inlining: it is the
+	 * first source for Go code. Quietly not Go for everything else. */
+	{
+		const char *why;
+
+		s->go = gobin__open(m->open_path, &why);
+	}
 	s->dwfl = dwfl_begin(&callbacks);
 	if (!s->dwfl)
 		return s;
@@ -144,10 +153,33 @@ static void inline_levels(Dwfl_Module *mod, GElf_Addr addr, struct frame_sym *ou
 	free(scopes);
 }
 
+/* Go code: function, file:line and inlined calls from .gopclntab. */
+static bool go_lookup(struct gobin *bin, uint64_t vaddr, struct frame_sym *out)
+{
+	struct gobin_frame frames[SYM_MAX_INLINE];
+	int n = gobin__func_at(bin, vaddr, frames, SYM_MAX_INLINE);
+
+	if (n <= 0)
+		return false;
+	out->nlevels = 0;
+	for (int i = 0; i < n; i++)
+		out->levels[out->nlevels++] = (struct sym_line){
+			intern(frames[i].func), frames[i].file ? intern(frames[i].file) : NULL,
+			frames[i].line > 0 ? (uint32_t)frames[i].line : 0,
+		};
+	out->func = out->levels[n - 1].name;
+	out->file = out->levels[0].file;
+	out->line = out->levels[0].line;
+	return true;
+}
+
 static void native_lookup(struct module *m, uint64_t vaddr,
 			  struct frame_sym *out)
 {
 	struct native_sym *s = m->sym;
+
+	if (s->go && go_lookup(s->go, vaddr, out))
+		return;
 	GElf_Addr bias = 0, addr, off;
 	Dwfl_Line *line;
 	GElf_Sym sym;
