@@ -8,6 +8,8 @@
 # there is not fetched again. Binaries are never committed.
 #
 #   package                                       binary              Go
+#   esbuild-linux-64@0.13.15                      bin/esbuild         1.17.2 (too old:
+#                                                 for the "unsupported" message)
 #   esbuild-linux-64@0.14.39                      bin/esbuild         1.18.1
 #   @esbuild/linux-x64@0.15.18                    bin/esbuild         1.19.3
 #   @esbuild/linux-x64@0.17.19                    bin/esbuild         1.20.4
@@ -27,6 +29,7 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 packages=(
+	esbuild-linux-64@0.13.15
 	esbuild-linux-64@0.14.39
 	@esbuild/linux-x64@0.15.18
 	@esbuild/linux-x64@0.17.19

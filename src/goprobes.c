@@ -40,6 +40,7 @@ void goprobes__free(struct goprobes *g)
 		return;
 	for (size_t i = 0; i < g->nbins; i++) {
 		gobin__free(g->bins[i]->bin);
+		free(g->bins[i]->leaves);
 		free(g->bins[i]);
 	}
 	free(g->bins);
@@ -53,10 +54,9 @@ void goprobes__free(struct goprobes *g)
  * that hit), else, for a function without the check, on its first
  * instruction (single-stepped: slower, and only where nothing else fits).
  */
-static int place_entry(struct go_binary *b, enum go_probe_kind kind,
-		       const char *func)
+static int place_at_entry(struct go_binary *b, struct go_probe *pr,
+			  const char *func)
 {
-	struct go_probe *pr = &b->probes[kind];
 	struct gobin_prologue pro;
 	uint64_t entry, end;
 
@@ -79,6 +79,73 @@ static int place_entry(struct go_binary *b, enum go_probe_kind kind,
 		return -ENOENT;
 	pr->present = true;
 	return 0;
+}
+
+static int place_entry(struct go_binary *b, enum go_probe_kind kind,
+		       const char *func)
+{
+	return place_at_entry(b, &b->probes[kind], func);
+}
+
+/*
+ * Where every allocation passes exactly once. Up to Go 1.23 that is
+ * runtime.mallocgc. From 1.24 mallocgc dispatches to one leaf per object
+ * (mallocgcTiny, SmallNoscan, SmallScanNoHeader, SmallScanHeader,
+ * Large), and from 1.27 compiled code also calls size-specialized leaves
+ * (mallocgcTinySC2, SmallNoScanSC3, ...) directly, skipping mallocgc:
+ * probing mallocgc would miss those, probing it and the leaves would
+ * count twice. The *SlowPath helpers are called by the leaves: not them.
+ */
+static bool is_alloc_leaf(const char *name)
+{
+	static const char *const generic[] = {
+		"runtime.mallocgcTiny", "runtime.mallocgcSmallNoscan",
+		"runtime.mallocgcSmallScanNoHeader", "runtime.mallocgcSmallScanHeader",
+		"runtime.mallocgcLarge",
+	};
+	static const char *const specialized[] = {
+		"runtime.mallocgcTinySC", "runtime.mallocgcSmallNoScanSC",
+		"runtime.mallocgcSmallScanNoHeaderSC",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(generic); i++)
+		if (!strcmp(name, generic[i]))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(specialized); i++) {
+		size_t n = strlen(specialized[i]);
+
+		if (!strncmp(name, specialized[i], n) && name[n] >= '0' && name[n] <= '9' &&
+		    strspn(name + n, "0123456789") == strlen(name + n))
+			return true;
+	}
+	return false;
+}
+
+static void place_every_alloc(struct go_binary *b)
+{
+	uint64_t entry, end;
+	size_t n = gobin__nfuncs(b->bin), cap = 0;
+
+	if (gobin__func_by_name(b->bin, "runtime.mallocgcSmallNoscan", &entry, &end)) {
+		place_entry(b, GO_PROBE_ALLOC_ALL, "runtime.mallocgc");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct gobin_func f;
+		struct go_probe pr = { 0 };
+
+		bool seen = false;
+
+		if (gobin__func(b->bin, i, &f) || !is_alloc_leaf(f.name))
+			continue;
+		/* a name twice (ABI wrapper and body): probe the body once */
+		for (size_t j = 0; j < b->nleaves; j++)
+			seen |= !strcmp(b->leaves[j].func, f.name);
+		if (seen || place_at_entry(b, &pr, f.name))
+			continue;
+		grow_array((void **)&b->leaves, &cap, b->nleaves + 1, sizeof(*b->leaves));
+		b->leaves[b->nleaves++] = pr;
+	}
 }
 
 /* Goroutine creation: the call to runqput in newproc's closure, where the
@@ -181,17 +248,22 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 			 "runtime.gdestroy or goexit0)");
 		goto unsupported;
 	}
-	if (g->alloc_mode == GO_ALLOC_SAMPLED)
+	if (g->alloc_mode == GO_ALLOC_SAMPLED || g->alloc_mode == GO_ALLOC_CHECK)
 		place_entry(b, GO_PROBE_ALLOC_SAMPLED, "runtime.profilealloc");
-	else if (g->alloc_mode == GO_ALLOC_ALL)
-		place_entry(b, GO_PROBE_ALLOC_ALL, "runtime.mallocgc");
+	if (g->alloc_mode == GO_ALLOC_ALL || g->alloc_mode == GO_ALLOC_CHECK)
+		place_every_alloc(b);
 	find_heap_globals(b);
-	if (g->verbose)
+	if (g->verbose) {
 		for (int k = 0; k < GO_PROBE_MAX; k++)
 			if (b->probes[k].present)
 				fprintf(stderr, "leakscope: %s (%s): probe in %s at %#lx (%s)\n",
 					path, v->str, b->probes[k].func,
 					(unsigned long)(b->probes[k].vaddr), b->probes[k].insn);
+		for (size_t i = 0; i < b->nleaves; i++)
+			fprintf(stderr, "leakscope: %s (%s): allocation probe in %s at %#lx (%s)\n",
+				path, v->str, b->leaves[i].func,
+				(unsigned long)b->leaves[i].vaddr, b->leaves[i].insn);
+	}
 	return b;
 unsupported:
 	gobin__free(b->bin);
@@ -271,6 +343,22 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 
 			fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n",
 				b->probes[k].func, b->path, strerror(-err));
+			return err;
+		}
+		probes__keep_link(g->p, link);
+	}
+	for (size_t i = 0; i < b->nleaves; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		struct bpf_link *link;
+
+		opts.bpf_cookie = b->leaves[i].cookie;
+		link = bpf_program__attach_uprobe_opts(g->p->go->progs.go_alloc_every, pid, file,
+						       b->leaves[i].offset, &opts);
+		if (!link) {
+			int err = -errno;
+
+			fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n",
+				b->leaves[i].func, b->path, strerror(-err));
 			return err;
 		}
 		probes__keep_link(g->p, link);

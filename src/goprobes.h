@@ -10,7 +10,10 @@
  *   goroutine created  the `call runtime.runqput` in runtime.newproc.func1
  *   goroutine ended    runtime.gdestroy (1.22+) or runtime.goexit0
  *   sampled alloc      runtime.profilealloc (the runtime's profiler sample)
- *   every alloc        runtime.mallocgc (--go-alloc=all)
+ *   every alloc        runtime.mallocgc (--go-alloc=all); from Go 1.24 the
+ *                      allocator's leaves instead (mallocgcSmallNoscan...,
+ *                      and 1.27's size-specialized mallocgc*SC<n>, which
+ *                      compiled code calls directly): one hit per object
  * At a function's entry the probe goes on the `push %rbp` (Go 1.21+) or
  * the stack check's `jbe`, never on the first (single-stepped) `cmp`.
  */
@@ -27,6 +30,8 @@ enum go_alloc_mode {
 	GO_ALLOC_SAMPLED = 0,	/* the runtime's own sampling (default) */
 	GO_ALLOC_ALL,		/* every allocation: short sessions only */
 	GO_ALLOC_OFF,
+	GO_ALLOC_CHECK,		/* both probes: verifies every allocation is
+				 * counted once (for a new Go release) */
 };
 
 enum go_probe_kind {
@@ -54,6 +59,8 @@ struct go_binary {
 	uint32_t slot;		/* in go_params */
 	struct gobin_g_offsets goff;
 	struct go_probe probes[GO_PROBE_MAX];
+	struct go_probe *leaves;	/* every-allocation probes (see above) */
+	size_t nleaves;
 	bool memprofile_linked;	/* runtime.MemProfile is in the binary */
 	uint64_t mbuckets;	/* link-time address of runtime.mbuckets, 0 unknown */
 	uint64_t mbuckets_candidates[16];	/* stripped: validated at run time */

@@ -68,10 +68,12 @@ static const struct argp_option argp_options[] = {
 	  "multiple of 4 up to 64 (default 16; 0 = frame pointers only)", 0 },
 	{ "ring-buffer", OPT_RINGBUF, "MIB", 0,
 	  "Ring buffer size in MiB, a power of two (default 64)", 0 },
-	{ "go-alloc", OPT_GO_ALLOC, "sampled|all|off", 0,
+	{ "go-alloc", OPT_GO_ALLOC, "sampled|all|off|check", 0,
 	  "Go heap allocations: the runtime's own samples, scaled like pprof "
 	  "(default, ~1 probe hit per 512 KiB), every allocation (a probe hit "
-	  "each: short sessions), or none", 0 },
+	  "each: short sessions), none, or check (both, to verify on a new Go "
+	  "release that every allocation is counted once: run the target with "
+	  "MemProfileRate 1 and compare the two counts in the JSON)", 0 },
 	{ "new-only", OPT_NEW_ONLY, NULL, 0,
 	  "With -p: leave out what the process held before leakscope attached", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
@@ -206,8 +208,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->go_alloc = GO_ALLOC_ALL;
 		else if (!strcmp(arg, "off"))
 			o->go_alloc = GO_ALLOC_OFF;
+		else if (!strcmp(arg, "check"))
+			o->go_alloc = GO_ALLOC_CHECK;
 		else
-			argp_error(state, "invalid --go-alloc '%s' (sampled, all or off)", arg);
+			argp_error(state, "invalid --go-alloc '%s' (sampled, all, off or check)", arg);
 		break;
 	case OPT_NEW_ONLY:
 		o->new_only = true;

@@ -192,6 +192,54 @@ static void collect_goroutine(void *ctx, const struct goroutine *gr)
 	l->v[l->n++] = gr;
 }
 
+/* The allocation site of a Go allocation stack: the first frame past the
+ * allocator (profilealloc, mallocgc and its leaves); *tiny when the
+ * allocator was the tiny one. */
+static const char *alloc_site(uint32_t stack, bool *tiny)
+{
+	uint32_t n, flags;
+	const uint64_t *f = stacks__frames(stack, &n, &flags);
+
+	*tiny = false;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct frame_sym *fs = symbolize__frame(f[i], i > 0);
+		const char *name = fs->nlevels ? fs->levels[fs->nlevels - 1].name : fs->name;
+
+		if (!strcmp(name, "runtime.profilealloc"))
+			continue;
+		if (!strncmp(name, "runtime.mallocgc", 16)) {
+			*tiny |= strstr(name, "Tiny") != NULL;
+			continue;
+		}
+		return name;
+	}
+	return intern("?");
+}
+
+static void check_allocs(struct report_target *t, const struct goallocs *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		bool tiny;
+		const char *site = alloc_site(a->t[i].stack, &tiny);
+		size_t j;
+
+		if (tiny)
+			continue;
+		for (j = 0; j < t->nalloc_sites; j++)
+			if (t->alloc_sites[j].site == site)
+				break;
+		if (j == t->nalloc_sites) {
+			t->alloc_sites = xrealloc(t->alloc_sites,
+						  (j + 1) * sizeof(*t->alloc_sites));
+			t->alloc_sites[t->nalloc_sites++] = (struct report_alloc_site){ site, 0, 0 };
+		}
+		if (a->t[i].sampled)
+			t->alloc_sites[j].sampled += a->t[i].count;
+		else
+			t->alloc_sites[j].every += a->t[i].count;
+	}
+}
+
 /* Goroutines per creation stack, with what each is doing now; Go heap
  * allocations (scaled like pprof when sampled); the runtime's heap
  * profile as last read. */
@@ -215,11 +263,19 @@ static void add_go(struct builder *b, const struct process *p)
 	}
 	free(states);
 	free(l.v);
+	bool have_every = false;
+
+	for (size_t i = 0; i < g->allocs.n; i++)
+		have_every |= !g->allocs.t[i].sampled;
 	for (size_t i = 0; i < g->allocs.n; i++) {
 		const struct goalloc_tally *t = &g->allocs.t[i];
 		uint64_t n = t->count, bytes = t->bytes;
 		struct report_stack *s;
 
+		/* With both probes (--go-alloc=check), stacks come from the
+		 * exact counts; the samples only serve the comparison. */
+		if (t->sampled && have_every)
+			continue;
 		if (t->sampled)
 			goallocs__scale(t->count, t->bytes, g->rate, &n, &bytes);
 		s = add_items(b, KIND_GO_ALLOC, t->stack, 0, NULL, false, n, bytes, t->first_ns);
@@ -466,6 +522,14 @@ struct report *report__build(const struct collector *c,
 			t->go_rate_source = p->go->rate_source;
 			t->goroutines_created = p->go->gor.created;
 			t->goroutines_exited = p->go->gor.exited;
+			for (size_t a = 0; a < p->go->allocs.n; a++) {
+				if (p->go->allocs.t[a].sampled)
+					t->go_alloc_sampled += p->go->allocs.t[a].count;
+				else
+					t->go_alloc_every += p->go->allocs.t[a].count;
+			}
+			if (t->go_alloc_sampled && t->go_alloc_every)
+				check_allocs(t, &p->go->allocs);
 		}
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
@@ -513,6 +577,8 @@ void report__free(struct report *r)
 		return;
 	for (size_t i = 0; i < r->nstacks; i++)
 		free(r->stacks[i].frames);
+	for (size_t i = 0; i < r->ntargets; i++)
+		free(r->targets[i].alloc_sites);
 	for (size_t i = 0; i < r->nnotes; i++)
 		free(r->notes[i]);
 	free(r->notes);

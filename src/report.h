@@ -90,6 +90,15 @@ struct report_target {
 	int64_t go_mem_profile_rate;	/* -1 unknown */
 	const char *go_rate_source;
 	uint64_t goroutines_created, goroutines_exited;	/* under tracing */
+	uint64_t go_alloc_every, go_alloc_sampled;	/* probe hits (unscaled) */
+	/* --go-alloc=check: hits per allocation site (the first frame past
+	 * the allocator) of both probes, tiny allocations left out (the
+	 * runtime's profiler does not see those packed into a tiny block) */
+	struct report_alloc_site {
+		const char *site;
+		uint64_t every, sampled;
+	} *alloc_sites;
+	size_t nalloc_sites;
 };
 
 struct report_total {

@@ -31,6 +31,28 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 		jsonw__uint(w, t->goroutines_created);
 		jsonw__key(w, "goroutines_exited");
 		jsonw__uint(w, t->goroutines_exited);
+		jsonw__key(w, "alloc_probe_hits");
+		jsonw__begin_object(w);
+		jsonw__key(w, "every");
+		jsonw__uint(w, t->go_alloc_every);
+		jsonw__key(w, "sampled");
+		jsonw__uint(w, t->go_alloc_sampled);
+		jsonw__end_object(w);
+		if (t->nalloc_sites) {
+			jsonw__key(w, "alloc_check");
+			jsonw__begin_array(w);
+			for (size_t i = 0; i < t->nalloc_sites; i++) {
+				jsonw__begin_object(w);
+				jsonw__key(w, "site");
+				jsonw__string(w, t->alloc_sites[i].site);
+				jsonw__key(w, "every");
+				jsonw__uint(w, t->alloc_sites[i].every);
+				jsonw__key(w, "sampled");
+				jsonw__uint(w, t->alloc_sites[i].sampled);
+				jsonw__end_object(w);
+			}
+			jsonw__end_array(w);
+		}
 		jsonw__end_object(w);
 	}
 	jsonw__end_object(w);

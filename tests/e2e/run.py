@@ -37,9 +37,10 @@ def build_fixtures():
         if os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src):
             continue
         subprocess.run([compiler, *FIXTURE_CFLAGS, src, "-o", out, *extra], check=True)
-    build_sh = os.path.join(src_dir, "build.sh")
-    if os.path.exists(build_sh):
-        subprocess.run([build_sh, lib.WORKLOADS], check=True)
+    # Go fixtures: normal, stripped, PIE (Debian's Go 1.19)
+    subprocess.run([os.path.join(src_dir, "go", "build.sh"),
+                    os.path.join(lib.ROOT, "build", "go-fixtures")], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def main():
