@@ -391,6 +391,29 @@ static void trim_creation_frames(struct report_stack *s)
 	}
 }
 
+/* A Go allocation's stack starts in the allocator (profilealloc,
+ * mallocgc, makeslice...): as in pprof, show it from the code that asked
+ * for the memory. Stacks that never leave the runtime stay whole, and so
+ * do allocations the runtime made for itself on the system stack (a new
+ * M, GC workers) while serving a goroutine: those are the runtime's, not
+ * the goroutine's, as in the runtime's own profile. */
+static void trim_allocator_frames(struct report_stack *s)
+{
+	size_t skip = 0;
+
+	while (skip < s->nframes && s->frames[skip].name &&
+	       !strncmp(s->frames[skip].name, "runtime.", 8)) {
+		if (!strcmp(s->frames[skip].name, "runtime.systemstack") ||
+		    !strcmp(s->frames[skip].name, "runtime.mcall"))
+			return;
+		skip++;
+	}
+	if (skip == s->nframes || !skip)
+		return;
+	memmove(s->frames, s->frames + skip, (s->nframes - skip) * sizeof(*s->frames));
+	s->nframes -= skip;
+}
+
 static void symbolize_stack(struct report_stack *s)
 {
 	uint32_t n, flags;
@@ -420,6 +443,8 @@ static void symbolize_stack(struct report_stack *s)
 	}
 	if (s->kind == KIND_GOROUTINE)
 		trim_creation_frames(s);
+	else if (s->kind == KIND_GO_ALLOC)
+		trim_allocator_frames(s);
 }
 
 /* Identity of a stack as a reader sees it: kind, process, what kind of

@@ -79,8 +79,9 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 	char b1[32], b2[32];
 	size_t shown = 0;
 
-	fprintf(f, "\n%s: %" PRIu64 " %s outstanding", kind_name(k), t->count,
-		kind_item_name(k, t->count));
+	fprintf(f, "\n%s: %" PRIu64 " %s %s", kind_name(k), t->count,
+		kind_item_name(k, t->count),
+		k == KIND_GO_ALLOC ? "allocated while traced" : "outstanding");
 	if (kind_has_bytes(k))
 		fprintf(f, ", %s", format_bytes(t->bytes, b1, sizeof(b1)));
 	if (t->hidden_count)

@@ -37,10 +37,20 @@ static double weight(const struct report_stack *s)
 	return (double)(kind_has_bytes(s->kind) ? s->bytes : s->count);
 }
 
+/* Samples closer than this replace the previous one (a final report
+ * right after a periodic sample would otherwise look like a plateau). */
+#define MIN_GAP_S 0.5
+
 static void push(struct series *s, double t, double w)
 {
 	unsigned at = (s->head + s->n) % VERDICT_WINDOW;
 
+	if (s->n && t - s->t[(s->head + s->n - 1) % VERDICT_WINDOW] < MIN_GAP_S) {
+		at = (s->head + s->n - 1) % VERDICT_WINDOW;
+		s->t[at] = t;
+		s->w[at] = w;
+		return;
+	}
 	if (s->n == VERDICT_WINDOW) {
 		s->t[s->head] = t;
 		s->w[s->head] = w;
