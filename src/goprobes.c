@@ -305,10 +305,31 @@ static struct bpf_program *program_for(struct go_bpf *skel, enum go_probe_kind k
 	}
 }
 
+static int attach_probe(struct goprobes *g, struct bpf_program *prog,
+			const struct go_probe *pr, const struct go_binary *b,
+			const char *file, int pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts);
+	struct bpf_link *link;
+
+	opts.bpf_cookie = pr->cookie;
+	link = bpf_program__attach_uprobe_opts(prog, pid, file, pr->offset, &opts);
+	if (!link) {
+		int err = -errno;
+
+		fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n", pr->func,
+			b->path, strerror(-err));
+		return err;
+	}
+	probes__keep_link(g->p, link);
+	return 0;
+}
+
 int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 {
 	struct ls_go_params params;
 	const char *file;
+	int err;
 
 	if (!b->bin)
 		return -ENOTSUP;
@@ -329,40 +350,14 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 				 &params, sizeof(params), BPF_ANY))
 		return -errno;
 	file = gobin__path(b->bin);
-	for (int k = 0; k < GO_PROBE_MAX; k++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, opts);
-		struct bpf_link *link;
-
-		if (!b->probes[k].present)
-			continue;
-		opts.bpf_cookie = b->probes[k].cookie;
-		link = bpf_program__attach_uprobe_opts(program_for(g->p->go, k), pid, file,
-						       b->probes[k].offset, &opts);
-		if (!link) {
-			int err = -errno;
-
-			fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n",
-				b->probes[k].func, b->path, strerror(-err));
+	for (int k = 0; k < GO_PROBE_MAX; k++)
+		if (b->probes[k].present &&
+		    (err = attach_probe(g, program_for(g->p->go, k), &b->probes[k], b, file, pid)))
 			return err;
-		}
-		probes__keep_link(g->p, link);
-	}
-	for (size_t i = 0; i < b->nleaves; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, opts);
-		struct bpf_link *link;
-
-		opts.bpf_cookie = b->leaves[i].cookie;
-		link = bpf_program__attach_uprobe_opts(g->p->go->progs.go_alloc_every, pid, file,
-						       b->leaves[i].offset, &opts);
-		if (!link) {
-			int err = -errno;
-
-			fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n",
-				b->leaves[i].func, b->path, strerror(-err));
+	for (size_t i = 0; i < b->nleaves; i++)
+		if ((err = attach_probe(g, g->p->go->progs.go_alloc_every, &b->leaves[i], b,
+					file, pid)))
 			return err;
-		}
-		probes__keep_link(g->p, link);
-	}
 	if (pid < 0)
 		b->attached_all = true;
 	else

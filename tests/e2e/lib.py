@@ -108,6 +108,32 @@ def stop(p, sig=signal.SIGINT, timeout=30):
     return p.returncode, out, err
 
 
+def wait_gone(pid, timeout=20):
+    """Wait until pid has exited (its /proc/PID/exe link is gone)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            return
+        time.sleep(0.05)
+    raise Failure(f"pid {pid} still running after {timeout}s")
+
+
+def attach_during_leak(fixture, pid, out, settle=1.0, extra=()):
+    """Attach leakscope -p to a fixture waiting for SIGUSR1, let it leak
+    (it prints "leaked"), wait past the default --min-age, stop with
+    Ctrl-C; returns leakscope's stderr."""
+    lk = spawn([LEAKSCOPE, "-p", str(pid), "-o", out, *extra])
+    wait_stderr(lk, "Ctrl-C to stop")
+    os.kill(pid, signal.SIGUSR1)
+    read_until(fixture, "leaked")
+    time.sleep(settle)
+    code, _, err = stop(lk)
+    eq(code, 0, f"leakscope exit status; stderr {err}")
+    return err
+
+
 def load_report(path):
     with open(path) as f:
         return json.load(f)

@@ -11,8 +11,8 @@ import signal
 import subprocess
 import time
 
-from lib import (LEAKSCOPE, ROOT, Failure, check, eq, load_report, read_until, spawn, stop,
-                 tmpfile, wait_stderr)
+from lib import (LEAKSCOPE, ROOT, Failure, attach_during_leak, check, eq, load_report,
+                 read_until, spawn, stop, tmpfile, wait_gone)
 
 FIXTURES = os.path.join(ROOT, "build", "go-fixtures")
 GO = "/usr/lib/go-1.19/bin/go"
@@ -110,13 +110,7 @@ def attach_and_leak(stripped, rate=None):
     fx = spawn(args, env=dict(os.environ, GOTRACEBACK="all"))
     pid = int(read_until(fx, "ready")[-1].split()[1])
     out = tmpfile("go-attach.json")
-    lk = spawn([LEAKSCOPE, "-p", str(pid), "-o", out])
-    wait_stderr(lk, "Ctrl-C to stop")
-    os.kill(pid, signal.SIGUSR1)
-    read_until(fx, "leaked")
-    time.sleep(1.0)
-    code, _, err = stop(lk)
-    eq(code, 0, f"leakscope exit status; stderr {err}")
+    attach_during_leak(fx, pid, out)
     check(fx.poll() is None, "the Go program is unharmed by tracing")
     os.kill(pid, signal.SIGQUIT)
     _, dump = fx.communicate(timeout=30)
@@ -275,14 +269,7 @@ def esbuild_serve_vs_sigquit(name):
     os.kill(child[0], signal.SIGQUIT)
     # wait for the dump before communicate() closes esbuild's stdin, on
     # which it would exit quietly instead
-    deadline = time.time() + 20
-    while os.path.exists(f"/proc/{child[0]}/exe") and time.time() < deadline:
-        try:
-            if os.readlink(f"/proc/{child[0]}/exe") == "":
-                break
-        except OSError:
-            break
-        time.sleep(0.05)
+    wait_gone(child[0])
     _, err = lk.communicate(timeout=60)
     eq(report_exit(out), 2, f"{name} exited from SIGQUIT (status 2)")
     report = load_report(out)
@@ -335,12 +322,7 @@ def server_vs_sigquit(name, args):
                                            text=True).stdout.split() if int(p) != lk.pid]
     check(pids, f"{name} running")
     os.kill(pids[0], signal.SIGQUIT)
-    while os.path.exists(f"/proc/{pids[0]}/exe"):
-        try:
-            os.readlink(f"/proc/{pids[0]}/exe")
-        except OSError:
-            break
-        time.sleep(0.05)
+    wait_gone(pids[0])
     _, err = lk.communicate(timeout=60)
     eq(report_exit(out), 2, f"{name} exited from SIGQUIT")
     report = load_report(out)

@@ -7,8 +7,8 @@ import re
 import signal
 import time
 
-from lib import (LEAKSCOPE, ROOT, check, eq, expectations, load_report, read_until,
-                 site_stacks, site_total, spawn, stop, tmpfile, wait_stderr, workload)
+from lib import (LEAKSCOPE, ROOT, attach_during_leak, check, eq, expectations, load_report,
+                 read_until, site_stacks, site_total, spawn, tmpfile, workload)
 
 SOURCE = os.path.join(ROOT, "tests", "workloads", "native_leaks.c")
 
@@ -101,13 +101,7 @@ def test_dlopen_after_attach_is_named():
     fx = spawn([workload("dlopen_leaks")])
     pid = int(read_until(fx, "ready")[-1].split()[1])
     out = tmpfile("dlopen.json")
-    lk = spawn([LEAKSCOPE, "-p", str(pid), "-o", out])
-    wait_stderr(lk, "Ctrl-C to stop")
-    os.kill(pid, signal.SIGUSR1)
-    read_until(fx, "leaked")
-    time.sleep(1.0)
-    code, _, err = stop(lk)
-    eq(code, 0, f"exit status; stderr {err}")
+    attach_during_leak(fx, pid, out)
     report = load_report(out)
     eq(site_total(report, "plugin_leak_site", "fd"), (3, 0), "plugin fds")
     eq(site_total(report, "plugin_leak_site", "mmap"), (3, 3 * 3 * 4096), "plugin mmaps")
