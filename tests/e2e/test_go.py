@@ -381,3 +381,84 @@ def test_every_allocation_counted_once_go126_split_allocator():
     differ = [s for s in go.get("alloc_check", []) if s["every"] != s["sampled"]]
     check(go.get("alloc_check"), "sites compared")
     eq(differ, [], "allocation sites where the two probes disagree")
+
+
+def check_attach_after_the_leak(stripped):
+    """The leak happened before leakscope attached: 137 goroutines from
+    allgs under their creation site, the heap from the runtime's buckets."""
+    what = "stripped" if stripped else "normal"
+    heap = tmpfile("before-heap.pb.gz")
+    fx = spawn([fixture(stripped), "-now", "-recv", "137", "-heapprofile", heap],
+               env=dict(os.environ, GOTRACEBACK="all"))
+    read_until(fx, "leaked")
+    pid = fx.pid
+    out = tmpfile("go-before.json")
+    lk = spawn([LEAKSCOPE, "-p", str(pid), "-o", out, "-d", "1.5"])
+    _, err = lk.communicate(timeout=60)
+    eq(lk.returncode, 0, f"exit status; stderr {err}")
+    os.kill(pid, signal.SIGQUIT)
+    _, dump = fx.communicate(timeout=30)
+    report = load_report(out)
+    compare_with_dump(report, pid, dump, what)
+    counts, states = goroutines_by_site(report, pid)
+    eq(counts["main.leakRecv"], 137, f"{what}: goroutines at main.leakRecv")
+    eq(dict(states["main.leakRecv"]), {"chan receive": 137}, f"{what}: their state")
+    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]]
+    eq(sum(s["count"] for s in pre), sum(counts.values()), f"{what}: all found at attach")
+    for index, field in (("inuse_objects", "count"), ("inuse_space", "bytes")):
+        eq(ours_cum(report, "go_heap", "main.keepHeap", field),
+           pprof_cum(heap, index, "main.keepHeap"),
+           f"{what}: go_heap {index} under main.keepHeap vs the program's heap profile")
+
+
+def test_attach_after_the_leak_finds_goroutines_and_heap():
+    check_attach_after_the_leak(stripped=False)
+
+
+def test_attach_after_the_leak_finds_goroutines_and_heap_stripped():
+    check_attach_after_the_leak(stripped=True)
+
+
+def attach_to_server_vs_sigquit(name, args):
+    """A Go server from npm started alone; leakscope attaches while it
+    serves; its goroutines (all pre-existing) per creation site equal the
+    SIGQUIT dump taken right after."""
+    binary = npm_binary(name)
+    if not binary:
+        raise Failure(f"{name} not fetched (scripts/fetch-go-binaries.sh)")
+    srv = spawn([binary, *args], env=dict(os.environ, GOTRACEBACK="all"),
+                stdin=subprocess.PIPE)
+    time.sleep(1.5)
+    out = tmpfile(f"attach-{name}.json")
+    lk = spawn([LEAKSCOPE, "-p", str(srv.pid), "-o", out, "-d", "1"])
+    _, err = lk.communicate(timeout=60)
+    eq(lk.returncode, 0, f"{name}: exit status; stderr {err}")
+    os.kill(srv.pid, signal.SIGQUIT)
+    wait_gone(srv.pid)
+    _, dump = srv.communicate(timeout=30)
+    report = load_report(out)
+    compare_with_dump(report, srv.pid, dump, name)
+    return report["targets"][0]["go"]["version"]
+
+
+def test_attach_to_running_servers_every_go_version():
+    """allgs read from every release 1.18-1.27 (stripped npm binaries)."""
+    site = os.path.join(os.path.dirname(tmpfile("x")), "site-attach")
+    os.makedirs(site, exist_ok=True)
+    with open(os.path.join(site, "app.js"), "w") as f:
+        f.write("export const x = 1;\n")
+    versions = []
+    for name in ("esbuild-linux-64-0.14.39", "esbuild-linux-x64-0.15.18",
+                 "esbuild-linux-x64-0.17.19", "esbuild-linux-x64-0.23.1",
+                 "esbuild-linux-x64-0.24.2", "esbuild-linux-x64-0.27.7",
+                 "esbuild-linux-x64-0.28.2"):
+        versions.append(attach_to_server_vs_sigquit(
+            name, [os.path.join(site, "app.js"), f"--outdir={site}/out",
+                   "--serve=127.0.0.1:0", f"--servedir={site}"]))
+    port = 20000 + (os.getpid() + 7) % 20000
+    versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.28.1",
+                                                ["beta", "studio-agent", "--port", str(port)]))
+    versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.55.1", ["beta", "lsp"]))
+    versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.75.0", ["lsp", "serve"]))
+    eq(sorted(v.rsplit(".", 1)[0] if v.count(".") > 1 else v for v in versions),
+       [f"go1.{m}" for m in range(18, 28)], "one of every release 1.18-1.27")

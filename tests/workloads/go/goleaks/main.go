@@ -3,7 +3,7 @@
 // goleaks leaks goroutines and heap from functions with recognizable
 // names, in known amounts, for leakscope's Go tests:
 //
-//	leakRecv      37 goroutines blocked receiving from a channel
+//	leakRecv      37 goroutines blocked receiving from a channel (-recv N)
 //	leakSend      13 goroutines blocked sending on a channel
 //	leakSelect     7 goroutines blocked in a select
 //	leakSleep      5 goroutines sleeping for an hour
@@ -112,6 +112,7 @@ func main() {
 	exit := flag.Bool("exit", false, "exit after leaking instead of waiting for SIGTERM")
 	heapProfile := flag.String("heapprofile", "", "write a heap profile here after leaking")
 	rate := flag.Int("rate", -1, "set runtime.MemProfileRate (1: record every allocation)")
+	recv := flag.Int("recv", 37, "goroutines leakRecv leaves blocked")
 	flag.Parse()
 	if *rate >= 0 {
 		// GODEBUG=memprofilerate does not work in Go 1.19: the
@@ -125,7 +126,7 @@ func main() {
 	if !*now {
 		<-sigs
 	}
-	leakRecv(37)
+	leakRecv(*recv)
 	leakSend(13)
 	leakSelect(7)
 	leakSleep(5)
