@@ -64,14 +64,13 @@ static void push(struct series *s, double t, double w)
 
 void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns)
 {
-	static uint64_t t0;
 	double t;
 	uint64_t val, key;
 	size_t it = 0;
 
-	if (!t0)
-		t0 = t_ns;
-	t = (t_ns - t0) / 1e9;
+	if (!v->first_ns)
+		v->first_ns = t_ns;
+	t = (t_ns - v->first_ns) / 1e9;
 	v->rounds++;
 	for (size_t i = 0; i < r->nstacks; i++) {
 		struct series *s;

@@ -25,6 +25,7 @@ struct u64map;
 
 struct verdicts {
 	struct u64map *series;	/* stack key -> struct series * */
+	uint64_t first_ns;	/* times are seconds since the first sample */
 	uint64_t last_ns;
 	double min_age_s;	/* oldest item must be older than this */
 	uint64_t rounds;
