@@ -44,6 +44,13 @@ struct {
 
 /* Set by the loader: trace every process (agent mode) instead of `traced`. */
 const volatile __u32 trace_all = 0;
+/*
+ * Written by userspace while attached (the agent's sampling intervals and
+ * overhead back-off): 0 makes every program return at once. Pausing this
+ * way costs one load per hit; detaching would cost ~70 ms per tracepoint
+ * (a grace period each, serially) and as much again to attach.
+ */
+volatile __u32 enabled = 1;
 /* Bytes of user stack frames to capture; a multiple of 8, <= 8 * depth. */
 const volatile __u32 stack_bytes = 8 * LS_MAX_STACK_DEPTH;
 
@@ -62,7 +69,7 @@ static __always_inline void count_drop(__u32 reason)
 
 static __always_inline bool is_traced(__u32 tgid)
 {
-	return trace_all || bpf_map_lookup_elem(&traced, &tgid);
+	return enabled && (trace_all || bpf_map_lookup_elem(&traced, &tgid));
 }
 
 static __always_inline void fill_header(struct ls_event_header *h, __u32 type,

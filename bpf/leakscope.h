@@ -51,6 +51,9 @@ enum ls_stat {
 #define LS_FORK_SHARES_VM 0x1	/* vfork/posix_spawn: same address space */
 #define LS_FORK_SHARES_FILES 0x2	/* CLONE_FILES: same fd table */
 
+/* ls_exec_event.flags */
+#define LS_EXEC_TRACED 0x1	/* the process is traced (else: notify_all_execs) */
+
 /* ls_stack.flags */
 #define LS_STACK_TRUNCATED 0x1	/* filled the whole buffer: may be cut */
 
@@ -130,7 +133,7 @@ struct ls_exec_event {
 	__u64 auxv[LS_AUXV_WORDS];	/* (type, value) pairs, AT_NULL ends */
 	__u64 exe_ino;		/* inode of the file run */
 	__u32 exe_dev;		/* its st_dev, kernel encoding (major<<20|minor) */
-	__u32 pad;
+	__u32 flags;		/* LS_EXEC_* */
 	char comm[LS_COMM_BYTES];
 	char filename[LS_PATH_BYTES];	/* the ELF file run (interpreter of
 					 * a #! script), as given to exec */

@@ -20,6 +20,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u32 follow_forks = 0;
 /* Pages of user stack copied per event for CFI unwinding (0 = off). */
 const volatile __u32 snapshot_pages = 0;
+/* Set by the loader (agent): an exec record for every process, traced
+ * or not, so userspace can pick new processes by its filters. */
+const volatile __u32 notify_all_execs = 0;
 
 /* tid -> mm->brk at brk() entry, to know what the call grew or shrank. */
 struct {
@@ -348,8 +351,12 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 	struct ls_exec_event *e;
 	struct fdtable *fdt;
 	__u32 words;
+	bool traced;
 
-	if (!is_traced(pid_tgid >> 32))
+	if (!enabled)
+		return 0;
+	traced = is_traced(pid_tgid >> 32);
+	if (!traced && !notify_all_execs)
 		return 0;
 	e = reserve(sizeof(*e));
 	if (!e)
@@ -376,7 +383,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 		e->auxv[0] = 0;
 	e->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
 	e->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
-	e->pad = 0;
+	e->flags = traced ? LS_EXEC_TRACED : 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				  BPF_CORE_READ(bprm, interp));

@@ -14,6 +14,8 @@ set -euo pipefail
 #   libcapstone-dev     x86 decoding to place uprobes on emulated instructions
 #   libjansson-dev      JSON parsing for `leakscope convert` (errors with line)
 #   libcurl4-openssl-dev pushing profiles in agent mode
+#   libmicrohttpd-dev   the agent's /metrics and /debug/pprof endpoint
+#   prometheus          a real Prometheus server scraping the agent in tests
 #   golang-1.19-go      Go test fixtures and `go tool pprof` in tests
 #   python3             the end-to-end test harness (standard library only)
 #   libc6-dbg           libc symbols and lines, so tests can name libc frames
@@ -25,8 +27,8 @@ set -euo pipefail
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
-	protobuf-c-compiler pkg-config make gcc)
-TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium)
+	protobuf-c-compiler pkg-config make gcc libmicrohttpd-dev)
+TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

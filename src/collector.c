@@ -79,6 +79,31 @@ struct process *collector__add(struct collector *c, int pid,
 	return p;
 }
 
+void collector__forget_process(struct collector *c, struct process *p)
+{
+	size_t i;
+
+	for (i = 0; i < c->nprocs && c->procs[i] != p; i++)
+		;
+	if (i == c->nprocs)
+		return;
+	memmove(&c->procs[i], &c->procs[i + 1], (c->nprocs - i - 1) * sizeof(*c->procs));
+	c->nprocs--;
+	if (collector__find(c, p->pid) == p)
+		u64map__del(c->by_pid, (uint64_t)p->pid, NULL);
+	if (!p->exited && c->live)
+		c->live--;
+	process__free(p);
+}
+
+void collector__forget(struct collector *c, int pid)
+{
+	struct process *p = collector__find(c, pid);
+
+	if (p)
+		collector__forget_process(c, p);
+}
+
 /* Path of an fd we did not see created: ask /proc while it is open. */
 static const char *proc_fd_link(int pid, int fd)
 {

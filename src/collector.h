@@ -47,6 +47,11 @@ void collector__free(struct collector *c);
 struct process *collector__add(struct collector *c, int pid,
 			       const struct process *parent);
 struct process *collector__find(const struct collector *c, int pid);
+/* Stop tracking pid and free its ledgers (the agent, once an exited
+ * process was reported). Records for it later count as unknown_pid.
+ * _process: that one entry (an exited process whose pid was reused). */
+void collector__forget(struct collector *c, int pid);
+void collector__forget_process(struct collector *c, struct process *p);
 /* Ring-buffer callback (libbpf's ring_buffer_sample_fn). */
 int collector__on_record(void *ctx, void *data, size_t size);
 /* Read what the processes keep about themselves (the Go runtime's heap

@@ -216,11 +216,21 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 	b->slot = (uint32_t)g->nbins;
 	b->bin = gobin__open(path, &why);
 	if (!b->bin && pid > 0) {	/* another mount namespace */
+		const char *why2 = NULL;
+
+		/* why may sit in gobin's one message buffer: keep a copy */
+		snprintf(b->why_not, sizeof(b->why_not), "%s", why ? why : "unreadable");
+		why = b->why_not;
 		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
-		b->bin = gobin__open(buf, &why);
+		b->bin = gobin__open(buf, &why2);
+		/* The process may be gone (short-lived, in a fleet): then
+		 * the answer for our own file stands. */
+		if (!b->bin && why2 && strncmp(why2, "cannot open", 11))
+			why = why2;
 	}
 	if (!b->bin) {
-		snprintf(b->why_not, sizeof(b->why_not), "%s", why ? why : "unreadable");
+		if (why != b->why_not)
+			snprintf(b->why_not, sizeof(b->why_not), "%s", why ? why : "unreadable");
 		return b;
 	}
 	v = gobin__version(b->bin);

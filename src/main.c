@@ -5,6 +5,7 @@
  * -> load -> trace pids -> attach -> release the child -> poll -> report
  * -> destroy. Every exit path goes through one cleanup.
  */
+#include "agent.h"
 #include "collector.h"
 #include "convert.h"
 #include "goprobes.h"
@@ -20,6 +21,7 @@
 #include "report_json.h"
 #include "report_text.h"
 #include "tracefs.h"
+#include "tracing.h"
 #include "util.h"
 #include "verdict.h"
 
@@ -65,19 +67,7 @@ static void install_signals(void)
 static struct report *build_report(struct collector *c,
 				   const struct probes *p, double min_age_s)
 {
-	struct report_options ro = { .min_age_s = min_age_s };
-	struct report *r;
-
-	collector__refresh(c);
-	probes__read_drops(p, ro.drops);
-	r = report__build(c, &ro);
-	if (c->bad_records)
-		report__add_note(r, "%llu malformed records ignored",
-				 (unsigned long long)c->bad_records);
-	if (p->skipped_optional)
-		report__add_note(r, "%zu syscall tracepoints absent on this kernel "
-				 "(their fds are not tracked)", p->skipped_optional);
-	return r;
+	return tracing__build_report(c, p, min_age_s);
 }
 
 static int write_report(const struct report *r, const struct output *out,
@@ -95,44 +85,9 @@ static int write_report(const struct report *r, const struct output *out,
 	return err;
 }
 
-/* What the hook for new images needs. */
-struct go_hook {
-	struct goprobes *gp;
-	bool all_processes;	/* -f: attach for every process of a binary */
-	int verbose;
-};
-
-/*
- * A traced process with a new image (a target found, an exec, a fork):
- * if it runs Go, attach the Go probes for it and give it Go state. A
- * binary that is not Go, or not supported, keeps the native kinds only.
- */
 static void on_new_image(void *ctx, struct process *p)
 {
-	struct go_hook *h = ctx;
-	struct go_binary *b;
-
-	if (!p->exe || p->exe[0] != '/')
-		return;
-	b = goprobes__inspect(h->gp, p->exe, p->pid);
-	if (!b->bin) {
-		/* Say it only for Go binaries we cannot trace; not being Go
-		 * is the normal case for native programs. */
-		if (strstr(b->why_not, "not a Go binary") == NULL &&
-		    strstr(b->why_not, "not an ELF") == NULL) {
-			p->go = goproc__new(b);
-			fprintf(stderr, "leakscope: pid %d (%s): Go kinds off: %s\n", p->pid,
-				p->exe, b->why_not);
-		}
-		return;
-	}
-	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {
-		goproc__free(p->go);
-		p->go = goproc__new(b);
-		if (h->verbose)
-			fprintf(stderr, "leakscope: pid %d: Go %s, probes attached\n", p->pid,
-				gobin__version(b->bin)->str);
-	}
+	tracing__on_new_image(ctx, p);
 }
 
 /* Mark targets whose exit record was lost (counted in the report) as
@@ -186,6 +141,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "convert") == 0)
 		return convert__main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return agent__main(argc - 1, argv + 1);
 	collector__init(&coll);
 	live__init(&live);
 	err = options__parse(&opts, argc, argv);

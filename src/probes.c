@@ -101,6 +101,7 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	p->native = skel;
 	skel->rodata->follow_forks = cfg->follow_forks;
 	skel->rodata->trace_all = cfg->trace_all;
+	skel->rodata->notify_all_execs = cfg->notify_all_execs;
 	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
 	skel->rodata->snapshot_pages = (cfg->snapshot_kib * 1024 + LS_PAGE_BYTES - 1) / LS_PAGE_BYTES;
 	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
@@ -169,6 +170,38 @@ int probes__trace_pid(struct probes *p, int pid)
 				 sizeof(one), BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int probes__untrace_pid(struct probes *p, int pid)
+{
+	__u32 key = pid;
+
+	if (bpf_map__delete_elem(p->native->maps.traced, &key, sizeof(key), 0))
+		return -errno;
+	return 0;
+}
+
+void probes__untrace_all(struct probes *p)
+{
+	int fd = bpf_map__fd(p->native->maps.traced);
+	__u32 key, next;
+
+	/* Deleting the key just read keeps the walk valid: restart from
+	 * the first key each time. */
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key))
+			break;
+	}
+}
+
+/* Both objects have their own copy of the switch (.data): set both. */
+void probes__set_enabled(struct probes *p, bool enabled)
+{
+	if (p->native)
+		p->native->data->enabled = enabled;
+	if (p->go)
+		p->go->data->enabled = enabled;
 }
 
 int probes__open_ring(struct probes *p,

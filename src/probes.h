@@ -24,6 +24,7 @@ struct probe_config {
 	unsigned snapshot_kib;	/* user stack copied per event; 0 = off */
 	unsigned ringbuf_mib;
 	unsigned max_traced;	/* processes */
+	bool notify_all_execs;	/* agent: exec records for every process */
 	int verbose;
 };
 
@@ -41,6 +42,11 @@ int probes__load(struct probes *p, const struct probe_config *cfg);
 /* Attach the native tracepoints: 0 or -errno, message printed. */
 int probes__attach_native(struct probes *p);
 int probes__trace_pid(struct probes *p, int pid);
+/* Stop tracing pid (0 or -errno); every pid at once (agent pauses). */
+int probes__untrace_pid(struct probes *p, int pid);
+void probes__untrace_all(struct probes *p);
+/* Pause (false) or resume every attached program without detaching. */
+void probes__set_enabled(struct probes *p, bool enabled);
 /* Ring buffer consumer calling fn(ctx, record, size) per record. */
 int probes__open_ring(struct probes *p,
 		      int (*fn)(void *ctx, void *data, size_t size), void *ctx);

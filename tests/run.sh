@@ -30,7 +30,7 @@ run_unit() {
 		name=$(basename "$src" .c)
 		if ! gcc -O1 -g -Wall -std=gnu11 -D_GNU_SOURCE -Isrc -Ibpf -Ibuild -Itests/unit \
 			"$src" tests/unit/check_main.c build/libleakscope.a \
-			-lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lprotobuf-c -lstdc++ -lm -o "$out/$name" 2>"$out/$name.build.log"; then
+			-lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lprotobuf-c -lstdc++ -lm -lmicrohttpd -o "$out/$name" 2>"$out/$name.build.log"; then
 			cat "$out/$name.build.log"
 			echo "not ok - $name (does not build)"
 			continue

@@ -1336,7 +1336,7 @@ static const struct npm_bin npm_bins[] = {
 	{ "esbuild-linux-64-0.14.39/package/bin/esbuild", "go1.18.1", { NULL } },
 	{ "esbuild-linux-x64-0.15.18/package/bin/esbuild", "go1.19.3", { NULL } },
 	{ "esbuild-linux-x64-0.17.19/package/bin/esbuild", "go1.20.4", { NULL } },
-	{ "bufbuild-buf-linux-x64-1.28.1/package/bin/buf", "go1.21.4", { "convert", "--type", "x" } },
+	{ "bufbuild-buf-linux-x64-1.28.1/package/bin/buf", "go1.21.4", { "beta", "studio-agent", "--port=0" } },
 	{ "esbuild-linux-x64-0.23.1/package/bin/esbuild", "go1.22.5", { NULL } },
 	{ "esbuild-linux-x64-0.24.2/package/bin/esbuild", "go1.23.1", { NULL } },
 	{ "bufbuild-buf-linux-x64-1.55.1/package/bin/buf", "go1.24.4", { "beta", "lsp" } },
