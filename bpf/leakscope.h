@@ -101,6 +101,26 @@ struct ls_release_event {
 };
 _Static_assert(sizeof(struct ls_release_event) == 104, "release layout");
 
+/*
+ * A Go program's goroutine stack when the event happened in C code it
+ * called through cgo: the thread then runs on its system stack (g0),
+ * apart from the goroutine's, and the C frames lead nowhere. The BPF side
+ * finds the goroutine (TLS g -> m -> the frame asmcgocall left on g0) and
+ * walks its frame pointers from where cgocall saved them.
+ */
+#define LS_GO_TAIL_FRAMES 64
+
+struct ls_go_tail {
+	__u32 nr_frames;	/* 0: not in cgo, or not a Go process */
+	__u32 pad;
+	__u64 ips[LS_GO_TAIL_FRAMES];	/* return addresses, innermost first */
+};
+
+/* Per Go process (map go_procs): where the current g is in TLS. */
+struct ls_go_proc {
+	__s64 tls_g_off;	/* from the thread pointer (%fs) */
+};
+
 /* User registers at the event, for unwinding with CFI in userspace. */
 struct ls_user_regs {
 	__u64 ip, sp, bp;
@@ -120,9 +140,11 @@ struct ls_syscall_event {
 	__u32 snap_bytes;		/* valid bytes in snapshot[] */
 	__u32 pad;
 	struct ls_stack stack;		/* frame-pointer walk by the kernel */
+	struct ls_go_tail go_tail;	/* cgo: the goroutine behind the C code */
 	__u8 snapshot[];		/* snap_bytes of user stack */
 };
-_Static_assert(sizeof(struct ls_syscall_event) == 104 + LS_PATH_BYTES + 40 + 1024,
+_Static_assert(sizeof(struct ls_syscall_event) ==
+		       104 + LS_PATH_BYTES + 40 + 1024 + 8 + 8 * LS_GO_TAIL_FRAMES,
 	       "syscall layout");
 
 struct ls_exec_event {

@@ -32,6 +32,14 @@ struct {
 	__type(value, __u64);
 } brk_before SEC(".maps");
 
+/* tgid -> where its Go runtime keeps g (Go processes only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ls_go_proc);
+} go_procs SEC(".maps");
+
 /* The layout of syscalls:sys_exit_* records (see their format file). */
 struct syscall_exit_ctx {
 	__u64 common;
@@ -113,6 +121,64 @@ static __always_inline void capture_snapshot(struct ls_syscall_event *e)
 	}
 }
 
+/* runtime.g and runtime.m fields this needs: the same in Go 1.18-1.27. */
+#define G_M 0x30		/* g.m */
+#define G_SCHED_SP 0x38		/* g.sched.sp */
+#define G_SCHED_BP 0x68		/* g.sched.bp */
+#define M_G0 0x0		/* m.g0 */
+/* asmcgocall, before calling C: SP = (g0.sched.sp - 64) & ~15, and the
+ * goroutine's g saved at 48(SP) (the same in every release 1.18-1.27). */
+#define CGO_FRAME_SUB 64
+#define CGO_FRAME_G 48
+
+static __always_inline __u64 user_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+/*
+ * In C code called through cgo the thread runs on g0, and asmcgocall left
+ * the goroutine's g in its frame at the top of g0's stack; the goroutine's
+ * frame pointer was saved in g.sched.bp when it switched. Every pointer is
+ * checked (the goroutine's m must be this m) before it is trusted.
+ */
+static __always_inline void capture_go_tail(struct ls_syscall_event *e, __u32 tgid)
+{
+	struct ls_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
+	struct task_struct *task;
+	__u64 g, m, frame, curg, bp;
+	__u32 n = 0;
+
+	e->go_tail.nr_frames = 0;
+	e->go_tail.pad = 0;
+	if (!gp)
+		return;
+	task = bpf_get_current_task_btf();
+	g = user_u64(BPF_CORE_READ(task, thread.fsbase) + gp->tls_g_off);
+	if (!g || !(m = user_u64(g + G_M)) || user_u64(m + M_G0) != g)
+		return;	/* not on the system stack: Go code, walked already */
+	frame = (user_u64(g + G_SCHED_SP) - CGO_FRAME_SUB) & ~15ULL;
+	curg = user_u64(frame + CGO_FRAME_G);
+	if (!curg || curg == g || user_u64(curg + G_M) != m)
+		return;
+	bp = user_u64(curg + G_SCHED_BP);
+	for (int i = 0; i < LS_GO_TAIL_FRAMES && bp; i++) {
+		__u64 fr[2];	/* saved rbp, return address */
+
+		if (bpf_probe_read_user(fr, sizeof(fr), (void *)bp) || !fr[1])
+			break;
+		e->go_tail.ips[i & (LS_GO_TAIL_FRAMES - 1)] = fr[1];
+		n++;
+		if (fr[0] <= bp)
+			break;	/* frames only go up the stack */
+		bp = fr[0];
+	}
+	e->go_tail.nr_frames = n;
+}
+
 static __always_inline struct ls_syscall_event *reserve_syscall_event(void)
 {
 	return reserve(sizeof(struct ls_syscall_event) +
@@ -175,9 +241,11 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 	if (how & WANT_STACK) {
 		capture_user_stack(ctx, &e->stack);
 		capture_snapshot(e);
+		capture_go_tail(e, pid_tgid >> 32);
 	} else {
 		e->stack.nr_frames = 0;
 		e->snap_bytes = 0;
+		e->go_tail.nr_frames = 0;
 	}
 	submit(e);
 	return 0;
@@ -339,6 +407,7 @@ int exit_brk(struct syscall_exit_ctx *ctx)
 	read_args(&e->sc);
 	capture_user_stack(ctx, &e->stack);
 	capture_snapshot(e);
+	capture_go_tail(e, pid_tgid >> 32);
 	submit(e);
 	return 0;
 }
@@ -429,6 +498,8 @@ int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
 	struct ls_exit_event *e;
 
 	bpf_map_delete_elem(&brk_before, &tid);
+	if (group_dead)
+		bpf_map_delete_elem(&go_procs, &tgid);
 	if (!group_dead || !is_traced(tgid))
 		return 0;
 	/* Stop tracing the pid now, so a later process reusing it is not

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "collector.h"
 #include "fdtable.h"
+#include "goprobes.h"
 #include "goproc.h"
 #include "hashmap.h"
 #include "leakscope.h"
@@ -290,6 +291,37 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 }
 
 /*
+ * C code called from Go through cgo: the unwind of the C frames reaches
+ * runtime.asmcgocall on the thread's system stack and cannot go further;
+ * the BPF side walked the goroutine's own frames (go_tail). One stack:
+ * the C frames up to asmcgocall, then the goroutine's.
+ */
+static uint32_t stitch_cgo(struct process *p, const struct ls_go_tail *tail,
+			   uint64_t *pcs, uint32_t n, uint32_t max)
+{
+	uint32_t cut = n, ntail = MIN(tail->nr_frames, LS_GO_TAIL_FRAMES);
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t mod;
+		uint64_t off, vaddr;
+		struct module *m;
+		const struct elf_info *e;
+
+		if (!addrspace__resolve(&p->as, pcs[i], &mod, &off) ||
+		    !(m = modules__get(mod)) || m->ino != p->go->bin->ino ||
+		    !(e = modules__elf(m)) || !elfinfo__offset_to_vaddr(e, off - !!i, &vaddr))
+			continue;
+		if (goprobes__in_asmcgocall(p->go->bin, vaddr)) {
+			cut = i + 1;
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < ntail && cut < max; i++)
+		pcs[cut++] = tail->ips[i];
+	return cut;
+}
+
+/*
  * The event's stack: unwound with CFI from the snapshot when there is one
  * (complete through code without frame pointers), else the kernel's
  * frame-pointer walk.
@@ -324,6 +356,10 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 			c->stacks_stitched++;
 		else
 			flags |= STACK_TRUNCATED;
+	}
+	if (e->go_tail.nr_frames && p->go && p->go->bin) {
+		n = stitch_cgo(p, &e->go_tail, pcs, n, max);
+		c->stacks_cgo++;
 	}
 	if (uflags & UNWIND_END_DEPTH)
 		flags |= STACK_TRUNCATED;

@@ -31,6 +31,7 @@ struct collector {
 	uint64_t stacks_truncated;	/* cut short: snapshot or depth */
 	uint64_t stacks_stitched;	/* completed from the kernel's walk */
 	uint64_t stacks_broken;		/* unwinding found no rule or chain */
+	uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 	uint64_t unwind_ns;		/* time spent unwinding */
 	uint64_t go_unknown;		/* Go records for a process not known as Go */
 

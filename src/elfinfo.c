@@ -76,6 +76,9 @@ int elfinfo__read_fd(int fd, struct elf_info *out, const char **why)
 				out->phdr_vaddr = ph.p_vaddr + eh.e_phoff - ph.p_offset;
 				out->has_phdr_vaddr = true;
 			}
+		} else if (ph.p_type == PT_TLS) {
+			out->tls_memsz = ph.p_memsz;
+			out->tls_align = ph.p_align;
 		} else if (ph.p_type == PT_PHDR) {
 			out->phdr_vaddr = ph.p_vaddr;
 			out->has_phdr_vaddr = true;

@@ -26,6 +26,7 @@ struct elf_info {
 	size_t nloads;
 	char interp[256];	/* PT_INTERP, "" if none */
 	char build_id[41];	/* hex of NT_GNU_BUILD_ID, "" if none */
+	uint64_t tls_memsz, tls_align;	/* PT_TLS, 0 if none */
 };
 
 /* 0, or -errno / -EINVAL (not ELF, truncated) with *why set to a reason. */

@@ -205,6 +205,10 @@ int gobin__rip_refs(struct gobin *bin, const char *func, uint64_t *targets,
 /* runtime.MemProfileRate's address decoded from runtime.profilealloc
  * (for stripped binaries): 0 or -ENOENT. */
 int gobin__decode_memprofilerate(struct gobin *bin, uint64_t *vaddr);
+/* Offset of the current g from the thread pointer (%fs), from the code
+ * or from the executable's PT_TLS (memsz, align): 0 or -ENOENT. */
+int gobin__tls_g_offset(struct gobin *bin, uint64_t tls_memsz, uint64_t tls_align,
+			int64_t *off);
 /* The first direct `call callee` inside func: 0 or -ENOENT. */
 int gobin__find_call(struct gobin *bin, const char *func, const char *callee,
 		     uint64_t *call_vaddr);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "goprobes.h"
+#include "elfinfo.h"
 #include "go.skel.h"
 #include "leakscope.h"
 #include "probes.h"
@@ -202,6 +203,47 @@ static void find_heap_globals(struct go_binary *b)
 		b->memprofilerate = v;
 }
 
+/* What stitching a cgo call's stack needs: where g is in TLS and where
+ * runtime.asmcgocall (the switch from the goroutine to C) is. */
+static void find_cgo(struct go_binary *b)
+{
+	struct elf_info e;
+	const char *why;
+
+	if (elfinfo__read(gobin__path(b->bin), &e, &why) == 0) {
+		b->has_tls_g = gobin__tls_g_offset(b->bin, e.tls_memsz, e.tls_align,
+						   &b->tls_g_off) == 0;
+		elfinfo__free(&e);
+	}
+	{
+		/* the assembly function and its ABI wrapper: either may be
+		 * the frame a C call returns to */
+		struct gobin_func f[4];
+		int n = gobin__funcs_by_name(b->bin, "runtime.asmcgocall", f, 4);
+
+		for (int i = 0; i < n && i < 4; i++) {
+			b->asmcgocall[i].lo = f[i].entry;
+			b->asmcgocall[i].hi = f[i].end;
+			b->nasmcgocall++;
+		}
+	}
+}
+
+bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr)
+{
+	for (uint32_t i = 0; i < b->nasmcgocall; i++)
+		if (vaddr >= b->asmcgocall[i].lo && vaddr < b->asmcgocall[i].hi)
+			return true;
+	return false;
+}
+
+int goprobes__watch(struct goprobes *g, struct go_binary *b, int pid)
+{
+	if (!b->bin || !b->has_tls_g || pid <= 0)
+		return -ENOTSUP;
+	return probes__set_go_proc(g->p, pid, b->tls_g_off);
+}
+
 static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 				 uint64_t dev, uint64_t ino)
 {
@@ -263,6 +305,7 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 	if (g->alloc_mode == GO_ALLOC_ALL || g->alloc_mode == GO_ALLOC_CHECK)
 		place_every_alloc(b);
 	find_heap_globals(b);
+	find_cgo(b);
 	if (g->verbose) {
 		for (int k = 0; k < GO_PROBE_MAX; k++)
 			if (b->probes[k].present)

@@ -70,6 +70,10 @@ struct go_binary {
 	int attached_pids[16];	/* or for these */
 	uint32_t nattached;
 	uint64_t allgs;		/* link-time address of runtime.allgs, 0 unknown */
+	bool has_tls_g;		/* where the current g is in TLS is known */
+	int64_t tls_g_off;
+	struct { uint64_t lo, hi; } asmcgocall[4];	/* link-time, every copy */
+	uint32_t nasmcgocall;
 };
 
 struct goprobes;
@@ -84,5 +88,9 @@ struct go_binary *goprobes__inspect(struct goprobes *g, const char *path, int pi
 /* Attach b's probes for pid (or -1 for every process). 0 or -errno, with
  * a message printed naming the binary and probe. */
 int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid);
+/* Tell the BPF side that pid runs b (for stacks through cgo). */
+int goprobes__watch(struct goprobes *g, struct go_binary *b, int pid);
+/* Is the link-time address inside runtime.asmcgocall (Go -> C)? */
+bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr);
 
 #endif

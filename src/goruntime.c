@@ -690,3 +690,59 @@ int gobin__decode_memprofilerate(struct gobin *bin, uint64_t *vaddr)
 		cs_free(in, n);
 	return err;
 }
+
+/*
+ * Where the Go runtime keeps the current g in thread-local storage, as an
+ * offset from the thread pointer (%fs). Go code reads it with
+ * `mov %fs:OFF, %r14` when the linker knew the offset (internal linking:
+ * -8), else through the GOT (external linking: `mov %fs:(%reg)`); then the
+ * offset is that of runtime.tlsg in the executable's TLS block, which on
+ * x86-64 ends at the thread pointer.
+ */
+int gobin__tls_g_offset(struct gobin *bin, uint64_t tls_memsz, uint64_t tls_align,
+			int64_t *off)
+{
+	static const char *const readers[] = {
+		"runtime.systemstack", "runtime.asmcgocall", "runtime.mcall",
+		"runtime.gogo", "runtime.morestack", "runtime.rt0_go",
+	};
+	uint64_t v;
+	enum gobin_source src;
+
+	for (size_t r = 0; r < ARRAY_SIZE(readers); r++) {
+		uint64_t entry, end;
+		cs_insn *in;
+		size_t n;
+		int found = 0;
+
+		if (gobin__func_by_name(bin, readers[r], &entry, &end) || end <= entry)
+			continue;
+		n = gobin_disasm(bin, entry, MIN(end - entry, 2048), 512, &in);
+		for (size_t i = 0; i < n && !found; i++) {
+			const cs_x86 *x = &in[i].detail->x86;
+
+			for (int j = 0; j < x->op_count && !found; j++) {
+				const cs_x86_op *op = &x->operands[j];
+
+				if (op->type == X86_OP_MEM && op->mem.segment == X86_REG_FS &&
+				    op->mem.base == X86_REG_INVALID &&
+				    op->mem.index == X86_REG_INVALID && op->mem.disp < 0) {
+					*off = op->mem.disp;
+					found = 1;
+				}
+			}
+		}
+		if (n)
+			cs_free(in, n);
+		if (found)
+			return 0;
+	}
+	if (!tls_memsz)
+		return -ENOENT;
+	if (!tls_align)
+		tls_align = 1;
+	v = 0;
+	gobin__global(bin, "runtime.tlsg", &v, &src);	/* 0: first in the block */
+	*off = (int64_t)v - (int64_t)((tls_memsz + tls_align - 1) / tls_align * tls_align);
+	return 0;
+}

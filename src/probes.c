@@ -80,6 +80,17 @@ static int load_go(struct probes *p, const struct probe_config *cfg)
 	return err;
 }
 
+int probes__set_go_proc(struct probes *p, int pid, int64_t tls_g_off)
+{
+	struct ls_go_proc v = { .tls_g_off = tls_g_off };
+	__u32 key = pid;
+
+	if (bpf_map__update_elem(p->native->maps.go_procs, &key, sizeof(key), &v,
+				 sizeof(v), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 void probes__keep_link(struct probes *p, struct bpf_link *link)
 {
 	p->links = xrealloc(p->links, (p->nlinks + 1) * sizeof(*p->links));

@@ -54,6 +54,9 @@ int probes__open_ring(struct probes *p,
 void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX]);
 uint64_t probes__events_sent(const struct probes *p);
 void probes__destroy(struct probes *p);
+/* A Go process: where its runtime keeps g in TLS, so native events in
+ * C code it calls through cgo carry the goroutine's stack too. */
+int probes__set_go_proc(struct probes *p, int pid, int64_t tls_g_off);
 /* Keep a link (attached elsewhere, e.g. Go uprobes) for destroy. */
 void probes__keep_link(struct probes *p, struct bpf_link *link);
 /* libbpf's log goes through this; quiet unless verbose >= 2. */

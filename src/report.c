@@ -529,6 +529,7 @@ struct report *report__build(const struct collector *c,
 	r->stats.stacks_truncated = c->stacks_truncated;
 	r->stats.stacks_stitched = c->stacks_stitched;
 	r->stats.stacks_broken = c->stacks_broken;
+	r->stats.stacks_cgo = c->stacks_cgo;
 	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / 1e3 / c->stacks_cfi : 0;
 	r->targets = xcalloc(c->nprocs, sizeof(*r->targets));
 	for (size_t i = 0; i < c->nprocs; i++) {

@@ -126,6 +126,7 @@ struct report {
 		uint64_t stacks_truncated;	/* cut short (depth, snapshot) */
 		uint64_t stacks_stitched;	/* finished from the FP walk */
 		uint64_t stacks_broken;		/* no rule, no usable chain */
+		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 		double unwind_us_per_stack;	/* collector time per unwind */
 	} stats;
 	char **notes;		/* things the reader must know */

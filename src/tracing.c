@@ -40,6 +40,7 @@ void tracing__on_new_image(void *ctx, struct process *p)
 	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {
 		goproc__free(p->go);
 		p->go = goproc__new(b);
+		goprobes__watch(h->gp, b, p->pid);
 		if (h->verbose && !h->structured)
 			fprintf(stderr, "leakscope: pid %d: Go %s, probes attached\n", p->pid,
 				gobin__version(b->bin)->str);

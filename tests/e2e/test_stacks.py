@@ -126,3 +126,27 @@ def test_cxx_names_are_demangled():
     fds = [x for x in report["stacks"] if x["kind"] == "fd" and any(
         f.startswith("leaky::Registry::open_handle(char const*)") for f in x["frames"])]
     eq(sum(x["count"] for x in fds), 2, "fds of Registry::open_handle")
+
+
+def check_cgo_stack(binary):
+    out = tmpfile("cgo.json")
+    p = spawn([LEAKSCOPE, "-q", "-o", out, "--", binary, "-exit"])
+    stdout, err = p.communicate(timeout=60)
+    eq(p.returncode, 0, f"exit status; stderr {err}")
+    report = load_report(out)
+    stacks = site_stacks(report, "c_leak_site", "fd")
+    eq(sum(s["count"] for s in stacks), 3, f"{binary}: fds leaked in C")
+    for s in stacks:
+        f = s["frames"]
+        # C frames, the switch, then the goroutine that called C: one stack
+        for a, b in (("c_leak_site", "runtime.asmcgocall"),
+                     ("runtime.asmcgocall", "main.goCallsC"), ("main.goCallsC", "main.main")):
+            check(a in f and b in f and f.index(a) < f.index(b), f"{a} before {b} in {f}")
+        check(not any(x.startswith("[unknown") for x in f), f"no unnamed frame in {f}")
+    eq(site_total(report, "c_leak_site", "mmap"), (1, 65536), "the mapping made in C")
+
+
+def test_cgo_stack_is_one_stack_from_c_into_go():
+    check_cgo_stack(os.path.join(ROOT, "build", "go-fixtures", "cgoleaks"))
+    check_cgo_stack(os.path.join(ROOT, "build", "go-fixtures", "cgoleaks.stripped"))
+    check_cgo_stack(os.path.join(ROOT, "build", "go-fixtures", "cgoleaks.extpie"))

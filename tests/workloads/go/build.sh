@@ -29,7 +29,10 @@ for dir in "$here"/*/; do
 	if [ -f "$out/$name.pie" ] && [ -z "$newest" ]; then
 		continue
 	fi
-	(cd "$dir" &&
+	# fixtures that call C (import "C") are built with cgo
+	cgo=0
+	grep -q '^import "C"' "$dir"/*.go && cgo=1
+	(cd "$dir" && export CGO_ENABLED=$cgo &&
 		"$GO" build -o "$out/$name" . &&
 		"$GO" build -ldflags="-s -w" -o "$out/$name.stripped" . &&
 		"$GO" build -buildmode=pie -o "$out/$name.pie.tmp" . &&

@@ -1,0 +1,3 @@
+module cgoleaks
+
+go 1.19
