@@ -145,21 +145,11 @@ static __always_inline __u64 user_u64(__u64 addr)
  * frame pointer was saved in g.sched.bp when it switched. Every pointer is
  * checked (the goroutine's m must be this m) before it is trusted.
  */
-static __always_inline void capture_go_tail(struct ls_syscall_event *e, __u32 tgid)
+static __always_inline void capture_go_tail(struct ls_syscall_event *e, __u64 g, __u64 m)
 {
-	struct ls_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
-	struct task_struct *task;
-	__u64 g, m, frame, curg, bp;
+	__u64 frame, curg, bp;
 	__u32 n = 0;
 
-	e->go_tail.nr_frames = 0;
-	e->go_tail.pad = 0;
-	if (!gp)
-		return;
-	task = bpf_get_current_task_btf();
-	g = user_u64(BPF_CORE_READ(task, thread.fsbase) + gp->tls_g_off);
-	if (!g || !(m = user_u64(g + G_M)) || user_u64(m + M_G0) != g)
-		return;	/* not on the system stack: Go code, walked already */
 	frame = (user_u64(g + G_SCHED_SP) - CGO_FRAME_SUB) & ~15ULL;
 	curg = user_u64(frame + CGO_FRAME_G);
 	if (!curg || curg == g || user_u64(curg + G_M) != m)
@@ -177,6 +167,47 @@ static __always_inline void capture_go_tail(struct ls_syscall_event *e, __u32 tg
 		bp = fr[0];
 	}
 	e->go_tail.nr_frames = n;
+}
+
+/*
+ * The stack of an acquiring event, captured the cheapest complete way:
+ *   - Go code (a Go process on a goroutine's stack) keeps frame pointers:
+ *     the kernel's walk is complete, no snapshot is needed;
+ *   - everything else (C, C++, and C called from Go through cgo, which
+ *     runs on the thread's g0 stack) gets the registers and stack snapshot
+ *     for CFI unwinding, plus, under cgo, the goroutine's frames.
+ * Only without a snapshot (--stack-snapshot 0) does native code fall back
+ * to the frame-pointer walk.
+ */
+static __always_inline void capture_stack(void *ctx, struct ls_syscall_event *e,
+					  __u32 tgid)
+{
+	struct ls_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
+	__u64 g = 0, m = 0;
+	bool on_g0 = false;
+
+	e->go_tail.nr_frames = 0;
+	e->go_tail.pad = 0;
+	e->stack.nr_frames = 0;
+	e->snap_bytes = 0;
+	if (gp) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		g = user_u64(BPF_CORE_READ(task, thread.fsbase) + gp->tls_g_off);
+		m = g ? user_u64(g + G_M) : 0;
+		on_g0 = m && user_u64(m + M_G0) == g;
+		if (g && !on_g0) {
+			capture_user_stack(ctx, &e->stack);
+			return;
+		}
+	}
+	if (!snapshot_pages) {
+		capture_user_stack(ctx, &e->stack);
+		return;
+	}
+	capture_snapshot(e);
+	if (on_g0)
+		capture_go_tail(e, g, m);
 }
 
 static __always_inline struct ls_syscall_event *reserve_syscall_event(void)
@@ -239,9 +270,7 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 			e->sc.aux[LS_AUX_PIPE_FDS] = ~0ULL;
 	}
 	if (how & WANT_STACK) {
-		capture_user_stack(ctx, &e->stack);
-		capture_snapshot(e);
-		capture_go_tail(e, pid_tgid >> 32);
+		capture_stack(ctx, e, pid_tgid >> 32);
 	} else {
 		e->stack.nr_frames = 0;
 		e->snap_bytes = 0;
@@ -405,9 +434,7 @@ int exit_brk(struct syscall_exit_ctx *ctx)
 	e->sc.aux[LS_AUX_BRK_OLD] = old_brk;
 	e->sc.aux[LS_AUX_BRK_START] = BPF_CORE_READ(task, mm, start_brk);
 	read_args(&e->sc);
-	capture_user_stack(ctx, &e->stack);
-	capture_snapshot(e);
-	capture_go_tail(e, pid_tgid >> 32);
+	capture_stack(ctx, e, pid_tgid >> 32);
 	submit(e);
 	return 0;
 }
