@@ -46,6 +46,17 @@ run_export() {
 	node tests/export/check_svg.js || true
 }
 
+# The benchmark suite's short mode: every part still runs and its figures
+# are sane (no timing thresholds; the full suite is `make bench`).
+run_bench_short() {
+	[ "$(id -u)" = 0 ] || return 0
+	[ -z "$filter" ] || return 0
+	timeout 600 scripts/bench.sh --short >"$out/bench-short.log" 2>&1
+	grep -E '^(not )?ok - ' "$out/bench-short.log"
+	grep -q '^ok - bench_floor' "$out/bench-short.log" ||
+		echo "not ok - bench_short: see $out/bench-short.log"
+}
+
 run_e2e() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "# e2e tests skipped: they need root (BPF); run: sudo make test"
@@ -58,6 +69,7 @@ run_e2e() {
 	fetch_go_binaries
 	[ "$mode" = e2e ] || run_unit
 	[ "$mode" = e2e ] || run_export
+	[ "$mode" = unit ] || run_bench_short
 	[ "$mode" = unit ] || run_e2e
 } 2>&1 | tee "$log"
 
