@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "leakscope.h"
+#include "stack_snapshot.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -21,24 +22,13 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
  * --stack-snapshot in pages); set by the driver before load. */
 const volatile __u32 snapshot_pages = 4;
 
-/* What leakscope's biggest native record carries beyond its header:
- * a frame-pointer stack and the stack snapshot. */
-struct capture {
-	struct ls_user_regs regs;
-	__u64 snap_base;
-	__u32 snap_bytes;
-	__u32 pad;
-	struct ls_stack stack;
-	__u8 snapshot[LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES];
-};
-
-/* One slot per CPU (a per-CPU array cannot hold 64 KiB values); sized by
- * the driver to the number of possible CPUs. */
+/* Where the frame-pointer programs put their stack: one slot per CPU,
+ * sized by the driver to the number of possible CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct capture);
+	__type(value, struct ls_stack);
 } scratch SEC(".maps");
 
 /* Sized by the driver, which drains it between timed batches. */
@@ -47,7 +37,7 @@ struct {
 	__uint(max_entries, 1 << 20);
 } rb SEC(".maps");
 
-static __always_inline struct capture *my_scratch(void)
+static __always_inline struct ls_stack *my_scratch(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 
@@ -62,28 +52,6 @@ static __always_inline void fp_stack(void *ctx, struct ls_stack *s)
 	s->flags = 0;
 }
 
-/* The same page-by-page copy as leakscope's capture_snapshot(). */
-static __always_inline void snapshot(struct ls_user_regs *r, __u64 *snap_base,
-				     __u32 *snap_bytes, __u8 *snap)
-{
-	struct pt_regs *regs =
-		(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 base;
-
-	r->ip = BPF_CORE_READ(regs, ip);
-	r->sp = BPF_CORE_READ(regs, sp);
-	r->bp = BPF_CORE_READ(regs, bp);
-	base = r->sp & ~(__u64)(LS_PAGE_BYTES - 1);
-	*snap_base = base;
-	*snap_bytes = 0;
-	for (__u32 i = 0; i < LS_SNAPSHOT_MAX_PAGES && i < snapshot_pages; i++) {
-		if (bpf_probe_read_user(snap + i * LS_PAGE_BYTES, LS_PAGE_BYTES,
-					(void *)(base + i * LS_PAGE_BYTES)))
-			break;
-		*snap_bytes += LS_PAGE_BYTES;
-	}
-}
-
 SEC("uprobe")
 int up_empty(void *ctx)
 {
@@ -94,10 +62,10 @@ int up_empty(void *ctx)
 SEC("uprobe")
 int up_stack(struct pt_regs *ctx)
 {
-	struct capture *c = my_scratch();
+	struct ls_stack *c = my_scratch();
 
 	if (c)
-		fp_stack(ctx, &c->stack);
+		fp_stack(ctx, c);
 	return 0;
 }
 
@@ -132,38 +100,42 @@ int tp_other(void *ctx)
 SEC("tracepoint/syscalls/sys_exit_getppid")
 int tp_stack(void *ctx)
 {
-	struct capture *c = my_scratch();
+	struct ls_stack *c = my_scratch();
 
 	if (c)
-		fp_stack(ctx, &c->stack);
+		fp_stack(ctx, c);
 	return 0;
 }
 
-/* ... and with a snapshot of snapshot_pages. */
+/* ... and with a snapshot: the live stack (at most snapshot_pages) into
+ * a ring-buffer record of leakscope's size, copied as leakscope does. */
 SEC("tracepoint/syscalls/sys_exit_getppid")
 int tp_snap(void *ctx)
 {
-	struct capture *c = my_scratch();
-
-	if (!c)
-		return 0;
-	fp_stack(ctx, &c->stack);
-	snapshot(&c->regs, &c->snap_base, &c->snap_bytes, c->snapshot);
-	return 0;
-}
-
-/* ... copied into a ring-buffer record of leakscope's size instead. */
-SEC("tracepoint/syscalls/sys_exit_getppid")
-int tp_snap_rb(void *ctx)
-{
+	struct pt_regs *regs =
+		(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	struct ls_syscall_event *e;
+	struct bpf_dynptr rec;
+	__u64 sp = BPF_CORE_READ(regs, sp);
+	__u32 n = live_stack_bytes(sp, snapshot_pages * LS_PAGE_BYTES);
 
-	e = bpf_ringbuf_reserve(&rb, sizeof(*e) + (__u64)snapshot_pages * LS_PAGE_BYTES, 0);
-	if (!e)
+	if (bpf_ringbuf_reserve_dynptr(&rb, sizeof(*e) + n, 0, &rec)) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
 		return 0;
+	}
+	e = bpf_dynptr_data(&rec, 0, sizeof(*e));
+	if (!e) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
+		return 0;
+	}
 	e->hdr.type = 0;
-	fp_stack(ctx, &e->stack);
-	snapshot(&e->regs, &e->snap_base, &e->snap_bytes, e->snapshot);
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	e->regs.sp = sp;
+	e->regs.ip = BPF_CORE_READ(regs, ip);
+	e->regs.bp = BPF_CORE_READ(regs, bp);
+	e->snap_base = sp;
+	e->snap_bytes = n;
+	if (bpf_probe_read_user_dynptr(&rec, sizeof(*e), n, (void *)sp))
+		e->snap_bytes = 0;
+	bpf_ringbuf_submit_dynptr(&rec, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -110,6 +110,36 @@ static __always_inline void submit(void *rec)
 	bpf_ringbuf_submit(rec, flags);
 }
 
+/*
+ * A record whose length is known only at run time (a stack copied into
+ * it): reserved as a dynptr, with a pointer to its fixed_bytes fixed
+ * part, or NULL (counted) when the buffer is full.
+ */
+static __always_inline void *reserve_dynptr(struct bpf_dynptr *rec, __u32 size,
+					    __u32 fixed_bytes)
+{
+	void *fixed;
+
+	if (bpf_ringbuf_reserve_dynptr(&events, size, 0, rec)) {
+		count_drop(LS_DROP_RINGBUF_FULL);
+		bpf_ringbuf_discard_dynptr(rec, 0);
+		return NULL;
+	}
+	fixed = bpf_dynptr_data(rec, 0, fixed_bytes);
+	if (!fixed)
+		bpf_ringbuf_discard_dynptr(rec, 0);
+	return fixed;
+}
+
+static __always_inline void submit_dynptr(struct bpf_dynptr *rec)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	count(&stats, LS_STAT_EVENTS);
+	bpf_ringbuf_submit_dynptr(rec, flags);
+}
+
 static __always_inline void submit_now(void *rec)
 {
 	count(&stats, LS_STAT_EVENTS);

@@ -13,6 +13,7 @@
  * per-syscall tracepoint nothing measurable to other syscalls.
  */
 #include "common.bpf.h"
+#include "stack_snapshot.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -49,7 +50,6 @@ struct syscall_exit_ctx {
 };
 
 /* What to collect beyond the arguments, per syscall. */
-#define WANT_STACK	0x01	/* acquire: capture the user stack */
 #define PATH_ARG0	0x02	/* path string in args[0] */
 #define PATH_ARG1	0x04	/* path string in args[1] */
 #define FD_RESULT	0x08	/* ret is a new fd: record its i_mode */
@@ -68,19 +68,31 @@ static __always_inline void read_args(struct ls_syscall_core *sc)
 {
 	struct pt_regs *regs = user_regs();
 
-	sc->args[0] = BPF_CORE_READ(regs, di);
-	sc->args[1] = BPF_CORE_READ(regs, si);
-	sc->args[2] = BPF_CORE_READ(regs, dx);
-	sc->args[3] = BPF_CORE_READ(regs, r10);
-	sc->args[4] = BPF_CORE_READ(regs, r8);
-	sc->args[5] = BPF_CORE_READ(regs, r9);
+	sc->args[0] = regs->di;
+	sc->args[1] = regs->si;
+	sc->args[2] = regs->dx;
+	sc->args[3] = regs->r10;
+	sc->args[4] = regs->r8;
+	sc->args[5] = regs->r9;
+}
+
+/*
+ * Kernel structures are read with direct (BTF-typed) loads where the
+ * verifier allows them: a load each, where BPF_CORE_READ costs a helper
+ * call per field. A pointer read from memory gets its type back here.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline struct file *as_file(struct file *f)
+{
+	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 }
 
 /* The current task's open file for fd, NULL when it cannot be read. */
 static __always_inline struct file *fd_file(__s64 fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	struct file **fds = task->files->fdt->fd;
 	struct file *f = NULL;
 
 	if (fd < 0 || fd > (1 << 20))
@@ -94,31 +106,7 @@ static __always_inline __u32 fd_mode(__s64 fd)
 {
 	struct file *f = fd_file(fd);
 
-	return f ? BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT : 0;
-}
-
-/*
- * Registers and the top of the user stack, page by page from the page
- * holding sp: each read is a whole page, so a stack that ends (or a page
- * that is not resident) stops the copy without losing what came before.
- */
-static __always_inline void capture_snapshot(struct ls_syscall_event *e)
-{
-	struct pt_regs *regs = user_regs();
-	__u64 base;
-
-	e->regs.ip = BPF_CORE_READ(regs, ip);
-	e->regs.sp = BPF_CORE_READ(regs, sp);
-	e->regs.bp = BPF_CORE_READ(regs, bp);
-	base = e->regs.sp & ~(__u64)(LS_PAGE_BYTES - 1);
-	e->snap_base = base;
-	e->snap_bytes = 0;
-	for (__u32 i = 0; i < LS_SNAPSHOT_MAX_PAGES && i < snapshot_pages; i++) {
-		if (bpf_probe_read_user(e->snapshot + i * LS_PAGE_BYTES, LS_PAGE_BYTES,
-					(void *)(base + i * LS_PAGE_BYTES)))
-			break;
-		e->snap_bytes += LS_PAGE_BYTES;
-	}
+	return f ? as_file(f)->f_inode->i_mode & S_IFMT : 0;
 }
 
 /* runtime.g and runtime.m fields this needs: the same in Go 1.18-1.27. */
@@ -169,73 +157,146 @@ static __always_inline void capture_go_tail(struct ls_syscall_event *e, __u64 g,
 	e->go_tail.nr_frames = n;
 }
 
+/* How an acquiring event's stack is captured; see plan_stack(). */
+struct stack_plan {
+	__u64 g, m;		/* Go processes: current g and m, else 0 */
+	__u64 sp;		/* user sp, when snapshotting */
+	__u32 snap_bytes;	/* live stack to copy (0: frame-pointer walk) */
+	bool on_g0;		/* Go process in C code (cgo) on the system stack */
+};
+
 /*
  * The stack of an acquiring event, captured the cheapest complete way:
  *   - Go code (a Go process on a goroutine's stack) keeps frame pointers:
  *     the kernel's walk is complete, no snapshot is needed;
  *   - everything else (C, C++, and C called from Go through cgo, which
- *     runs on the thread's g0 stack) gets the registers and stack snapshot
- *     for CFI unwinding, plus, under cgo, the goroutine's frames.
+ *     runs on the thread's g0 stack) gets the registers and the live part
+ *     of its stack for CFI unwinding, plus, under cgo, the goroutine's
+ *     frames.
  * Only without a snapshot (--stack-snapshot 0) does native code fall back
- * to the frame-pointer walk.
+ * to the frame-pointer walk. Decided before the record is reserved: the
+ * record is as long as the stack copied into it.
  */
-static __always_inline void capture_stack(void *ctx, struct ls_syscall_event *e,
-					  __u32 tgid)
+static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid)
 {
 	struct ls_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
-	__u64 g = 0, m = 0;
-	bool on_g0 = false;
 
+	plan->g = plan->m = plan->sp = 0;
+	plan->snap_bytes = 0;
+	plan->on_g0 = false;
+	if (gp) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		plan->g = user_u64(task->thread.fsbase + gp->tls_g_off);
+		plan->m = plan->g ? user_u64(plan->g + G_M) : 0;
+		plan->on_g0 = plan->m && user_u64(plan->m + M_G0) == plan->g;
+		if (plan->g && !plan->on_g0)
+			return;
+	}
+	if (!snapshot_pages)
+		return;
+	plan->sp = user_regs()->sp;
+	plan->snap_bytes = live_stack_bytes(plan->sp, snapshot_pages * LS_PAGE_BYTES);
+}
+
+/* The parts of the stack that live in the fixed part of the record. */
+static __always_inline void capture_stack(void *ctx, struct ls_syscall_event *e,
+					  const struct stack_plan *plan)
+{
 	e->go_tail.nr_frames = 0;
 	e->go_tail.pad = 0;
 	e->stack.nr_frames = 0;
 	e->snap_bytes = 0;
-	if (gp) {
-		struct task_struct *task = bpf_get_current_task_btf();
-
-		g = user_u64(BPF_CORE_READ(task, thread.fsbase) + gp->tls_g_off);
-		m = g ? user_u64(g + G_M) : 0;
-		on_g0 = m && user_u64(m + M_G0) == g;
-		if (g && !on_g0) {
-			capture_user_stack(ctx, &e->stack);
-			return;
-		}
-	}
-	if (!snapshot_pages) {
+	if (!plan->snap_bytes) {
 		capture_user_stack(ctx, &e->stack);
 		return;
 	}
-	capture_snapshot(e);
-	if (on_g0)
-		capture_go_tail(e, g, m);
+	e->regs.ip = user_regs()->ip;
+	e->regs.sp = plan->sp;
+	e->regs.bp = user_regs()->bp;
+	e->snap_base = plan->sp;
+	if (plan->on_g0)
+		capture_go_tail(e, plan->g, plan->m);
 }
 
-static __always_inline struct ls_syscall_event *reserve_syscall_event(void)
+/* The stack itself, after the fixed part; a stack that cannot be read
+ * whole is read up to the end of sp's page (where a frame or two still
+ * unwind), else dropped and counted. */
+static __always_inline __u32 copy_live_stack(struct bpf_dynptr *rec,
+					     const struct stack_plan *plan)
 {
-	return reserve(sizeof(struct ls_syscall_event) +
-		       (__u64)snapshot_pages * LS_PAGE_BYTES);
+	__u32 n = plan->snap_bytes;
+	__u32 in_page = LS_PAGE_BYTES - (plan->sp & (LS_PAGE_BYTES - 1));
+
+	if (!n)
+		return 0;
+	if (bpf_probe_read_user_dynptr(rec, sizeof(struct ls_syscall_event), n,
+				       (void *)plan->sp) == 0)
+		return n;
+	if (in_page < n && bpf_probe_read_user_dynptr(rec, sizeof(struct ls_syscall_event),
+						       in_page, (void *)plan->sp) == 0)
+		return in_page;
+	count_drop(LS_DROP_STACK_FAILED);
+	return 0;
+}
+
+/* The syscall, its result and arguments: what every syscall record starts with. */
+static __always_inline void fill_core(struct ls_syscall_core *sc, struct syscall_exit_ctx *ctx)
+{
+	sc->nr = ctx->nr;
+	sc->ret = ctx->ret;
+	sc->path_bytes = 0;
+	sc->aux[0] = 0;
+	sc->aux[1] = 0;
+	read_args(sc);
+}
+
+/*
+ * Start an acquiring record: plan its stack, reserve it (as long as the
+ * stack it will carry), fill the header, the syscall and the fixed parts
+ * of the stack. The caller adds what is particular to its syscall, then
+ * calls finish_acquire().
+ */
+static __always_inline struct ls_syscall_event *
+begin_acquire(struct syscall_exit_ctx *ctx, __u64 pid_tgid, struct bpf_dynptr *rec,
+	      struct stack_plan *plan)
+{
+	struct ls_syscall_event *e;
+
+	plan_stack(plan, pid_tgid >> 32);
+	e = reserve_dynptr(rec, sizeof(*e) + plan->snap_bytes, sizeof(*e));
+	if (!e)
+		return NULL;
+	fill_header(&e->hdr, LS_EV_SYSCALL, pid_tgid);
+	fill_core(&e->sc, ctx);
+	capture_stack(ctx, e, plan);
+	return e;
+}
+
+static __always_inline void finish_acquire(struct bpf_dynptr *rec,
+					   const struct stack_plan *plan)
+{
+	__u32 copied = copy_live_stack(rec, plan);
+
+	bpf_dynptr_write(rec, offsetof(struct ls_syscall_event, snap_bytes), &copied,
+			 sizeof(copied), 0);
+	submit_dynptr(rec);
 }
 
 static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct stack_plan plan;
 	struct ls_syscall_event *e;
+	struct bpf_dynptr rec;
 	__u64 path = 0;
 	int fds[2];
 
 	if (ctx->ret < 0 || !is_traced(pid_tgid >> 32))
 		return 0;
-	e = reserve_syscall_event();
+	e = begin_acquire(ctx, pid_tgid, &rec, &plan);
 	if (!e)
 		return 0;
-	fill_header(&e->hdr, LS_EV_SYSCALL, pid_tgid);
-	e->sc.nr = ctx->nr;
-	e->sc.ret = ctx->ret;
-	e->sc.path_bytes = 0;
-	e->sc.aux[0] = 0;
-	e->sc.aux[1] = 0;
-	read_args(&e->sc);
-
 	if (how & PATH_ARG0)
 		path = e->sc.args[0];
 	else if (how & PATH_ARG1)
@@ -269,14 +330,7 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 		else
 			e->sc.aux[LS_AUX_PIPE_FDS] = ~0ULL;
 	}
-	if (how & WANT_STACK) {
-		capture_stack(ctx, e, pid_tgid >> 32);
-	} else {
-		e->stack.nr_frames = 0;
-		e->snap_bytes = 0;
-		e->go_tail.nr_frames = 0;
-	}
-	submit(e);
+	finish_acquire(&rec, &plan);
 	return 0;
 }
 
@@ -297,12 +351,7 @@ static __always_inline int on_release(struct syscall_exit_ctx *ctx,
 	if (!e)
 		return 0;
 	fill_header(&e->hdr, LS_EV_RELEASE, pid_tgid);
-	e->sc.nr = ctx->nr;
-	e->sc.ret = ctx->ret;
-	e->sc.path_bytes = 0;
-	e->sc.aux[0] = 0;
-	e->sc.aux[1] = 0;
-	read_args(&e->sc);
+	fill_core(&e->sc, ctx);
 	submit(e);
 	return 0;
 }
@@ -315,45 +364,45 @@ static __always_inline int on_release(struct syscall_exit_ctx *ctx,
 	}
 
 /* Memory */
-ACQUIRE(mmap, WANT_STACK | FILE_ARG4)
-ACQUIRE(mremap, WANT_STACK)
+ACQUIRE(mmap, FILE_ARG4)
+ACQUIRE(mremap, 0)
 
 /* File descriptors: every syscall that returns new ones */
-ACQUIRE(open, WANT_STACK | FD_RESULT | PATH_ARG0)
-ACQUIRE(creat, WANT_STACK | FD_RESULT | PATH_ARG0)
-ACQUIRE(openat, WANT_STACK | FD_RESULT | PATH_ARG1)
-ACQUIRE(openat2, WANT_STACK | FD_RESULT | PATH_ARG1)
-ACQUIRE(open_by_handle_at, WANT_STACK | FD_RESULT)
-ACQUIRE(memfd_create, WANT_STACK | FD_RESULT | PATH_ARG0)
-ACQUIRE(memfd_secret, WANT_STACK | FD_RESULT)
-ACQUIRE(socket, WANT_STACK | FD_RESULT)
-ACQUIRE(socketpair, WANT_STACK | FD_PAIR_ARG3)
-ACQUIRE(accept, WANT_STACK | FD_RESULT)
-ACQUIRE(accept4, WANT_STACK | FD_RESULT)
-ACQUIRE(pipe, WANT_STACK | FD_PAIR_ARG0)
-ACQUIRE(pipe2, WANT_STACK | FD_PAIR_ARG0)
-ACQUIRE(dup, WANT_STACK | FD_RESULT)
-ACQUIRE(dup2, WANT_STACK | FD_RESULT)
-ACQUIRE(dup3, WANT_STACK | FD_RESULT)
-ACQUIRE(eventfd, WANT_STACK | FD_RESULT)
-ACQUIRE(eventfd2, WANT_STACK | FD_RESULT)
-ACQUIRE(epoll_create, WANT_STACK | FD_RESULT)
-ACQUIRE(epoll_create1, WANT_STACK | FD_RESULT)
-ACQUIRE(timerfd_create, WANT_STACK | FD_RESULT)
-ACQUIRE(signalfd, WANT_STACK | FD_RESULT)
-ACQUIRE(signalfd4, WANT_STACK | FD_RESULT)
-ACQUIRE(inotify_init, WANT_STACK | FD_RESULT)
-ACQUIRE(inotify_init1, WANT_STACK | FD_RESULT)
-ACQUIRE(fanotify_init, WANT_STACK | FD_RESULT)
-ACQUIRE(pidfd_open, WANT_STACK | FD_RESULT)
-ACQUIRE(pidfd_getfd, WANT_STACK | FD_RESULT)
-ACQUIRE(userfaultfd, WANT_STACK | FD_RESULT)
-ACQUIRE(perf_event_open, WANT_STACK | FD_RESULT)
-ACQUIRE(io_uring_setup, WANT_STACK | FD_RESULT)
-ACQUIRE(fsopen, WANT_STACK | FD_RESULT)
-ACQUIRE(fsmount, WANT_STACK | FD_RESULT)
-ACQUIRE(fspick, WANT_STACK | FD_RESULT | PATH_ARG1)
-ACQUIRE(open_tree, WANT_STACK | FD_RESULT | PATH_ARG1)
+ACQUIRE(open, FD_RESULT | PATH_ARG0)
+ACQUIRE(creat, FD_RESULT | PATH_ARG0)
+ACQUIRE(openat, FD_RESULT | PATH_ARG1)
+ACQUIRE(openat2, FD_RESULT | PATH_ARG1)
+ACQUIRE(open_by_handle_at, FD_RESULT)
+ACQUIRE(memfd_create, FD_RESULT | PATH_ARG0)
+ACQUIRE(memfd_secret, FD_RESULT)
+ACQUIRE(socket, FD_RESULT)
+ACQUIRE(socketpair, FD_PAIR_ARG3)
+ACQUIRE(accept, FD_RESULT)
+ACQUIRE(accept4, FD_RESULT)
+ACQUIRE(pipe, FD_PAIR_ARG0)
+ACQUIRE(pipe2, FD_PAIR_ARG0)
+ACQUIRE(dup, FD_RESULT)
+ACQUIRE(dup2, FD_RESULT)
+ACQUIRE(dup3, FD_RESULT)
+ACQUIRE(eventfd, FD_RESULT)
+ACQUIRE(eventfd2, FD_RESULT)
+ACQUIRE(epoll_create, FD_RESULT)
+ACQUIRE(epoll_create1, FD_RESULT)
+ACQUIRE(timerfd_create, FD_RESULT)
+ACQUIRE(signalfd, FD_RESULT)
+ACQUIRE(signalfd4, FD_RESULT)
+ACQUIRE(inotify_init, FD_RESULT)
+ACQUIRE(inotify_init1, FD_RESULT)
+ACQUIRE(fanotify_init, FD_RESULT)
+ACQUIRE(pidfd_open, FD_RESULT)
+ACQUIRE(pidfd_getfd, FD_RESULT)
+ACQUIRE(userfaultfd, FD_RESULT)
+ACQUIRE(perf_event_open, FD_RESULT)
+ACQUIRE(io_uring_setup, FD_RESULT)
+ACQUIRE(fsopen, FD_RESULT)
+ACQUIRE(fsmount, FD_RESULT)
+ACQUIRE(fspick, FD_RESULT | PATH_ARG1)
+ACQUIRE(open_tree, FD_RESULT | PATH_ARG1)
 
 /* fcntl is frequent (F_GETFL, F_SETFL...): only F_DUPFD and
  * F_DUPFD_CLOEXEC make an fd, so filter before reserving anything. */
@@ -368,7 +417,7 @@ int exit_fcntl(struct syscall_exit_ctx *ctx)
 
 	if (cmd != 0 /* F_DUPFD */ && cmd != 1030 /* F_DUPFD_CLOEXEC */)
 		return 0;
-	return on_acquire(ctx, WANT_STACK | FD_RESULT);
+	return on_acquire(ctx, FD_RESULT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_munmap")
@@ -415,6 +464,8 @@ int exit_brk(struct syscall_exit_ctx *ctx)
 	struct task_struct *task;
 	__u32 tid = (__u32)pid_tgid;
 	__u64 *old, old_brk = 0;
+	struct stack_plan plan;
+	struct bpf_dynptr rec;
 
 	old = bpf_map_lookup_elem(&brk_before, &tid);
 	if (old) {
@@ -423,19 +474,13 @@ int exit_brk(struct syscall_exit_ctx *ctx)
 	}
 	if (!is_traced(pid_tgid >> 32) || old_brk == (__u64)ctx->ret)
 		return 0;	/* a query (brk(0)) or a refused change */
-	e = reserve_syscall_event();
+	e = begin_acquire(ctx, pid_tgid, &rec, &plan);
 	if (!e)
 		return 0;
 	task = bpf_get_current_task_btf();
-	fill_header(&e->hdr, LS_EV_SYSCALL, pid_tgid);
-	e->sc.nr = ctx->nr;
-	e->sc.ret = ctx->ret;
-	e->sc.path_bytes = 0;
 	e->sc.aux[LS_AUX_BRK_OLD] = old_brk;
 	e->sc.aux[LS_AUX_BRK_START] = BPF_CORE_READ(task, mm, start_brk);
-	read_args(&e->sc);
-	capture_stack(ctx, e, pid_tgid >> 32);
-	submit(e);
+	finish_acquire(&rec, &plan);
 	return 0;
 }
 

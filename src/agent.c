@@ -287,7 +287,7 @@ static void verdict_sample(struct agent *a, uint64_t now)
 
 	if (!a->coll.nprocs)
 		return;
-	r = tracing__build_report(&a->coll, &a->probes, 0);
+	r = tracing__build_report(&a->coll, &a->probes, 0, false);
 	verdicts__observe(&a->verdicts, r, now);
 	verdicts__apply(&a->verdicts, r);
 	report__free(a->verdict_report);

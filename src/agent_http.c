@@ -95,7 +95,7 @@ static void serve_pprof(struct agent *a, const struct http_request *req, const c
 		text(resp, 503, "nothing is traced (probabilistic threshold 0)\n");
 		return;
 	}
-	r = tracing__build_report(&a->coll, &a->probes, 0);
+	r = tracing__build_report(&a->coll, &a->probes, 0, false);
 	v = profile__view(r, pid);
 	err = profile__pprof(v, kind, &buf, &len);
 	profile__view_free(v);

@@ -110,7 +110,7 @@ void agent_push__round(struct agent *a)
 
 	if ((!a->pushing && !a->writing) || !a->loaded || !a->coll.nprocs)
 		return;
-	r = tracing__build_report(&a->coll, &a->probes, 0);
+	r = tracing__build_report(&a->coll, &a->probes, 0, false);
 	verdicts__apply(&a->verdicts, r);	/* suspects labelled in samples */
 	for (size_t i = 0; i < a->coll.nprocs; i++)
 		push_process(a, r, a->coll.procs[i], real / 1000000000ULL, real / 1000000ULL, &made);

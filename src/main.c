@@ -64,11 +64,6 @@ static void install_signals(void)
  * that is shorter), so a leak is told from a plateau within seconds. */
 #define VERDICT_SAMPLE_NS 1000000000ULL
 
-static struct report *build_report(struct collector *c,
-				   const struct probes *p, double min_age_s)
-{
-	return tracing__build_report(c, p, min_age_s);
-}
 
 static int write_report(const struct report *r, const struct output *out,
 			const struct options *o)
@@ -277,14 +272,15 @@ int main(int argc, char **argv)
 		if (coll.live == 0 && (!launched || child.reaped))
 			break;
 		if (now >= next_sample) {
-			struct report *r = build_report(&coll, &probes, 0);
+			struct report *r = tracing__build_report(&coll, &probes, 0, false);
 
 			verdicts__observe(&verdicts, r, now);
 			report__free(r);
 			next_sample = now + sample_ns;
 		}
 		if (next_live && now >= next_live) {
-			struct report *r = build_report(&coll, &probes, opts.min_age_s);
+			struct report *r = tracing__build_report(&coll, &probes,
+								 opts.min_age_s, true);
 
 			verdicts__apply(&verdicts, r);
 			live__print(&live, stdout, r, opts.top);
@@ -297,11 +293,11 @@ int main(int argc, char **argv)
 	/* Whatever is still in the ring buffer happened before we stopped. */
 	ring_buffer__consume(probes.rb);
 	{
-		struct report *r = build_report(&coll, &probes, 0);
+		struct report *r = tracing__build_report(&coll, &probes, 0, false);
 
 		verdicts__observe(&verdicts, r, now_ns());
 		report__free(r);
-		r = build_report(&coll, &probes, opts.min_age_s);
+		r = tracing__build_report(&coll, &probes, opts.min_age_s, true);
 		verdicts__apply(&verdicts, r);
 
 		err = 0;

@@ -91,6 +91,7 @@ struct builder {
 	const struct process *p;
 	uint64_t end_ns;	/* ages are measured up to here */
 	double min_age_s;
+	bool goroutine_states;
 };
 
 static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
@@ -251,14 +252,14 @@ static void add_go(struct builder *b, const struct process *p)
 
 	goroutines__visit(&g->gor, collect_goroutine, &l);
 	states = xcalloc(l.n ? l.n : 1, sizeof(*states));
-	if (!p->exited)
+	if (!p->exited && b->goroutine_states)
 		goproc__states(g, p->pid, l.v, l.n, states);
 	b->r->has_kind[KIND_GOROUTINE] = true;
 	for (size_t i = 0; i < l.n; i++) {
 		struct report_stack *s = add_item(b, KIND_GOROUTINE, l.v[i]->stack, 0, NULL,
 						  l.v[i]->preexisting, 0, l.v[i]->birth_ns);
 
-		if (s)
+		if (s && b->goroutine_states)
 			add_state(s, states[i] ? states[i] : intern("unknown (exited)"), 1);
 	}
 	free(states);
@@ -559,6 +560,7 @@ struct report *report__build(const struct collector *c,
 		}
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
+		b.goroutine_states = o->goroutine_states;
 		add_process(&b, p);
 		r->unresolved_frames += p->unresolved_frames;
 	}

@@ -139,6 +139,10 @@ struct report_options {
 	double min_age_s;	/* < 0: automatic (see report.c) */
 	uint64_t drops[LS_DROP_MAX];	/* read from the BPF counters */
 	uint64_t now_ns;
+	/* Read what each goroutine is doing now (two remote reads per
+	 * goroutine): for reports a user sees, not for the samples behind
+	 * verdicts and metrics, which only weigh stacks. */
+	bool goroutine_states;
 };
 
 struct report *report__build(const struct collector *c,

@@ -51,9 +51,11 @@ void tracing__on_new_image(void *ctx, struct process *p)
 }
 
 struct report *tracing__build_report(struct collector *c,
-				     const struct probes *p, double min_age_s)
+				     const struct probes *p, double min_age_s,
+				     bool goroutine_states)
 {
-	struct report_options ro = { .min_age_s = min_age_s };
+	struct report_options ro = { .min_age_s = min_age_s,
+				     .goroutine_states = goroutine_states };
 	struct report *r;
 
 	collector__refresh(c);

@@ -33,8 +33,10 @@ struct go_hook {
 void tracing__on_new_image(void *ctx, struct process *p);
 
 /* Refresh what processes keep about themselves, read the drop counters
- * and build the report, with notes on what was malformed or absent. */
+ * and build the report, with notes on what was malformed or absent.
+ * goroutine_states: see struct report_options. */
 struct report *tracing__build_report(struct collector *c,
-				     const struct probes *p, double min_age_s);
+				     const struct probes *p, double min_age_s,
+				     bool goroutine_states);
 
 #endif

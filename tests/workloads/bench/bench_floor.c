@@ -97,9 +97,8 @@ static const struct bench_case cases[] = {
 	  "getppid while sys_exit_close has an empty program" },
 	{ "tp_stack", TRACEPOINT, "tp_stack", NULL, 0, "sys_exit_getppid + bpf_get_stack (user)" },
 	{ "tp_snap", TRACEPOINT, "tp_snap", NULL, 0,
-	  "sys_exit_getppid + bpf_get_stack + stack snapshot" },
-	{ "tp_snap_rb", TRACEPOINT, "tp_snap_rb", NULL, 0,
-	  "the same into a ring-buffer record", .ringbuf = true },
+	  "sys_exit_getppid + live stack snapshot into a ring-buffer record",
+	  .ringbuf = true },
 };
 
 #define BATCH 64
