@@ -6,7 +6,7 @@
 # Prints one table; the full run also writes BENCHMARKS.md.
 #
 #   scripts/bench.sh [--short] [-v] [PART...]
-#   PART: floor native go redis esbuild memory bpftrace (default: all;
+#   PART: floor native go redis esbuild memory bpftrace agent (default: all;
 #         the floor is measured in every run, every ratio needs it)
 #
 # --short: one small round of each part (~2 minutes), printing

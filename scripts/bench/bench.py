@@ -4,7 +4,7 @@
 the helpers and gives it a private tracefs mount).
 
     bench.py [--short] [-v] [PART...]
-    PART: floor native go redis esbuild memory bpftrace (default: all)
+    PART: floor native go redis esbuild memory bpftrace agent (default: all)
 
 Every figure is a ratio or a per-event cost measured in this run: traced
 and untraced runs alternate (the order rotates each round), and each
@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
@@ -58,11 +59,13 @@ RESULT_RX = r"ns_per_(?:iter|op) ([0-9.]+)"
 FULL = dict(rounds=5, floor_rounds=7, floor_ms=150, loop_n=200000, socket_n=100000,
             getppid_n=2000000, churn_n=300000, sampled_n=300000, every_n=1000000,
             redis_n=100000, redis_reconnect_n=20000, esbuild_modules=4000,
-            esbuild_rounds=9, manyg_n=1000000, bpftrace_rounds=3, attribution=True)
+            esbuild_rounds=9, manyg_n=1000000, bpftrace_rounds=3, attribution=True,
+            agent_rounds=3, agent_idle_s=20, redis_rounds=9)
 SHORT = dict(rounds=1, floor_rounds=1, floor_ms=30, loop_n=20000, socket_n=10000,
              getppid_n=200000, churn_n=30000, sampled_n=20000, every_n=50000,
              redis_n=5000, redis_reconnect_n=2000, esbuild_modules=300,
-             esbuild_rounds=1, manyg_n=20000, bpftrace_rounds=1, attribution=False)
+             esbuild_rounds=1, manyg_n=20000, bpftrace_rounds=1, attribution=False,
+             agent_rounds=1, agent_idle_s=3, redis_rounds=1)
 SHORT_FLOOR_CASES = ["uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_mov",
                      "uprobe_push_stack", "tp_empty", "tp_other", "tp_stack", "tp_snap"]
 
@@ -299,7 +302,7 @@ def part_native(cfg, short):
             m = median(added)
             if not sane(m):
                 raise BenchError(f"native {kind} {v}: added cost {m} ns per pair")
-            label = "16 KiB snapshot" if v == "snap16" else "--stack-snapshot 0"
+            label = "CFI snapshot (defaults)" if v == "snap16" else "--stack-snapshot 0"
             ratio = m / floors[v]
             row("native", f"{what}, {label}: added per pair", ns(m), spread_pct(added),
                 ref=f"floor {ns(floors[v])}", ratio=ratio, target="<= 1.3x floor",
@@ -499,7 +502,7 @@ def part_redis(cfg, short):
                 r.report = lib.report_summary(ls.finish(interrupt=True))
                 record_traced(f"redis {key}", "defaults", r)
                 return r
-            res = alternate(cfg["rounds"], ["untraced", "traced"], one)
+            res = alternate(cfg["redis_rounds"], ["untraced", "traced"], one)
             check_runs(res["traced"], f"redis {key}")
             ratios = per_round(res, "traced", f=lambda t, u: t.rps / u.rps)
             m = median(ratios)
@@ -519,6 +522,126 @@ def part_redis(cfg, short):
     finally:
         lib.stop(srv)
         shutil.rmtree(d, ignore_errors=True)
+
+
+# --- fleet agent ---------------------------------------------------------------------------
+
+class Agent:
+    """`leakscope agent` with its defaults (every process on the host),
+    its own metrics endpoint on loopback for its counters."""
+
+    def start(self, timeout=60):
+        self.port = free_port()
+        self.p = lib.spawn([lib.LEAKSCOPE, "agent", "--listen", f"127.0.0.1:{self.port}"],
+                           stdout=subprocess.DEVNULL)
+        self.err = lib.LineReader(self.p.stderr)
+        if not self.err.wait_for(r"agent started", timeout) or \
+                not self.err.wait_for(r"running processes picked up", timeout):
+            lib.stop(self.p)
+            raise BenchError(f"leakscope agent did not start: {self.err.text()}")
+        return self
+
+    def metrics(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        out = {}
+        for m in re.finditer(r"^(leakscope_agent_[a-z_]+)(?:\{[^}]*\})? (\S+)$", text, re.M):
+            out[m.group(1)] = out.get(m.group(1), 0) + float(m.group(2))
+        return out
+
+    def stop(self):
+        rc = lib.stop(self.p)
+        self.err.join()
+        if rc != 0:
+            raise BenchError(f"leakscope agent exited with {rc}: {self.err.text()}")
+
+
+def agent_window(a, work):
+    """Agent CPU (its process) and BPF run time (its own statistics) over
+    work(); returns (work's result, Run)."""
+    m0, c0, t0 = a.metrics(), lib.cpu_ns(a.p.pid), time.monotonic()
+    res = work()
+    t1, c1, m1 = time.monotonic(), lib.cpu_ns(a.p.pid), a.metrics()
+    d = {k: m1.get(k, 0) - m0.get(k, 0) for k in m1}
+    run = Run(wall_s=t1 - t0, cpu_ns=c1 - c0)
+    run.bpf_ns = d.get("leakscope_agent_bpf_run_seconds_total", 0) * 1e9
+    run.events = d.get("leakscope_agent_records_total", 0)
+    run.lost = d.get("leakscope_agent_lost_events_total", 0)
+    run.procs = m1.get("leakscope_agent_tracked_processes", 0)
+    return res, run
+
+
+def agent_row(what, runs):
+    cpu = [r.cpu_ns / (r.wall_s * 1e9) * 100 for r in runs]
+    bpf = [r.bpf_ns / (r.wall_s * 1e9) * 100 for r in runs]
+    lost = sum(r.lost for r in runs)
+    rate = median(r.events / r.wall_s for r in runs)
+    row("agent", f"agent {what}: its CPU", f"{median(cpu):.2f}% of a CPU", spread_pct(cpu),
+        ref=f"BPF programs {median(bpf):.2f}% of a CPU; {rate:.0f} events/s; "
+            f"{median(r.procs for r in runs):.0f} processes traced; lost {lost:.0f}")
+    if lost:
+        PROBLEMS.append(f"agent {what}: {lost:.0f} events lost")
+    return dict(cpu_pct=cpu, bpf_pct=bpf, lost=lost, events_per_s=rate)
+
+
+def part_agent(cfg, short):
+    out = {}
+    # Idle-ish: the host as it is (this suite, sshd, cron...), nothing added.
+    idle = []
+    for _ in range(cfg["agent_rounds"]):
+        a = Agent().start()
+        try:
+            _, r = agent_window(a, lambda: time.sleep(cfg["agent_idle_s"]))
+        finally:
+            a.stop()
+        idle.append(r)
+    out["idle"] = agent_row(f"on an idle-ish host ({cfg['agent_idle_s']} s)", idle)
+    # Redis under load, the agent watching every process (server and clients).
+    for tool in ("redis-server", "redis-benchmark"):
+        if not shutil.which(tool):
+            raise Skip(f"{tool} not installed (Debian packages redis-server redis-tools)")
+    d = tempfile.mkdtemp(prefix="redis-agent.", dir=OUT)
+    port = free_port()
+    srv = lib.spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no", "--dir", d, "--logfile", ""],
+                    stdout=subprocess.DEVNULL)
+    try:
+        args = ["-h", "127.0.0.1", "-p", str(port), "-n", str(cfg["redis_n"]), "-c", "50",
+                "-r", "1000000", "-d", "64", "-t", "set,get,lpush,lpop"]
+        deadline = time.time() + 20
+        while time.time() < deadline:  # redis-benchmark spins on a refused connection
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        redis_benchmark(args)  # warm up
+
+        def one(v):
+            if v == "untraced":
+                return Run(rps=redis_benchmark(args))
+            a = Agent().start()
+            try:
+                rps, r = agent_window(a, lambda: redis_benchmark(args))
+            finally:
+                a.stop()
+            r.rps = rps
+            return r
+        res = alternate(cfg["redis_rounds"], ["untraced", "agent"], one)
+        ratios = per_round(res, "agent", f=lambda t, u: t.rps / u.rps)
+        m = median(ratios)
+        if not sane(m) or m > 10:
+            raise BenchError(f"redis under the agent: throughput ratio {m}")
+        row("agent", "Redis loopback (as above) under `leakscope agent`: throughput",
+            f"{m * 100:.1f}%", spread_pct(ratios),
+            ref=f"untraced {median(r.rps for r in res['untraced']):.0f} req/s",
+            target=">= 97%", met=m >= 0.97)
+        out["redis"] = agent_row("under Redis load", res["agent"])
+        out["redis"]["ratio"] = m
+    finally:
+        lib.stop(srv)
+        shutil.rmtree(d, ignore_errors=True)
+    RESULTS["agent"] = out
 
 
 # --- esbuild -------------------------------------------------------------------------------
@@ -778,7 +901,7 @@ def part_bpftrace(cfg, short):
         m[v] = median(added)
         if not sane(m[v]):
             raise BenchError(f"mmap vs bpftrace: {v} added {m[v]} ns")
-    for v, label in (("snap16", "leakscope (complete stacks: 16 KiB snapshot)"),
+    for v, label in (("snap16", "leakscope (complete stacks: CFI snapshot, defaults)"),
                      ("snap0", "leakscope --stack-snapshot 0"), ("bpftrace", "bpftrace (same accounting)")):
         row("bpftrace", f"mmap+munmap, {label}: added per pair", ns(m[v]),
             spread_pct(per_round(res, v)), ref=f"bpftrace {ns(bt)}" if v != "bpftrace" else "",
@@ -886,6 +1009,7 @@ SECTIONS = [("floor", "The floor (empty BPF programs, this machine, this run)"),
             ("redis", "Redis"), ("esbuild", "esbuild (Go 1.26)"),
             ("memory", "Collector memory"), ("bpftrace", "Side by side with bpftrace"),
             ("tracer", "The tracer itself"),
+            ("agent", "Fleet mode: `leakscope agent` (defaults: every process on the host)"),
             ("breakdown", "Where the time goes: time inside each BPF program per hit (BPF statistics)")]
 
 
@@ -934,8 +1058,9 @@ def write_benchmarks(elapsed, failures):
         "the range in percent of the median. The floor is what an empty BPF program",
         "costs per hit here; leakscope's added cost per event is given as a ratio to",
         "the floor plus the stack capture the event needs (a native acquiring event:",
-        "`bpf_get_stack` + the stack snapshot; a release: nothing; a Go event: the",
-        "probed instruction's own floor + `bpf_get_stack`). The tracer's own CPU is",
+        "its live stack copied into a ring-buffer record, or `bpf_get_stack` with",
+        "--stack-snapshot 0; a release: nothing; a Go event: the probed instruction's",
+        "own floor + `bpf_get_stack`). The tracer's own CPU is",
         "leakscope's process (schedstat) over the workload's wall time; BPF time is",
         "the programs' run_time_ns (BPF_ENABLE_STATS, in separate runs: the statistics",
         "slow every program down). Raw numbers: build/bench/results.json.",
@@ -948,6 +1073,10 @@ def write_benchmarks(elapsed, failures):
     for r in unmet:
         how = f" ({r['ratio']:.2f}x)" if r["ratio"] is not None else ""
         lines.append(f"- {r['name']}: {r['value']}{how}, target {r['target']}")
+    notes = os.path.join(ROOT, "scripts", "bench", "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            lines += ["", f.read().rstrip()]
     if NOISE:
         lines += ["", f"Other tracers were running during this run (noisier figures): {', '.join(NOISE)}."]
     if failures:
@@ -980,7 +1109,8 @@ def other_tracers():
 
 
 PARTS = {"floor": part_floor, "native": part_native, "go": part_go, "redis": part_redis,
-         "esbuild": part_esbuild, "memory": part_memory, "bpftrace": part_bpftrace}
+         "esbuild": part_esbuild, "memory": part_memory, "bpftrace": part_bpftrace,
+         "agent": part_agent}
 
 
 def main():
