@@ -101,6 +101,31 @@ static void verdict_of(const struct report *r, int pid, int kind, double *per_mi
 static const int memory_kinds[] = { KIND_MMAP, KIND_BRK, KIND_GO_HEAP };
 static const int count_kinds[] = { KIND_FD, KIND_GOROUTINE };
 
+/* Per process and kind: the growth of what it holds, per second. */
+static void growth_family(FILE *f, const struct agent *a, const struct collector *c,
+			  const char *name, const char *help, const int *kinds, size_t nkinds)
+{
+	struct plabels l;
+
+	metrics__family(f, name, "gauge", help);
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+
+		if (p->exited)
+			continue;
+		for (size_t k = 0; k < nkinds; k++) {
+			double per_min;
+			uint64_t sus;
+
+			if ((kinds[k] == KIND_GO_HEAP || kinds[k] == KIND_GOROUTINE) && !is_go(p))
+				continue;
+			verdict_of(a->verdict_report, p->pid, kinds[k], &per_min, &sus);
+			process_labels(a, p, &l, kind_name(kinds[k]));
+			metrics__sample(f, name, l.v, per_min / 60);
+		}
+	}
+}
+
 static void write_processes(struct agent *a, FILE *f)
 {
 	struct collector *c = &a->coll;
@@ -178,45 +203,13 @@ static void write_processes(struct agent *a, FILE *f)
 		process_labels(a, c->procs[i], &l, NULL);
 		metrics__sample(f, "leakscope_process_go_allocated_bytes_total", l.v, bytes);
 	}
-	metrics__family(f, "leakscope_process_growth_bytes_per_second", "gauge",
-			"Growth of outstanding memory by kind: least-squares slope over the "
-			"verdict samples, summed over the process's stacks.");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-
-		if (p->exited)
-			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(memory_kinds); k++) {
-			double per_min;
-			uint64_t sus;
-
-			if (memory_kinds[k] == KIND_GO_HEAP && !is_go(p))
-				continue;
-			verdict_of(a->verdict_report, p->pid, memory_kinds[k], &per_min, &sus);
-			process_labels(a, p, &l, kind_name(memory_kinds[k]));
-			metrics__sample(f, "leakscope_process_growth_bytes_per_second", l.v,
-					per_min / 60);
-		}
-	}
-	metrics__family(f, "leakscope_process_growth_items_per_second", "gauge",
-			"Growth of open fds and live goroutines (slope over the verdict samples).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-
-		if (p->exited)
-			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(count_kinds); k++) {
-			double per_min;
-			uint64_t sus;
-
-			if (count_kinds[k] == KIND_GOROUTINE && !is_go(p))
-				continue;
-			verdict_of(a->verdict_report, p->pid, count_kinds[k], &per_min, &sus);
-			process_labels(a, p, &l, kind_name(count_kinds[k]));
-			metrics__sample(f, "leakscope_process_growth_items_per_second", l.v,
-					per_min / 60);
-		}
-	}
+	growth_family(f, a, c, "leakscope_process_growth_bytes_per_second",
+		      "Growth of outstanding memory by kind: least-squares slope over the "
+		      "verdict samples, summed over the process's stacks.",
+		      memory_kinds, ARRAY_SIZE(memory_kinds));
+	growth_family(f, a, c, "leakscope_process_growth_items_per_second",
+		      "Growth of open fds and live goroutines (slope over the verdict samples).",
+		      count_kinds, ARRAY_SIZE(count_kinds));
 	metrics__family(f, "leakscope_process_suspect_stacks", "gauge",
 			"Call stacks of the process judged leaking (steady growth, old items).");
 	for (size_t i = 0; i < c->nprocs; i++) {
