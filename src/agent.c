@@ -261,6 +261,7 @@ static void start_tracing(struct agent *a, const char *why)
 	a->tracing = true;
 	LOG_I("tracing on", "reason=%s", logfmt__q(why));
 	scan_running(a);
+	selfcheck__restart(&a->sc, a->loaded ? &a->probes : NULL, now_ns());
 }
 
 /*

@@ -77,6 +77,14 @@ void selfcheck__read(struct selfcheck *s, const struct probes *p)
 	}
 }
 
+void selfcheck__restart(struct selfcheck *s, const struct probes *p, uint64_t now_ns)
+{
+	selfcheck__read(s, p);
+	s->win_start_ns = now_ns;
+	s->win_cpu_ns = s->cpu_ns;
+	s->win_bpf_ns = s->bpf_ns;
+}
+
 enum selfcheck_action selfcheck__step(struct selfcheck *s, uint64_t now_ns)
 {
 	double ratio;

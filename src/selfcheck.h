@@ -46,6 +46,9 @@ void selfcheck__free(struct selfcheck *s);
 /* Update the totals: own CPU, and BPF run time of p's programs (p may be
  * NULL when nothing is loaded). */
 void selfcheck__read(struct selfcheck *s, const struct probes *p);
+/* Start a new window from now: what a start cost (loading, attaching,
+ * reading every running process) is not what tracing costs. */
+void selfcheck__restart(struct selfcheck *s, const struct probes *p, uint64_t now_ns);
 /* What to do at now, from the totals last read. */
 enum selfcheck_action selfcheck__step(struct selfcheck *s, uint64_t now_ns);
 /* (cpu + bpf) / wall: the share of one CPU. */

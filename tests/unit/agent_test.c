@@ -414,6 +414,28 @@ TEST(overhead_check_backs_off)
 	CHECK_EQ_U(s.backoffs, 3);
 }
 
+TEST(overhead_window_starts_after_the_start)
+{
+	struct selfcheck s = { 0 };
+	uint64_t sec = 1000000000ULL, start_cpu;
+
+	s.budget = 0.05;
+	s.window_ns = 10 * sec;
+	s.backoff_ns = 30 * sec;
+	s.backoff_max_ns = 100 * sec;
+	s.next_backoff_ns = s.backoff_ns;
+	s.stats_fd = -1;
+	/* whatever this test process has used so far stands for the start's
+	 * cost (attaching, reading /proc): the restart sets it aside */
+	selfcheck__restart(&s, NULL, 100 * sec);
+	start_cpu = s.cpu_ns;
+	CHECK(start_cpu > 0);
+	CHECK_EQ_U(s.win_cpu_ns, start_cpu);
+	s.cpu_ns = start_cpu + sec / 10;	/* 1% of the window after it */
+	CHECK_EQ_I(selfcheck__step(&s, 110 * sec), SELFCHECK_NONE);
+	CHECK(s.last_ratio < 0.02);
+}
+
 TEST(caps_evict_newest)
 {
 	struct collector c;
