@@ -379,18 +379,26 @@ TEST(sampling_draws)
 	CHECK(fabs(sampler__draw(&s) - (double)(0xe220a8397b1dcdafULL >> 11) / 9007199254740992.0 * 100) < 1e-9);
 }
 
+/* A 5% budget over 10 s windows, 30 s backoff doubling up to 100 s; set
+ * by hand, without BPF statistics. */
+static void selfcheck_by_hand(struct selfcheck *s)
+{
+	uint64_t sec = 1000000000ULL;
+
+	s->budget = 0.05;
+	s->window_ns = 10 * sec;
+	s->backoff_ns = 30 * sec;
+	s->backoff_max_ns = 100 * sec;
+	s->next_backoff_ns = s->backoff_ns;
+	s->stats_fd = -1;
+}
+
 TEST(overhead_check_backs_off)
 {
 	struct selfcheck s = { 0 };
 	uint64_t sec = 1000000000ULL;
 
-	/* by hand, without BPF statistics */
-	s.budget = 0.05;
-	s.window_ns = 10 * sec;
-	s.backoff_ns = 30 * sec;
-	s.backoff_max_ns = 100 * sec;
-	s.next_backoff_ns = s.backoff_ns;
-	s.stats_fd = -1;
+	selfcheck_by_hand(&s);
 	CHECK(fabs(selfcheck__ratio(sec / 10, sec / 10, 10 * sec) - 0.02) < 1e-12);
 	s.cpu_ns = sec / 10;	/* 1% over the first window: fine */
 	CHECK_EQ_I(selfcheck__step(&s, 5 * sec), SELFCHECK_NONE);
@@ -419,12 +427,7 @@ TEST(overhead_window_starts_after_the_start)
 	struct selfcheck s = { 0 };
 	uint64_t sec = 1000000000ULL, start_cpu;
 
-	s.budget = 0.05;
-	s.window_ns = 10 * sec;
-	s.backoff_ns = 30 * sec;
-	s.backoff_max_ns = 100 * sec;
-	s.next_backoff_ns = s.backoff_ns;
-	s.stats_fd = -1;
+	selfcheck_by_hand(&s);
 	/* whatever this test process has used so far stands for the start's
 	 * cost (attaching, reading /proc): the restart sets it aside */
 	selfcheck__restart(&s, NULL, 100 * sec);
