@@ -117,7 +117,8 @@ int tp_snap(void *ctx)
 	struct ls_syscall_event *e;
 	struct bpf_dynptr rec;
 	__u64 sp = BPF_CORE_READ(regs, sp);
-	__u32 n = live_stack_bytes(sp, snapshot_pages * LS_PAGE_BYTES);
+	bool end_known;
+	__u32 n = live_stack_bytes(sp, snapshot_pages * LS_PAGE_BYTES, &end_known);
 
 	if (bpf_ringbuf_reserve_dynptr(&rb, sizeof(*e) + n, 0, &rec)) {
 		bpf_ringbuf_discard_dynptr(&rec, 0);

@@ -162,6 +162,7 @@ struct stack_plan {
 	__u64 g, m;		/* Go processes: current g and m, else 0 */
 	__u64 sp;		/* user sp, when snapshotting */
 	__u32 snap_bytes;	/* live stack to copy (0: frame-pointer walk) */
+	bool end_known;		/* snap_bytes ends where the stack does */
 	bool on_g0;		/* Go process in C code (cgo) on the system stack */
 };
 
@@ -183,6 +184,7 @@ static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid)
 
 	plan->g = plan->m = plan->sp = 0;
 	plan->snap_bytes = 0;
+	plan->end_known = false;
 	plan->on_g0 = false;
 	if (gp) {
 		struct task_struct *task = bpf_get_current_task_btf();
@@ -196,7 +198,8 @@ static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid)
 	if (!snapshot_pages)
 		return;
 	plan->sp = user_regs()->sp;
-	plan->snap_bytes = live_stack_bytes(plan->sp, snapshot_pages * LS_PAGE_BYTES);
+	plan->snap_bytes = live_stack_bytes(plan->sp, snapshot_pages * LS_PAGE_BYTES,
+					    &plan->end_known);
 }
 
 /* The parts of the stack that live in the fixed part of the record. */
@@ -219,25 +222,33 @@ static __always_inline void capture_stack(void *ctx, struct ls_syscall_event *e,
 		capture_go_tail(e, plan->g, plan->m);
 }
 
-/* The stack itself, after the fixed part; a stack that cannot be read
- * whole is read up to the end of sp's page (where a frame or two still
- * unwind), else dropped and counted. */
+/* The stack itself, after the fixed part: in one read when its end is
+ * known, else (or when that read fails: a page not resident) page by
+ * page, keeping what was read before the first page that fails. */
 static __always_inline __u32 copy_live_stack(struct bpf_dynptr *rec,
 					     const struct stack_plan *plan)
 {
-	__u32 n = plan->snap_bytes;
-	__u32 in_page = LS_PAGE_BYTES - (plan->sp & (LS_PAGE_BYTES - 1));
+	const __u32 fixed = sizeof(struct ls_syscall_event);
+	__u32 n = plan->snap_bytes, done = 0;
+	__u32 chunk = LS_PAGE_BYTES - (plan->sp & (LS_PAGE_BYTES - 1));
 
 	if (!n)
 		return 0;
-	if (bpf_probe_read_user_dynptr(rec, sizeof(struct ls_syscall_event), n,
-				       (void *)plan->sp) == 0)
+	if (plan->end_known &&
+	    bpf_probe_read_user_dynptr(rec, fixed, n, (void *)plan->sp) == 0)
 		return n;
-	if (in_page < n && bpf_probe_read_user_dynptr(rec, sizeof(struct ls_syscall_event),
-						       in_page, (void *)plan->sp) == 0)
-		return in_page;
-	count_drop(LS_DROP_STACK_FAILED);
-	return 0;
+	for (__u32 i = 0; i <= LS_SNAPSHOT_MAX_PAGES && done < n; i++) {
+		if (chunk > n - done)
+			chunk = n - done;
+		if (bpf_probe_read_user_dynptr(rec, fixed + done, chunk,
+					       (void *)(plan->sp + done)))
+			break;
+		done += chunk;
+		chunk = LS_PAGE_BYTES;
+	}
+	if (!done)
+		count_drop(LS_DROP_STACK_FAILED);
+	return done;
 }
 
 /* The syscall, its result and arguments: what every syscall record starts with. */

@@ -24,22 +24,26 @@ static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, 
 /*
  * Bytes worth copying above sp, at most max. The main thread's stack ends
  * at mm->start_stack (argc; every frame lies below it): one load. Other
- * stacks (threads, sigaltstack, cgo's g0) end where their mapping ends;
- * when the mapping cannot be looked up (mmap lock contended), copy max
- * and let the read fail or succeed as a whole.
+ * stacks (threads, sigaltstack, cgo's g0) end where their mapping ends.
+ * When the mapping cannot be looked up (bpf_find_vma only try-locks the
+ * mmap lock, which another thread may hold), *end_known is false and the
+ * caller copies page by page up to max, stopping where reads fail.
  */
-static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max)
+static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_known)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 top = task->mm->start_stack;
 
+	*end_known = true;
 	if (sp >= top || top - sp > max) {
 		__u64 end = 0;
 
-		if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) == 0 && end > sp)
+		if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) == 0 && end > sp) {
 			top = end;
-		else
+		} else {
 			top = sp + max;
+			*end_known = false;
+		}
 	}
 	return top - sp < max ? top - sp : max;
 }
