@@ -127,16 +127,16 @@ struct ls_user_regs {
 };
 
 /*
- * An acquiring syscall. After the fixed part come snapshot pages: the
- * top of the user stack, from the page holding sp upwards, as many pages
- * as the loader configured (snapshot_pages) and could be read.
+ * An acquiring syscall. After the fixed part comes the live user stack,
+ * from sp upwards to where that stack ends (at most snapshot_pages
+ * pages): the record is as long as what was copied.
  */
 struct ls_syscall_event {
 	struct ls_event_header hdr;
 	struct ls_syscall_core sc;
 	char path[LS_PATH_BYTES];	/* open-family path, memfd name */
 	struct ls_user_regs regs;
-	__u64 snap_base;		/* user address of snapshot[0] */
+	__u64 snap_base;		/* user address of snapshot[0]: sp */
 	__u32 snap_bytes;		/* valid bytes in snapshot[] */
 	__u32 pad;
 	struct ls_stack stack;		/* frame-pointer walk by the kernel */

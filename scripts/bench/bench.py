@@ -257,8 +257,37 @@ def floor_of(insn):
     return "uprobe_mov"
 
 
-def stack_cost_uprobe():
-    return FLOOR["uprobe_push_stack"] - FLOOR["uprobe_push"]
+def stack_cost_uprobe(f=None):
+    f = f or FLOOR
+    return f["uprobe_push_stack"] - f["uprobe_push"]
+
+
+# The floor drifts with the machine's load (another VM's, here): each
+# part measures the floor cases it compares against once per round, next
+# to its own runs, and its ratios are per round.
+NATIVE_FLOOR_CASES = ["tp_empty", "tp_stack", "tp_snap"]
+GO_FLOOR_CASES = ["uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_push_stack"]
+
+
+def floor_now(cfg, cases):
+    cmd = [BENCH_FLOOR, "--rounds", "1", "--ms", str(cfg["floor_ms"]), *cases]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        raise BenchError(f"bench_floor failed: {p.stderr.strip()[-500:]}")
+    f = dict(FLOOR)
+    for c in (json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")):
+        f[c["case"]] = c["per_hit_ns"]
+    return Run(floor=f)
+
+
+def ratio_rows(res, traced, floor_of_round, f=None):
+    """Per round: (added, floor of that round, added / floor)."""
+    f = f or (lambda t, u: t.ns - u.ns)
+    out = []
+    for t, u, fl in zip(res[traced], res["untraced"], res["floor"]):
+        fr = floor_of_round(fl.floor)
+        out.append((f(t, u), fr, f(t, u) / fr if fr else float("nan")))
+    return out
 
 
 # --- native ----------------------------------------------------------------------
@@ -279,9 +308,11 @@ def part_native(cfg, short):
                    "snap0": lambda: Leakscope(f"native_{kind}_snap0", ["--stack-snapshot", "0"])}
 
         def one(v, kind=kind, cmd=cmd, tracers=tracers, what=what):
+            if v == "floor":
+                return floor_now(cfg, NATIVE_FLOOR_CASES)
             t = tracers[v]() if tracers[v] else None
             return run_waiting(cmd, t, label=f"native {what}", variant=VARIANT.get(v, v))
-        res = alternate(cfg["rounds"], variants, one)
+        res = alternate(cfg["rounds"], variants + ["floor"], one)
         check_runs(res["snap16"] + res.get("snap0", []), f"native {kind}")
         attrib = {}
         if cfg["attribution"]:
@@ -290,25 +321,25 @@ def part_native(cfg, short):
                                         variant=VARIANT.get(v, v))
         # floor per iteration: acquire (stack, snapshot) + release; brk is
         # two acquiring exits plus two sys_enter_brk hits
-        rel = FLOOR["tp_empty"]
-        floors = {"snap16": nacq * (FLOOR["tp_snap"] + rel),
-                  "snap0": nacq * (FLOOR["tp_stack"] + rel)}
+        floors = {"snap16": lambda f, nacq=nacq: nacq * (f["tp_snap"] + f["tp_empty"]),
+                  "snap0": lambda f, nacq=nacq: nacq * (f["tp_stack"] + f["tp_empty"])}
         untraced = median(r.ns for r in res["untraced"])
         row("native", f"{what}, untraced", ns(untraced) + "/pair",
             spread_pct([r.ns for r in res["untraced"]]))
         out = {"untraced_ns": untraced}
         for v in variants[1:]:
-            added = per_round(res, v)
+            rr = ratio_rows(res, v, floors[v])
+            added = [a for a, _, _ in rr]
             m = median(added)
             if not sane(m):
                 raise BenchError(f"native {kind} {v}: added cost {m} ns per pair")
             label = "CFI snapshot (defaults)" if v == "snap16" else "--stack-snapshot 0"
-            ratio = m / floors[v]
+            ratio, fl = median(r for _, _, r in rr), median(f for _, f, _ in rr)
             row("native", f"{what}, {label}: added per pair", ns(m), spread_pct(added),
-                ref=f"floor {ns(floors[v])}", ratio=ratio, target="<= 1.3x floor",
+                ref=f"floor {ns(fl)}", ratio=ratio, target="<= 1.3x floor",
                 met=ratio <= 1.3)
-            out[v] = dict(added_ns=m, spread=spread_pct(added), floor_ns=floors[v], ratio=ratio,
-                          rounds=[r.ns for r in res[v]])
+            out[v] = dict(added_ns=m, spread=spread_pct(added), floor_ns=fl, ratio=ratio,
+                          rounds=[r.ns for r in res[v]], ratios=[r for _, _, r in rr])
             if v in attrib:
                 a = attrib[v]
                 iters = n + n // 10
@@ -354,10 +385,11 @@ def part_go(cfg, short):
     tr = {"untraced": None,
           "goroutines": lambda: Leakscope("go_churn_off", ["--go-alloc=off"]),
           "default": lambda: Leakscope("go_churn_default")}
-    variants = ["untraced", "goroutines", "default"]
+    variants = ["untraced", "goroutines", "default", "floor"]
     res = alternate(cfg["rounds"], variants,
-                    lambda v: run_waiting(cmd, tr[v]() if tr[v] else None, label="go churn",
-                                          variant=VARIANT.get(v, v)))
+                    lambda v: floor_now(cfg, GO_FLOOR_CASES) if v == "floor" else
+                    run_waiting(cmd, tr[v]() if tr[v] else None, label="go churn",
+                                variant=VARIANT.get(v, v)))
     check_runs(res["goroutines"] + res["default"], "go churn")
     a = run_waiting(cmd, Leakscope("go_churn_probes", verbose_probes=True),
                     stats=cfg["attribution"], label="go churn", variant=VARIANT["default"])
@@ -366,19 +398,22 @@ def part_go(cfg, short):
     exit_f = next((f for f in insns if f in ("runtime.gdestroy", "runtime.goexit0")), None)
     if not create_f or not exit_f:
         raise BenchError(f"leakscope -v named no goroutine probes: {a.probes}")
-    floor = (FLOOR[floor_of(insns[create_f])] + stack_cost_uprobe() + FLOOR[floor_of(insns[exit_f])])
+    def lifecycle_floor(f):
+        return f[floor_of(insns[create_f])] + stack_cost_uprobe(f) + f[floor_of(insns[exit_f])]
     untraced = median(r.ns for r in res["untraced"])
     row("go", "goroutine lifecycle (create+exit), untraced", ns(untraced),
         spread_pct([r.ns for r in res["untraced"]]))
     out = {"untraced_ns": untraced, "probes": insns}
     for v, label in (("goroutines", "--go-alloc=off"), ("default", "default (sampled allocs)")):
-        added = per_round(res, v)
+        rr = ratio_rows(res, v, lifecycle_floor)
+        added = [a for a, _, _ in rr]
         m = median(added)
         if not sane(m):
             raise BenchError(f"go churn {v}: added {m} ns per lifecycle")
+        ratio, floor = median(r for _, _, r in rr), median(f for _, f, _ in rr)
         row("go", f"goroutine lifecycle, {label}: added", ns(m), spread_pct(added),
-            ref=f"floor {ns(floor)}", ratio=m / floor, target="<= 1.3x floor", met=m / floor <= 1.3)
-        out[v] = dict(added_ns=m, spread=spread_pct(added), floor_ns=floor, ratio=m / floor)
+            ref=f"floor {ns(floor)}", ratio=ratio, target="<= 1.3x floor", met=ratio <= 1.3)
+        out[v] = dict(added_ns=m, spread=spread_pct(added), floor_ns=floor, ratio=ratio)
     kinds = f"{insns[create_f]} in {create_f}; {insns[exit_f]} in {exit_f}"
     emulated = all(floor_of(insns[f]) != "uprobe_mov" for f in (create_f, exit_f))
     if a.progs is not None:
@@ -401,10 +436,11 @@ def part_go(cfg, short):
              "malloc", "--go-alloc=all")):
         n = cfg[f"{key}_n"]
         cmd = [CHURN, "-wait", *rate, "alloc", str(n)]
-        res = alternate(cfg["rounds"], ["untraced", "traced"],
-                        lambda v: run_waiting(cmd, Leakscope(f"go_alloc_{key}", ls_args)
-                                              if v == "traced" else None, label=f"go alloc {key}",
-                                              variant=variant))
+        res = alternate(cfg["rounds"], ["untraced", "traced", "floor"],
+                        lambda v: floor_now(cfg, GO_FLOOR_CASES) if v == "floor" else
+                        run_waiting(cmd, Leakscope(f"go_alloc_{key}", ls_args)
+                                    if v == "traced" else None, label=f"go alloc {key}",
+                                    variant=variant))
         check_runs(res["traced"], f"go alloc {key}")
         a = run_waiting(cmd, Leakscope(f"go_alloc_{key}_probes", ls_args, verbose_probes=True),
                         stats=cfg["attribution"], label=f"go alloc {key}", variant=variant)
@@ -412,7 +448,8 @@ def part_go(cfg, short):
         fn = next((f for f in insns if func_hint in f), None)
         if not fn:
             raise BenchError(f"leakscope -v named no {func_hint} probe: {a.probes}")
-        floor = FLOOR[floor_of(insns[fn])] + stack_cost_uprobe()
+        def hit_floor(f, fn=fn, insns=insns):
+            return f[floor_of(insns[fn])] + stack_cost_uprobe(f)
         ops = n + n // 10 // 100 * 100
         hits_per_op = None
         if a.progs is not None:
@@ -424,14 +461,17 @@ def part_go(cfg, short):
             hits_per_op = hits / ops if hits else None
         if not hits_per_op:
             raise BenchError(f"go alloc {key}: no probe hits counted")
-        added = per_round(res, "traced", f=lambda t, u: (t.ns - u.ns) / hits_per_op)
+        rr = ratio_rows(res, "traced", hit_floor,
+                        f=lambda t, u, h=hits_per_op: (t.ns - u.ns) / h)
+        added = [a for a, _, _ in rr]
         m = median(added)
         if not sane(m):
             raise BenchError(f"go alloc {key}: added {m} ns per hit")
+        ratio, floor = median(r for _, _, r in rr), median(f for _, f, _ in rr)
         row("go", f"{what}: added per probe hit", ns(m), spread_pct(added),
-            ref=f"floor {ns(floor)} ({insns[fn]} in {fn})", ratio=m / floor,
-            target="<= 1.3x floor", met=m / floor <= 1.3)
-        res_all[key] = dict(added_ns=m, spread=spread_pct(added), floor_ns=floor, ratio=m / floor,
+            ref=f"floor {ns(floor)} ({insns[fn]} in {fn})", ratio=ratio,
+            target="<= 1.3x floor", met=ratio <= 1.3)
+        res_all[key] = dict(added_ns=m, spread=spread_pct(added), floor_ns=floor, ratio=ratio,
                             hits_per_op=hits_per_op, probe=f"{insns[fn]} in {fn}",
                             untraced_ns_per_op=median(r.ns for r in res["untraced"]))
         if a.progs:
@@ -1056,7 +1096,9 @@ def write_benchmarks(elapsed, failures):
         "Every figure is measured in this run. Traced and untraced runs alternate (the",
         "order rotates each round); a figure is the median over rounds, its spread half",
         "the range in percent of the median. The floor is what an empty BPF program",
-        "costs per hit here; leakscope's added cost per event is given as a ratio to",
+        "costs per hit here (measured again in every round of the native and Go",
+        "parts, next to the runs it is compared with: the machine's speed drifts);",
+        "leakscope's added cost per event is given as a ratio to",
         "the floor plus the stack capture the event needs (a native acquiring event:",
         "its live stack copied into a ring-buffer record, or `bpf_get_stack` with",
         "--stack-snapshot 0; a release: nothing; a Go event: the probed instruction's",
