@@ -42,6 +42,20 @@ static __always_inline __u64 read_u64(__u64 base, __s32 off)
 	return v;
 }
 
+/* A field of g out of the span read at span_off (userspace checked that
+ * every field lies inside it, 8-byte aligned). */
+static __always_inline __u64 span_u64(const __u64 *span, __s32 span_off, __s32 off)
+{
+	__u32 i = (__u32)(off - span_off) / 8;
+
+	if (off < 0 || i >= LS_GO_G_SPAN / 8)
+		return 0;
+	/* keep the mask: the compiler would drop it after the check, and
+	 * the verifier would then see an index it cannot bound */
+	asm volatile("" : "+r"(i));
+	return span[i & (LS_GO_G_SPAN / 8 - 1)];
+}
+
 /*
  * The user stack by frame pointers (Go keeps them). At a function's
  * first instructions RBP still belongs to the caller, so the walk would
@@ -82,6 +96,7 @@ int go_create(struct pt_regs *regs)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cookie = bpf_get_attach_cookie(regs);
+	__u64 span[LS_GO_G_SPAN / 8];
 	struct ls_go_create_event *e;
 	struct ls_go_params *p;
 	__u64 g = regs->bx;
@@ -93,10 +108,18 @@ int go_create(struct pt_regs *regs)
 		return 0;
 	fill_header(&e->hdr, LS_EV_GO_CREATE, pid_tgid);
 	e->g_addr = g;
-	e->goid = read_u64(g, p->goid_off);
-	e->parent_goid = read_u64(g, p->parent_goid_off);
-	e->gopc = read_u64(g, p->gopc_off);
-	e->startpc = read_u64(g, p->startpc_off);
+	if (p->span_off >= 0 &&
+	    bpf_probe_read_user(span, sizeof(span), (void *)(g + p->span_off)) == 0) {
+		e->goid = span_u64(span, p->span_off, p->goid_off);
+		e->parent_goid = span_u64(span, p->span_off, p->parent_goid_off);
+		e->gopc = span_u64(span, p->span_off, p->gopc_off);
+		e->startpc = span_u64(span, p->span_off, p->startpc_off);
+	} else {
+		e->goid = read_u64(g, p->goid_off);
+		e->parent_goid = read_u64(g, p->parent_goid_off);
+		e->gopc = read_u64(g, p->gopc_off);
+		e->startpc = read_u64(g, p->startpc_off);
+	}
 	go_stack(regs, regs, &e->stack, cookie);
 	submit(e);
 	return 0;

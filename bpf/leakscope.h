@@ -192,11 +192,18 @@ _Static_assert(sizeof(struct ls_exit_event) == 32, "exit layout");
 #define LS_GO_MAX_BINARIES 256
 
 /* runtime.g field offsets of one binary (bytes, -1 = absent). */
+/* Bytes of a runtime.g that go_create reads in one go, covering every
+ * field it wants (they sit within 168 bytes in Go 1.18-1.27); a power of
+ * two, so an index into it can be masked for the verifier. */
+#define LS_GO_G_SPAN 256
+
 struct ls_go_params {
 	__s32 goid_off;
 	__s32 gopc_off;
 	__s32 startpc_off;
-	__s32 parent_goid_off;
+	__s32 parent_goid_off;	/* -1: this version has none */
+	__s32 span_off;		/* start of the one read; -1: field by field */
+	__u32 pad;
 };
 
 /* ls_go_alloc_event.flags */

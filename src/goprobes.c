@@ -377,6 +377,25 @@ static int attach_probe(struct goprobes *g, struct bpf_program *prog,
 	probes__keep_link(g->p, link);
 	return 0;
 }
+/* Where go_create's one read of a g starts: the lowest field it wants,
+ * when all of them (8-byte aligned) fit in LS_GO_G_SPAN bytes; else -1
+ * and the BPF side reads them one by one. */
+static int32_t g_span(const struct ls_go_params *p)
+{
+	const int32_t offs[] = { p->goid_off, p->gopc_off, p->startpc_off, p->parent_goid_off };
+	int32_t lo = INT32_MAX, hi = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(offs); i++) {
+		if (offs[i] < 0)
+			continue;
+		if (offs[i] % 8)
+			return -1;
+		lo = MIN(lo, offs[i]);
+		hi = MAX(hi, offs[i]);
+	}
+	return hi >= 0 && hi + 8 - lo <= LS_GO_G_SPAN ? lo : -1;
+}
+
 
 int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 {
@@ -399,6 +418,7 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 		.startpc_off = b->goff.startpc,
 		.parent_goid_off = b->goff.parent_goid,
 	};
+	params.span_off = g_span(&params);
 	if (bpf_map__update_elem(g->p->go->maps.go_params, &b->slot, sizeof(b->slot),
 				 &params, sizeof(params), BPF_ANY))
 		return -errno;
