@@ -515,7 +515,10 @@ def test_threshold_fifty_traces_about_half():
           any("bpf_link" in o or "bpf-link" in o for o in bpf_objects(agent.p.pid)),
           f"P>0: programs loaded and attached ({set(bpf_objects(agent.p.pid))})")
     counter = tmpfile("sleeps")
-    loop = spawn(["sh", "-c", f'n=0; while :; do "{sleeper}" 0.02; n=$((n+1)); echo $n > "{counter}"; done'])
+    # the count is renamed into place: killing the loop mid-write must not
+    # leave an empty file behind
+    loop = spawn(["sh", "-c", f'n=0; while :; do "{sleeper}" 0.02; n=$((n+1)); '
+                  f'echo $n > "{counter}.tmp"; mv "{counter}.tmp" "{counter}"; done'])
     time.sleep(12)
     m = {(n, l.get("traced")): v for n, l, v in agent.metrics()}
     loop.kill()
