@@ -280,6 +280,16 @@ def floor_now(cfg, cases):
     return Run(floor=f)
 
 
+def ratio_summary(rr, what):
+    """From ratio_rows: (added per round, its median, median ratio,
+    median floor); an insane median is an error."""
+    added = [a for a, _, _ in rr]
+    m = median(added)
+    if not sane(m):
+        raise BenchError(f"{what}: added cost {m} ns")
+    return added, m, median(r for _, _, r in rr), median(fl for _, fl, _ in rr)
+
+
 def ratio_rows(res, traced, floor_of_round, f=None):
     """Per round: (added, floor of that round, added / floor)."""
     f = f or (lambda t, u: t.ns - u.ns)
@@ -329,12 +339,8 @@ def part_native(cfg, short):
         out = {"untraced_ns": untraced}
         for v in variants[1:]:
             rr = ratio_rows(res, v, floors[v])
-            added = [a for a, _, _ in rr]
-            m = median(added)
-            if not sane(m):
-                raise BenchError(f"native {kind} {v}: added cost {m} ns per pair")
+            added, m, ratio, fl = ratio_summary(rr, f"native {kind} {v} per pair")
             label = "CFI snapshot (defaults)" if v == "snap16" else "--stack-snapshot 0"
-            ratio, fl = median(r for _, _, r in rr), median(f for _, f, _ in rr)
             row("native", f"{what}, {label}: added per pair", ns(m), spread_pct(added),
                 ref=f"floor {ns(fl)}", ratio=ratio, target="<= 1.3x floor",
                 met=ratio <= 1.3)
@@ -405,12 +411,8 @@ def part_go(cfg, short):
         spread_pct([r.ns for r in res["untraced"]]))
     out = {"untraced_ns": untraced, "probes": insns}
     for v, label in (("goroutines", "--go-alloc=off"), ("default", "default (sampled allocs)")):
-        rr = ratio_rows(res, v, lifecycle_floor)
-        added = [a for a, _, _ in rr]
-        m = median(added)
-        if not sane(m):
-            raise BenchError(f"go churn {v}: added {m} ns per lifecycle")
-        ratio, floor = median(r for _, _, r in rr), median(f for _, f, _ in rr)
+        added, m, ratio, floor = ratio_summary(ratio_rows(res, v, lifecycle_floor),
+                                               f"go churn {v} per lifecycle")
         row("go", f"goroutine lifecycle, {label}: added", ns(m), spread_pct(added),
             ref=f"floor {ns(floor)}", ratio=ratio, target="<= 1.3x floor", met=ratio <= 1.3)
         out[v] = dict(added_ns=m, spread=spread_pct(added), floor_ns=floor, ratio=ratio)
@@ -463,11 +465,7 @@ def part_go(cfg, short):
             raise BenchError(f"go alloc {key}: no probe hits counted")
         rr = ratio_rows(res, "traced", hit_floor,
                         f=lambda t, u, h=hits_per_op: (t.ns - u.ns) / h)
-        added = [a for a, _, _ in rr]
-        m = median(added)
-        if not sane(m):
-            raise BenchError(f"go alloc {key}: added {m} ns per hit")
-        ratio, floor = median(r for _, _, r in rr), median(f for _, f, _ in rr)
+        added, m, ratio, floor = ratio_summary(rr, f"go alloc {key} per hit")
         row("go", f"{what}: added per probe hit", ns(m), spread_pct(added),
             ref=f"floor {ns(floor)} ({insns[fn]} in {fn})", ratio=ratio,
             target="<= 1.3x floor", met=ratio <= 1.3)
