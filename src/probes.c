@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static int libbpf_verbosity;
@@ -139,8 +140,17 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	}
 	err = native_bpf__load(skel);
 	if (err) {
-		fprintf(stderr, "leakscope: cannot load BPF programs: %s "
-			"(run with -vv for the verifier log)\n", strerror(-err));
+		struct utsname u;
+		int major = 0, minor = 0;
+
+		/* The live-stack copy needs bpf_probe_read_user_dynptr (6.16). */
+		if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+		    (major < 6 || (major == 6 && minor < 16)))
+			fprintf(stderr, "leakscope: cannot load BPF programs on Linux %s: "
+				"leakscope needs 6.16 or later\n", u.release);
+		else
+			fprintf(stderr, "leakscope: cannot load BPF programs: %s "
+				"(run with -vv for the verifier log)\n", strerror(-err));
 		return err;
 	}
 	return load_go(p, cfg);
