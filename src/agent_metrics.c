@@ -52,6 +52,16 @@ static void process_labels(const struct agent *a, const struct process *p, struc
 	l->v[10] = NULL;
 }
 
+/* One sample of a per-process, per-kind family. */
+static void kind_sample(FILE *f, const struct agent *a, const struct process *p,
+			const char *name, const char *kind, double v)
+{
+	struct plabels l;
+
+	process_labels(a, p, &l, kind);
+	metrics__sample(f, name, l.v, v);
+}
+
 static bool is_go(const struct process *p)
 {
 	return p->go && p->go->bin && p->go->bin->bin;
@@ -140,14 +150,11 @@ static void write_processes(struct agent *a, FILE *f)
 
 		if (p->exited)
 			continue;
-		process_labels(a, p, &l, "mmap");
-		metrics__sample(f, "leakscope_process_outstanding_bytes", l.v, p->maps.bytes);
-		process_labels(a, p, &l, "brk");
-		metrics__sample(f, "leakscope_process_outstanding_bytes", l.v, p->brk.bytes);
+		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "mmap", p->maps.bytes);
+		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "brk", p->brk.bytes);
 		if (is_go(p)) {
 			go_heap(p, &objs, &bytes);
-			process_labels(a, p, &l, "go_heap");
-			metrics__sample(f, "leakscope_process_outstanding_bytes", l.v, bytes);
+			kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "go_heap", bytes);
 		}
 	}
 	metrics__family(f, "leakscope_process_outstanding_items", "gauge",
@@ -159,19 +166,14 @@ static void write_processes(struct agent *a, FILE *f)
 
 		if (p->exited)
 			continue;
-		process_labels(a, p, &l, "mmap");
-		metrics__sample(f, "leakscope_process_outstanding_items", l.v, p->maps.allocs);
-		process_labels(a, p, &l, "brk");
-		metrics__sample(f, "leakscope_process_outstanding_items", l.v, p->brk.n);
-		process_labels(a, p, &l, "fd");
-		metrics__sample(f, "leakscope_process_outstanding_items", l.v, p->fds.count);
+		kind_sample(f, a, p, "leakscope_process_outstanding_items", "mmap", p->maps.allocs);
+		kind_sample(f, a, p, "leakscope_process_outstanding_items", "brk", p->brk.n);
+		kind_sample(f, a, p, "leakscope_process_outstanding_items", "fd", p->fds.count);
 		if (is_go(p)) {
-			process_labels(a, p, &l, "goroutine");
-			metrics__sample(f, "leakscope_process_outstanding_items", l.v,
-					goroutines__count(&p->go->gor));
+			kind_sample(f, a, p, "leakscope_process_outstanding_items", "goroutine",
+				    goroutines__count(&p->go->gor));
 			go_heap(p, &objs, &bytes);
-			process_labels(a, p, &l, "go_heap");
-			metrics__sample(f, "leakscope_process_outstanding_items", l.v, objs);
+			kind_sample(f, a, p, "leakscope_process_outstanding_items", "go_heap", objs);
 		}
 	}
 	metrics__family(f, "leakscope_process_open_fds", "gauge",
