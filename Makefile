@@ -8,9 +8,12 @@ CC       ?= gcc
 BPFTOOL  ?= bpftool
 ARCH     := x86
 
+# CFLAGS is the user's (make CFLAGS=... replaces it); what the build
+# needs lives in LS_CFLAGS, so a command-line CFLAGS cannot drop it.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+LS_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	    -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Isrc
+ALL_CFLAGS = $(CFLAGS) $(LS_CFLAGS)
 LDLIBS   := -lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lprotobuf-c -lstdc++ -lm -lmicrohttpd
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 	    -Ivmlinux/$(ARCH) -Ibpf
@@ -18,17 +21,22 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-SRCS     := $(filter-out $(EXCLUDE_SRCS),$(wildcard src/*.c))
-OBJS     := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS))
-# pprof's profile.proto, in our words (src/export_pprof.proto), compiled
-# by Debian's protobuf-c
-PROTOS   := $(wildcard src/*.proto)
+# src/ has one folder per stage of the data flow (src/README.md); objects
+# mirror it under build/obj/.
+SRCS     := $(wildcard src/*.c src/*/*.c)
+OBJS     := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS))
+# pprof's profile.proto, in our words (src/export/pprof_profile.proto),
+# compiled by Debian's protobuf-c
+PROTOS   := $(wildcard src/*/*.proto)
 PROTO_C  := $(patsubst src/%.proto,$(OUT)/%.pb-c.c,$(PROTOS))
 PROTO_H  := $(PROTO_C:.c=.h)
 PROTO_OBJS := $(PROTO_C:.c=.o)
-LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS)) $(PROTO_OBJS)
+LIB_OBJS := $(filter-out $(OUT)/obj/main.o,$(OBJS)) $(PROTO_OBJS)
+# Unit tests (tests/unit/*_test.c), linked against the library like the tool.
+UNIT_SRCS := $(wildcard tests/unit/*_test.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps test-deps vmlinux test unit e2e demo bench clean install
+.PHONY: all deps test-deps vmlinux test unit unit-bins e2e demo bench clean install
 
 all: deps leakscope
 
@@ -52,20 +60,28 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 $(OUT)/%.pb-c.c $(OUT)/%.pb-c.h: src/%.proto | $(OUT)
-	protoc-c --proto_path=src --c_out=$(OUT) $<
+	@mkdir -p $(@D)
+	protoc-c --proto_path=$(<D) --c_out=$(@D) $<
 
 $(PROTO_OBJS): %.o: %.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # Every object may include a skeleton or generated header: build them first.
-$(OBJS): $(OUT)/%.o: src/%.c $(SKELS) $(PROTO_H) | $(OUT)
-	$(CC) $(CFLAGS) -c $< -o $@
+$(OBJS): $(OUT)/obj/%.o: src/%.c $(SKELS) $(PROTO_H) | $(OUT)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(OUT)/libleakscope.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-leakscope: $(OUT)/main.o $(OUT)/libleakscope.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+leakscope: $(OUT)/obj/main.o $(OUT)/libleakscope.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/tests/%_test: tests/unit/%_test.c tests/unit/check_main.c tests/unit/check.h $(OUT)/libleakscope.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O1 -Itests/unit -o $@ $< tests/unit/check_main.c $(OUT)/libleakscope.a $(LDLIBS)
+
+unit-bins: $(UNIT_BINS)
 
 test: all test-deps
 	@tests/run.sh
@@ -88,4 +104,4 @@ install: all
 clean:
 	rm -rf $(OUT) leakscope
 
--include $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d) $(UNIT_BINS:=.d)

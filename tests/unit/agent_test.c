@@ -4,19 +4,19 @@
  * the caps. */
 #include "check.h"
 
-#include "agent_config.h"
-#include "agent_filter.h"
-#include "agent_options.h"
-#include "caps.h"
-#include "collector.h"
-#include "goproc.h"
-#include "logfmt.h"
-#include "metrics.h"
-#include "process.h"
-#include "push.h"
-#include "sampling.h"
-#include "selfcheck.h"
-#include "util.h"
+#include "agent/config_file.h"
+#include "agent/filter.h"
+#include "agent/options.h"
+#include "agent/limits.h"
+#include "trace/collector.h"
+#include "ledgers/goproc.h"
+#include "base/logfmt.h"
+#include "agent/prom_text.h"
+#include "ledgers/process.h"
+#include "agent/pusher.h"
+#include "agent/sampling.h"
+#include "agent/selfcheck.h"
+#include "base/util.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,10 +5,10 @@
  * is binutils' own reading of the same file: readelf --debug-dump=frames-interp.
  */
 #include "check.h"
-#include "addrspace.h"
-#include "cfi.h"
-#include "modules.h"
-#include "unwind.h"
+#include "symbols/addrspace.h"
+#include "symbols/cfi.h"
+#include "symbols/modules.h"
+#include "symbols/unwind.h"
 
 #include <errno.h>
 #include <limits.h>

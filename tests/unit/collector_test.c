@@ -4,11 +4,11 @@
  * records in, report model out.
  */
 #include "check.h"
-#include "collector.h"
-#include "hashmap.h"
+#include "trace/collector.h"
+#include "base/hashmap.h"
 #include "leakscope.h"
-#include "process.h"
-#include "report.h"
+#include "ledgers/process.h"
+#include "report/report.h"
 
 #include <sys/syscall.h>
 #include <sys/mman.h>

@@ -6,15 +6,15 @@
  * write, the reader's errors, and `leakscope convert` itself.
  */
 #include "check.h"
-#include "convert.h"
-#include "export_folded.h"
-#include "export_pprof.h"
-#include "export_pprof.pb-c.h"
-#include "export_svg.h"
-#include "report.h"
-#include "report_json.h"
-#include "report_read.h"
-#include "util.h"
+#include "cli/convert.h"
+#include "export/folded.h"
+#include "export/pprof.h"
+#include "export/pprof_profile.pb-c.h"
+#include "export/svg.h"
+#include "report/report.h"
+#include "report/json_write.h"
+#include "report/json_read.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -17,8 +17,8 @@
  *   tables, pre-1.18 magics.
  */
 #include "check.h"
-#include "gobin.h"
-#include "gopclntab.h"
+#include "golang/gobin.h"
+#include "golang/gopclntab.h"
 
 #include <capstone/capstone.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Range accounting (mmap ledger), brk growth and the fd table. */
 #include "check.h"
-#include "brkheap.h"
-#include "fdtable.h"
-#include "mappings.h"
-#include "ranges.h"
+#include "ledgers/brkheap.h"
+#include "ledgers/fdtable.h"
+#include "ledgers/mappings.h"
+#include "base/ranges.h"
 
 #define PG 4096ULL
 

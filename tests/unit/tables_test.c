@@ -2,12 +2,12 @@
 /* The hash map, stack interning and /proc/PID/maps parsing. */
 #include "check.h"
 #include <errno.h>
-#include "addrspace.h"
-#include "hashmap.h"
-#include "modules.h"
-#include "procmaps.h"
-#include "stacks.h"
-#include "util.h"
+#include "symbols/addrspace.h"
+#include "base/hashmap.h"
+#include "symbols/modules.h"
+#include "base/procmaps.h"
+#include "symbols/stacks.h"
+#include "base/util.h"
 
 TEST(hashmap_insert_delete_churn)
 {

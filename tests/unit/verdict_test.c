@@ -2,8 +2,8 @@
 /* Leak verdicts on hand-made series: a leak, a cache that plateaus, a
  * churning pool, a one-off burst. */
 #include "check.h"
-#include "report.h"
-#include "verdict.h"
+#include "report/report.h"
+#include "report/verdict.h"
 
 static struct report_stack stack_of(uint64_t bytes, double oldest)
 {

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+#include "agent/http_server.h"
+#include "base/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct http_server {
+	struct MHD_Daemon *d;
+	http_handler_fn fn;
+	void *ctx;
+	int epoll_fd;
+	unsigned port;
+	uint64_t requests;
+};
+
+const char *http_request__arg(const struct http_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	static int first_call;
+	struct http_server *s = cls;
+	struct http_request req = { method, url, conn };
+	struct http_response resp = { .status = 500 };
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	(void)version;
+	(void)upload_data;
+	/* MHD calls once with the headers only; answer on the second. */
+	if (*con_cls == NULL) {
+		*con_cls = &first_call;
+		return MHD_YES;
+	}
+	if (*upload_size) {	/* a body we do not want: swallow it */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	s->requests++;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		resp.status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		resp.body = xstrdup("only GET and HEAD\n");
+		resp.len = strlen(resp.body);
+		resp.content_type = "text/plain";
+	} else {
+		s->fn(s->ctx, &req, &resp);
+	}
+	r = MHD_create_response_from_buffer(resp.len, resp.body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(resp.body);
+		return MHD_NO;
+	}
+	if (resp.content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
+	if (resp.content_encoding)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, resp.content_encoding);
+	ret = MHD_queue_response(conn, resp.status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* "host:port" or "[v6]:port" -> a socket address. */
+static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	struct addrinfo hints = { .ai_flags = AI_NUMERICSERV | AI_PASSIVE }, *ai = NULL;
+	size_t hl;
+	int rc;
+
+	if (!colon) {
+		snprintf(err, errlen, "listen address \"%s\" has no port (ADDR:PORT)", listen);
+		return -EINVAL;
+	}
+	hl = colon - listen;
+	if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']') {
+		listen++;
+		hl -= 2;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)MIN(hl, sizeof(host) - 1), listen);
+	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
+	if (rc || !ai) {
+		snprintf(err, errlen, "cannot resolve listen address \"%s\": %s", host,
+			 gai_strerror(rc));
+		return -EINVAL;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+struct http_server *http_server__start(const char *listen, http_handler_fn fn,
+				       void *ctx, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct http_server *s;
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_EPOLL;
+
+	if (resolve(listen, &ss, err, errlen))
+		return NULL;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	s = xcalloc(1, sizeof(*s));
+	s->fn = fn;
+	s->ctx = ctx;
+	/* External polling: MHD runs only when the agent's loop calls it. */
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				MHD_OPTION_END);
+	if (!s->d) {
+		snprintf(err, errlen, "cannot listen on %s: %s (in use? pass --listen ADDR:PORT "
+			 "or --listen off)", listen, strerror(errno ? errno : EADDRINUSE));
+		free(s);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
+	s->epoll_fd = info ? info->epoll_fd : -1;
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : 0;
+	return s;
+}
+
+unsigned http_server__port(const struct http_server *s)
+{
+	return s->port;
+}
+
+int http_server__fd(const struct http_server *s)
+{
+	return s ? s->epoll_fd : -1;
+}
+
+void http_server__run(struct http_server *s)
+{
+	if (s)
+		MHD_run(s->d);
+}
+
+uint64_t http_server__requests(const struct http_server *s)
+{
+	return s ? s->requests : 0;
+}
+
+void http_server__stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	free(s);
+}

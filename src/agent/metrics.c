@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /metrics of the agent. Per traced process (labels service, comm, pid,
+ * exe; never a stack or an address), then the agent's own counters:
+ *
+ *   leakscope_process_outstanding_bytes{...,kind="mmap"} 1.6777216e+07
+ *   leakscope_process_outstanding_items{...,kind="fd"} 12
+ *   leakscope_process_open_fds{...} 12
+ *   leakscope_process_goroutines{...} 72
+ *   leakscope_process_growth_bytes_per_second{...,kind="mmap"} 4096
+ *   leakscope_process_suspect_stacks{...,kind="goroutine"} 1
+ *   leakscope_agent_lost_events_total 0
+ *
+ * Ledger values are read at scrape time (exact now); growth rates and
+ * suspects come from the last verdict sample (--verdict-interval).
+ */
+#include "agent/agent_int.h"
+#include "ledgers/goallocs.h"
+#include "trace/goprobes.h"
+#include "ledgers/goproc.h"
+#include "agent/http_server.h"
+#include "agent/prom_text.h"
+#include "ledgers/process.h"
+#include "report/report.h"
+#include "symbols/stacks.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define P_LABELS 8	/* service, comm, pid, exe: 4 pairs */
+
+struct plabels {
+	const char *v[P_LABELS + 3];	/* + kind pair + NULL */
+	char pid[16];
+};
+
+static void process_labels(const struct agent *a, const struct process *p, struct plabels *l,
+			   const char *kind)
+{
+	snprintf(l->pid, sizeof(l->pid), "%d", p->pid);
+	l->v[0] = "service";
+	l->v[1] = agent__service(a, p);
+	l->v[2] = "comm";
+	l->v[3] = p->comm;
+	l->v[4] = "pid";
+	l->v[5] = l->pid;
+	l->v[6] = "exe";
+	l->v[7] = p->exe ? p->exe : "";
+	l->v[8] = kind ? "kind" : NULL;
+	l->v[9] = kind;
+	l->v[10] = NULL;
+}
+
+/* One sample of a per-process, per-kind family. */
+static void kind_sample(FILE *f, const struct agent *a, const struct process *p,
+			const char *name, const char *kind, double v)
+{
+	struct plabels l;
+
+	process_labels(a, p, &l, kind);
+	metrics__sample(f, name, l.v, v);
+}
+
+static bool is_go(const struct process *p)
+{
+	return p->go && p->go->bin && p->go->bin->bin;
+}
+
+static void go_heap(const struct process *p, uint64_t *objects, uint64_t *bytes)
+{
+	*objects = *bytes = 0;
+	for (size_t i = 0; is_go(p) && i < p->go->nheap; i++) {
+		*objects += p->go->heap[i].inuse_count;
+		*bytes += p->go->heap[i].inuse_bytes;
+	}
+}
+
+static void go_allocated(const struct process *p, uint64_t *objects, uint64_t *bytes)
+{
+	*objects = *bytes = 0;
+	for (size_t i = 0; is_go(p) && i < p->go->allocs.n; i++) {
+		const struct goalloc_tally *t = &p->go->allocs.t[i];
+		uint64_t n = t->count, b = t->bytes;
+
+		if (t->sampled)
+			goallocs__scale(t->count, t->bytes, p->go->rate, &n, &b);
+		*objects += n;
+		*bytes += b;
+	}
+}
+
+/* Sum of the last verdict sample's per-stack rates (per minute), and
+ * the suspects, for one process and kind. */
+static void verdict_of(const struct report *r, int pid, int kind, double *per_min,
+		       uint64_t *suspects)
+{
+	*per_min = 0;
+	*suspects = 0;
+	for (size_t i = 0; r && i < r->nstacks; i++) {
+		const struct report_stack *s = &r->stacks[i];
+
+		if (s->pid != pid || (int)s->kind != kind)
+			continue;
+		*per_min += s->growth_per_min;
+		*suspects += s->suspect;
+	}
+}
+
+/* Kinds a process has, in export order. */
+static const int memory_kinds[] = { KIND_MMAP, KIND_BRK, KIND_GO_HEAP };
+static const int count_kinds[] = { KIND_FD, KIND_GOROUTINE };
+
+/* Per process and kind: the growth of what it holds, per second. */
+static void growth_family(FILE *f, const struct agent *a, const struct collector *c,
+			  const char *name, const char *help, const int *kinds, size_t nkinds)
+{
+	struct plabels l;
+
+	metrics__family(f, name, "gauge", help);
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+
+		if (p->exited)
+			continue;
+		for (size_t k = 0; k < nkinds; k++) {
+			double per_min;
+			uint64_t sus;
+
+			if ((kinds[k] == KIND_GO_HEAP || kinds[k] == KIND_GOROUTINE) && !is_go(p))
+				continue;
+			verdict_of(a->verdict_report, p->pid, kinds[k], &per_min, &sus);
+			process_labels(a, p, &l, kind_name(kinds[k]));
+			metrics__sample(f, name, l.v, per_min / 60);
+		}
+	}
+}
+
+static void write_processes(struct agent *a, FILE *f)
+{
+	struct collector *c = &a->coll;
+	struct plabels l;
+
+	metrics__family(f, "leakscope_process_outstanding_bytes", "gauge",
+			"Memory the process still holds, by kind (mmap: mapped ranges, brk: heap "
+			"growth, go_heap: the Go runtime's in-use heap profile).");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+		uint64_t objs, bytes;
+
+		if (p->exited)
+			continue;
+		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "mmap", p->maps.bytes);
+		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "brk", p->brk.bytes);
+		if (is_go(p)) {
+			go_heap(p, &objs, &bytes);
+			kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "go_heap", bytes);
+		}
+	}
+	metrics__family(f, "leakscope_process_outstanding_items", "gauge",
+			"Items the process still holds, by kind: mappings, heap growths, fds, "
+			"goroutines, Go heap objects.");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+		uint64_t objs, bytes;
+
+		if (p->exited)
+			continue;
+		kind_sample(f, a, p, "leakscope_process_outstanding_items", "mmap", p->maps.allocs);
+		kind_sample(f, a, p, "leakscope_process_outstanding_items", "brk", p->brk.n);
+		kind_sample(f, a, p, "leakscope_process_outstanding_items", "fd", p->fds.count);
+		if (is_go(p)) {
+			kind_sample(f, a, p, "leakscope_process_outstanding_items", "goroutine",
+				    goroutines__count(&p->go->gor));
+			go_heap(p, &objs, &bytes);
+			kind_sample(f, a, p, "leakscope_process_outstanding_items", "go_heap", objs);
+		}
+	}
+	metrics__family(f, "leakscope_process_open_fds", "gauge",
+			"Open file descriptors of the process.");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		if (c->procs[i]->exited)
+			continue;
+		process_labels(a, c->procs[i], &l, NULL);
+		metrics__sample(f, "leakscope_process_open_fds", l.v, c->procs[i]->fds.count);
+	}
+	metrics__family(f, "leakscope_process_goroutines", "gauge",
+			"Live goroutines of a Go process (the runtime's own included).");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		if (c->procs[i]->exited || !is_go(c->procs[i]))
+			continue;
+		process_labels(a, c->procs[i], &l, NULL);
+		metrics__sample(f, "leakscope_process_goroutines", l.v,
+				goroutines__count(&c->procs[i]->go->gor));
+	}
+	metrics__family(f, "leakscope_process_go_allocated_bytes_total", "counter",
+			"Go heap bytes allocated since tracing began (the runtime's samples, "
+			"scaled like pprof).");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		uint64_t objs, bytes;
+
+		if (c->procs[i]->exited || !is_go(c->procs[i]))
+			continue;
+		go_allocated(c->procs[i], &objs, &bytes);
+		process_labels(a, c->procs[i], &l, NULL);
+		metrics__sample(f, "leakscope_process_go_allocated_bytes_total", l.v, bytes);
+	}
+	growth_family(f, a, c, "leakscope_process_growth_bytes_per_second",
+		      "Growth of outstanding memory by kind: least-squares slope over the "
+		      "verdict samples, summed over the process's stacks.",
+		      memory_kinds, ARRAY_SIZE(memory_kinds));
+	growth_family(f, a, c, "leakscope_process_growth_items_per_second",
+		      "Growth of open fds and live goroutines (slope over the verdict samples).",
+		      count_kinds, ARRAY_SIZE(count_kinds));
+	metrics__family(f, "leakscope_process_suspect_stacks", "gauge",
+			"Call stacks of the process judged leaking (steady growth, old items).");
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+
+		if (p->exited)
+			continue;
+		for (int k = 0; k < KIND_MAX; k++) {
+			double per_min;
+			uint64_t sus;
+
+			if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
+			    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !is_go(p)))
+				continue;
+			verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);
+			process_labels(a, p, &l, kind_name(k));
+			metrics__sample(f, "leakscope_process_suspect_stacks", l.v, sus);
+		}
+	}
+}
+
+static void one(FILE *f, const char *name, const char *type, const char *help, double v)
+{
+	metrics__family(f, name, type, help);
+	metrics__sample(f, name, NULL, v);
+}
+
+static void write_agent(struct agent *a, FILE *f)
+{
+	struct collector *c = &a->coll;
+	uint64_t drops[LS_DROP_MAX] = { 0 }, items = 0;
+	size_t live = 0;
+
+	if (a->loaded)
+		probes__read_drops(&a->probes, drops);
+	selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
+	for (size_t i = 0; i < c->nprocs; i++) {
+		live += !c->procs[i]->exited;
+		items += caps__items(c->procs[i]);
+	}
+	one(f, "leakscope_agent_tracing", "gauge",
+	    "1 while the probes trace (sampling interval on, not paused for overhead).",
+	    a->tracing);
+	one(f, "leakscope_agent_tracked_processes", "gauge", "Processes traced now.", live);
+	one(f, "leakscope_agent_tracked_items", "gauge",
+	    "Items held in the ledgers (mappings, heap growths, fds, goroutines).", items);
+	one(f, "leakscope_agent_processes_traced_total", "counter",
+	    "Processes the agent started tracing (at exec or found running).", a->procs_traced);
+	one(f, "leakscope_agent_processes_refused_total", "counter",
+	    "Matching processes not traced because --max-processes was reached.",
+	    a->procs_refused + drops[LS_DROP_TRACED_FULL]);
+	metrics__family(f, "leakscope_agent_execs_total", "counter",
+			"Execs seen on the host, by whether the filters matched.");
+	metrics__sample(f, "leakscope_agent_execs_total",
+			(const char *const[]){ "matched", "true", NULL }, a->execs_matched);
+	metrics__sample(f, "leakscope_agent_execs_total",
+			(const char *const[]){ "matched", "false", NULL },
+			a->execs_seen - a->execs_matched);
+	one(f, "leakscope_agent_events_total", "counter",
+	    "Records the BPF programs submitted.", a->loaded ? probes__events_sent(&a->probes) : 0);
+	one(f, "leakscope_agent_records_total", "counter",
+	    "Records the collector consumed.", c->records);
+	one(f, "leakscope_agent_lost_events_total", "counter",
+	    "Records lost whole: the ring buffer was full.", drops[LS_DROP_RINGBUF_FULL]);
+	metrics__family(f, "leakscope_agent_drops_total", "counter",
+			"Parts of records the BPF side could not capture, by reason.");
+	for (int i = 0; i < LS_DROP_MAX; i++) {
+		const char *name = drop_reason_name(i);
+
+		if (name)
+			metrics__sample(f, "leakscope_agent_drops_total",
+					(const char *const[]){ "reason", name, NULL }, drops[i]);
+	}
+	metrics__family(f, "leakscope_agent_evicted_items_total", "counter",
+			"Items dropped from the ledgers by the caps (--max-items-per-process, "
+			"--max-items), newest first, by kind.");
+	for (int k = 0; k < KIND_MAX; k++)
+		if (k == KIND_MMAP || k == KIND_BRK || k == KIND_FD || k == KIND_GOROUTINE)
+			metrics__sample(f, "leakscope_agent_evicted_items_total",
+					(const char *const[]){ "kind", kind_name(k), NULL },
+					a->caps.evicted[k]);
+	one(f, "leakscope_agent_unknown_pid_records_total", "counter",
+	    "Records for processes no longer tracked (late after a pause or exit).",
+	    c->unknown_pid_records);
+	one(f, "leakscope_agent_bpf_run_seconds_total", "counter",
+	    "Run time of the agent's BPF programs (kernel BPF statistics).", a->sc.bpf_ns / 1e9);
+	one(f, "leakscope_agent_bpf_runs_total", "counter",
+	    "Runs of the agent's BPF programs.", a->sc.bpf_runs);
+	one(f, "leakscope_agent_cpu_seconds_total", "counter",
+	    "CPU time of the agent process, all threads.", a->sc.cpu_ns / 1e9);
+	one(f, "leakscope_agent_overhead_ratio", "gauge",
+	    "Agent CPU plus BPF run time over the last overhead window, in CPUs.",
+	    a->sc.last_ratio);
+	one(f, "leakscope_agent_overhead_budget_ratio", "gauge",
+	    "The configured budget (--overhead-budget), in CPUs; 0 = none.", a->sc.budget);
+	one(f, "leakscope_agent_overhead_pauses_total", "counter",
+	    "Times the probes were paused for exceeding the overhead budget.", a->sc.backoffs);
+	one(f, "leakscope_agent_paused", "gauge",
+	    "1 while the probes are paused for overhead.", a->sc.paused);
+	metrics__family(f, "leakscope_agent_sampling_intervals_total", "counter",
+			"Probabilistic sampling intervals begun, by whether this host traced.");
+	metrics__sample(f, "leakscope_agent_sampling_intervals_total",
+			(const char *const[]){ "traced", "true", NULL },
+			a->sampler.traced_intervals);
+	metrics__sample(f, "leakscope_agent_sampling_intervals_total",
+			(const char *const[]){ "traced", "false", NULL },
+			a->sampler.intervals - a->sampler.traced_intervals);
+	one(f, "leakscope_agent_stacks", "gauge", "Distinct call stacks interned.",
+	    stacks__count());
+	one(f, "leakscope_agent_profiles_built_total", "counter",
+	    "Profiles made for pushing or writing (one per process and kind).",
+	    a->profiles_built);
+	if (a->pushing) {
+		struct push_stats st;
+
+		pusher__stats(&a->pusher, &st);
+		one(f, "leakscope_agent_push_enqueued_total", "counter",
+		    "Profiles queued for --push-url.", st.enqueued);
+		one(f, "leakscope_agent_push_sent_total", "counter",
+		    "Profiles the server accepted (HTTP 2xx).", st.sent);
+		one(f, "leakscope_agent_push_dropped_total", "counter",
+		    "Profiles dropped: the queue was full (oldest first), or left at shutdown.",
+		    st.dropped);
+		one(f, "leakscope_agent_push_rejected_total", "counter",
+		    "Profiles the server refused for good (HTTP 4xx other than 408/429).",
+		    st.rejected);
+		one(f, "leakscope_agent_push_retries_total", "counter",
+		    "Failed attempts that were retried after a back-off.", st.retries);
+		one(f, "leakscope_agent_push_queue_length", "gauge",
+		    "Profiles waiting or in flight.", st.queued);
+		one(f, "leakscope_agent_push_bytes_total", "counter",
+		    "Bytes of profiles sent.", st.bytes_sent);
+	}
+	if (a->writing) {
+		one(f, "leakscope_agent_output_files_written_total", "counter",
+		    "Profiles written to --output-dir.", a->out.written);
+		one(f, "leakscope_agent_output_files_removed_total", "counter",
+		    "Old profiles removed to stay under --output-max-size.", a->out.removed);
+		one(f, "leakscope_agent_output_errors_total", "counter",
+		    "Profiles that could not be written or removed.", a->out.errors);
+		one(f, "leakscope_agent_output_bytes", "gauge",
+		    "Bytes of profiles in --output-dir.", a->out.bytes);
+	}
+	one(f, "leakscope_agent_http_requests_total", "counter",
+	    "Requests served on --listen.", http_server__requests(a->http));
+}
+
+void agent_metrics__write(struct agent *a, FILE *f)
+{
+	/* Go heap profiles are read from the processes now, so scrapes see
+	 * the runtime's latest view. */
+	collector__refresh(&a->coll);
+	write_processes(a, f);
+	write_agent(a, f);
+}

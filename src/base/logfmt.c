@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include "base/logfmt.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static enum log_level min_level = LOG_INFO;
+static const char *const names[] = { "debug", "info", "warn", "error" };
+
+void logfmt__set_level(enum log_level min)
+{
+	min_level = min;
+}
+
+int logfmt__parse_level(const char *name, enum log_level *out)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(name, names[i])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	if (!strcmp(name, "warning")) {
+		*out = LOG_WARN;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void logfmt__quote(char *buf, unsigned long size, const char *s)
+{
+	bool plain = s && *s;
+	size_t o = 0;
+
+	if (!size)
+		return;
+	if (!s)
+		s = "";
+	for (const char *c = s; *c && plain; c++)
+		plain = *c > ' ' && *c != '"' && *c != '=' && *c != '\\' && *c != 0x7f;
+	if (plain) {
+		snprintf(buf, size, "%s", s);
+		return;
+	}
+#define PUT(ch) do { if (o + 1 < size) buf[o++] = (ch); } while (0)
+	PUT('"');
+	for (const char *c = s; *c; c++) {
+		unsigned char ch = (unsigned char)*c;
+
+		if (ch == '"' || ch == '\\') {
+			PUT('\\');
+			PUT(ch);
+		} else if (ch == '\n') {
+			PUT('\\');
+			PUT('n');
+		} else if (ch < ' ' || ch == 0x7f) {
+			PUT('?');
+		} else {
+			PUT(ch);
+		}
+	}
+	PUT('"');
+#undef PUT
+	buf[o] = '\0';
+}
+
+const char *logfmt__q(const char *s)
+{
+	static __thread char bufs[8][1024];
+	static __thread unsigned next;
+	char *b = bufs[next++ % 8];
+
+	logfmt__quote(b, sizeof(bufs[0]), s);
+	return b;
+}
+
+void logfmt__write(enum log_level level, const char *msg, const char *kv_fmt, ...)
+{
+	char line[4096], ts[40], q[1024];
+	struct timespec t;
+	struct tm tm;
+	va_list ap;
+	int n;
+
+	if (level < min_level)
+		return;
+	clock_gettime(CLOCK_REALTIME, &t);
+	gmtime_r(&t.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	logfmt__quote(q, sizeof(q), msg);
+	if (q[0] != '"') {	/* msg is always quoted, even one word */
+		size_t n = strnlen(q, sizeof(q) - 3);
+
+		memmove(q + 1, q, n);
+		q[0] = '"';
+		q[n + 1] = '"';
+		q[n + 2] = '\0';
+	}
+	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s msg=%s", ts,
+		     t.tv_nsec / 1000000, names[level], q);
+	if (n > 0 && (size_t)n < sizeof(line) - 2 && kv_fmt && kv_fmt[0]) {
+		line[n] = ' ';
+		va_start(ap, kv_fmt);
+		vsnprintf(line + n + 1, sizeof(line) - n - 1, kv_fmt, ap);
+		va_end(ap);
+		if (!line[n + 1])	/* nothing to add: no trailing space */
+			line[n] = '\0';
+	}
+	/* one write per line, so lines from two threads never interleave */
+	fprintf(stderr, "%s\n", line);
+}

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+#include "cli/convert.h"
+#include "export/folded.h"
+#include "export/pprof.h"
+#include "export/svg.h"
+#include "report/report.h"
+#include "report/json_write.h"
+#include "report/json_read.h"
+#include "report/text.h"
+#include "base/util.h"
+
+#include <argp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const format_names[EXPORT_FORMAT_MAX] = {
+	[EXPORT_AUTO] = "auto",		[EXPORT_TEXT] = "text",
+	[EXPORT_JSON] = "json",		[EXPORT_FOLDED] = "folded",
+	[EXPORT_PPROF] = "pprof",	[EXPORT_SVG] = "svg",
+};
+
+const char *export__format_name(int format)
+{
+	return format >= 0 && format < EXPORT_FORMAT_MAX ? format_names[format] : "?";
+}
+
+int export__format_from_name(const char *name)
+{
+	static const struct { const char *name; int format; } aliases[] = {
+		{ "txt", EXPORT_TEXT }, { "collapsed", EXPORT_FOLDED },
+		{ "pb.gz", EXPORT_PPROF }, { "pb", EXPORT_PPROF },
+	};
+
+	for (int f = EXPORT_TEXT; f < EXPORT_FORMAT_MAX; f++)
+		if (strcmp(name, format_names[f]) == 0)
+			return f;
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (strcmp(name, aliases[i].name) == 0)
+			return aliases[i].format;
+	return -1;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+int export__format_from_path(const char *path)
+{
+	static const struct { const char *ext; int format; } exts[] = {
+		{ ".txt", EXPORT_TEXT }, { ".json", EXPORT_JSON },
+		{ ".folded", EXPORT_FOLDED }, { ".collapsed", EXPORT_FOLDED },
+		{ ".pb.gz", EXPORT_PPROF }, { ".pprof", EXPORT_PPROF },
+		{ ".svg", EXPORT_SVG },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(exts); i++)
+		if (ends_with(path, exts[i].ext))
+			return exts[i].format;
+	return EXPORT_AUTO;
+}
+
+/* The report seen through a kind filter, for the writers that have none
+ * of their own (text, JSON): a shallow copy, stacks copied by value. */
+static struct report *filtered(const struct report *r, int kind)
+{
+	struct report *v = xmalloc(sizeof(*v));
+
+	*v = *r;
+	v->stacks = r->nstacks ? xcalloc(r->nstacks, sizeof(*v->stacks)) : NULL;
+	v->nstacks = 0;
+	for (size_t i = 0; i < r->nstacks; i++)
+		if ((int)r->stacks[i].kind == kind)
+			v->stacks[v->nstacks++] = r->stacks[i];
+	for (int k = 0; k < KIND_MAX; k++)
+		v->has_kind[k] = k == kind;
+	return v;
+}
+
+int export__write(FILE *f, const struct report *r, int format,
+		  const struct export_options *o)
+{
+	struct folded_options fo = { o->kind_filter, o->process };
+	struct pprof_options po = { o->kind_filter };
+	struct svg_options so = { o->kind_filter, o->svg_title };
+	struct text_options to = { .top = o->text_top };
+	struct report *view = NULL;
+	int err;
+
+	if (o->kind_filter >= KIND_MAX)
+		return -EINVAL;
+	if ((format == EXPORT_TEXT || format == EXPORT_JSON) && o->kind_filter >= 0)
+		r = view = filtered(r, o->kind_filter);
+	switch (format) {
+	case EXPORT_TEXT:
+		err = report_text__write(f, r, &to) ? -EIO : 0;
+		break;
+	case EXPORT_JSON:
+		err = report_json__write(f, r) ? -EIO : 0;
+		break;
+	case EXPORT_FOLDED:
+		err = folded__write(f, r, &fo);
+		break;
+	case EXPORT_PPROF:
+		err = pprof__write(f, r, &po);
+		break;
+	case EXPORT_SVG:
+		err = svg__write(f, r, &so);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (view) {
+		free(view->stacks);
+		free(view);
+	}
+	return err;
+}
+
+int export__write_file_opts(const struct report *r, const char *path,
+			    int format, const struct export_options *o)
+{
+	bool to_stdout = strcmp(path, "-") == 0;
+	FILE *f;
+	int err;
+
+	if (format == EXPORT_AUTO)
+		format = export__format_from_path(path);
+	if (format == EXPORT_AUTO)
+		format = EXPORT_TEXT;
+	if (to_stdout && format == EXPORT_PPROF && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "leakscope: not writing a binary pprof profile to "
+			"a terminal (use -o FILE.pb.gz, or pipe it)\n");
+		return -EINVAL;
+	}
+	f = to_stdout ? stdout : fopen(path, format == EXPORT_PPROF ? "wb" : "w");
+	if (!f) {
+		err = -errno;
+		fprintf(stderr, "leakscope: cannot write %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	err = export__write(f, r, format, o);
+	if (to_stdout) {
+		if (fflush(f) && !err)
+			err = -errno;
+	} else if (fclose(f) && !err) {
+		err = -errno;
+	}
+	if (err)
+		fprintf(stderr, "leakscope: writing %s (%s) failed: %s\n",
+			to_stdout ? "to stdout" : path, export__format_name(format),
+			strerror(-err));
+	return err;
+}
+
+int export__write_file(const struct report *r, const char *path, int format,
+		       int kind_filter)
+{
+	struct export_options o = EXPORT_OPTIONS_DEFAULT;
+
+	o.kind_filter = kind_filter;
+	return export__write_file_opts(r, path, format, &o);
+}
+
+/* ---- leakscope convert ---- */
+
+#define CONVERT_MAX_OUTPUTS 16
+
+struct convert_args {
+	const char *input;
+	const char *outputs[CONVERT_MAX_OUTPUTS];
+	size_t noutputs;
+	int format;		/* --format, or EXPORT_AUTO */
+	struct export_options eo;
+	bool quiet, help;
+};
+
+static const char convert_doc[] =
+	"leakscope convert -- write a JSON report in other formats\v"
+	"Formats (from each output's extension, else --format):\n"
+	"  .txt     text      the human-readable report\n"
+	"  .json    json      the JSON report (same as the input, or one kind)\n"
+	"  .folded  folded    folded stacks for flamegraph.pl, inferno, speedscope\n"
+	"  .pb.gz   pprof     for go tool pprof, Pyroscope, speedscope\n"
+	"  .svg     svg       an interactive flame graph for a browser\n"
+	"Kinds: mmap, brk, fd, goroutine, go_heap, go_alloc, malloc.\n"
+	"\n"
+	"Examples:\n"
+	"  leakscope convert leaks.json -o leaks.svg -o leaks.pb.gz\n"
+	"  leakscope convert leaks.json --kind fd --format folded | flamegraph.pl\n"
+	"  go tool pprof -top leaks.pb.gz";
+
+static const char convert_args_doc[] = "REPORT.json -o OUT [-o OUT...]";
+
+enum {
+	CONVERT_OPT_FORMAT = 1000,
+	CONVERT_OPT_KIND,
+	CONVERT_OPT_PROCESS,
+	CONVERT_OPT_TOP,
+	CONVERT_OPT_TITLE,
+	CONVERT_OPT_USAGE,
+};
+
+static const struct argp_option convert_options[] = {
+	{ "output", 'o', "FILE", 0,
+	  "Write to FILE, format from its extension (repeatable; - is stdout)", 0 },
+	{ "format", CONVERT_OPT_FORMAT, "FMT", 0,
+	  "text|json|folded|pprof|svg, for stdout and for names without a "
+	  "known extension (default for stdout: text)", 0 },
+	{ "kind", CONVERT_OPT_KIND, "KIND", 0,
+	  "Only this kind of stacks (default: all, each kind its own graph, "
+	  "profile columns or root frame)", 0 },
+	{ "process-frame", CONVERT_OPT_PROCESS, "pid|comm|none", 0,
+	  "Folded: root frame per process, \"comm (pid)\" (default), \"comm\" "
+	  "(merges runs, for diffs) or none", 0 },
+	{ "top", CONVERT_OPT_TOP, "N", 0, "Text: stacks shown per kind (default 0 = all)", 0 },
+	{ "title", CONVERT_OPT_TITLE, "TEXT", 0, "SVG: the graph's title", 0 },
+	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 0 },
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "usage", CONVERT_OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ 0 }
+};
+
+static void kinds_list(char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (int k = 0; k < KIND_MAX; k++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
+			 k ? ", " : "", kind_name(k));
+}
+
+/* One line, with the way out in it (argp_error would add a wrapped
+ * "Try --help" paragraph). */
+static error_t usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static error_t usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("leakscope convert: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EINVAL;
+}
+
+static error_t convert_opt(int key, char *arg, struct argp_state *state)
+{
+	struct convert_args *a = state->input;
+	char list[128];
+	char *end;
+
+	switch (key) {
+	case 'o':
+		if (a->noutputs == CONVERT_MAX_OUTPUTS)
+			return usage_error("too many outputs (at most %d)",
+					   CONVERT_MAX_OUTPUTS);
+		a->outputs[a->noutputs++] = arg;
+		break;
+	case CONVERT_OPT_FORMAT:
+		a->format = export__format_from_name(arg);
+		if (a->format < 0)
+			return usage_error("unknown --format '%s' (use text, json, "
+					   "folded, pprof or svg)", arg);
+		break;
+	case CONVERT_OPT_KIND:
+		a->eo.kind_filter = kind_from_name(arg);
+		if (a->eo.kind_filter < 0) {
+			kinds_list(list, sizeof(list));
+			return usage_error("unknown --kind '%s' (one of %s)", arg, list);
+		}
+		break;
+	case CONVERT_OPT_PROCESS:
+		if (strcmp(arg, "pid") == 0)
+			a->eo.process = FOLDED_PROC_PID;
+		else if (strcmp(arg, "comm") == 0)
+			a->eo.process = FOLDED_PROC_COMM;
+		else if (strcmp(arg, "none") == 0)
+			a->eo.process = FOLDED_PROC_NONE;
+		else
+			return usage_error("unknown --process-frame '%s' (use pid, "
+					   "comm or none)", arg);
+		break;
+	case CONVERT_OPT_TOP:
+		errno = 0;
+		a->eo.text_top = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-')
+			return usage_error("invalid --top '%s' (a number, 0 = all)", arg);
+		break;
+	case CONVERT_OPT_TITLE:
+		a->eo.svg_title = arg;
+		break;
+	case 'q':
+		a->quiet = true;
+		break;
+	case 'h':
+	case CONVERT_OPT_USAGE:
+		argp_state_help(state, stdout, key == 'h' ? ARGP_HELP_STD_HELP :
+				ARGP_HELP_USAGE);
+		a->help = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (a->input)
+			return usage_error("one report at a time (got '%s' and '%s')",
+					   a->input, arg);
+		a->input = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!a->help && !a->input)
+			return usage_error("no report given: leakscope convert "
+					   "REPORT.json -o OUT (write one with "
+					   "leakscope -o FILE.json)");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* What each output will be, decided before reading anything: a name
+ * that says no format is a usage error, not a surprise text file. */
+static int output_formats(const struct convert_args *a, int *formats)
+{
+	for (size_t i = 0; i < a->noutputs; i++) {
+		const char *p = a->outputs[i];
+
+		formats[i] = export__format_from_path(p);
+		if (formats[i] == EXPORT_AUTO)
+			formats[i] = a->format;
+		if (formats[i] == EXPORT_AUTO && strcmp(p, "-") == 0)
+			formats[i] = EXPORT_TEXT;
+		if (formats[i] == EXPORT_AUTO) {
+			fprintf(stderr, "leakscope convert: cannot tell the format of "
+				"'%s' from its name: end it in .txt, .json, .folded, "
+				".pb.gz or .svg, or give --format\n", p);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool has_stacks_of(const struct report *r, int kind)
+{
+	for (size_t i = 0; i < r->nstacks; i++)
+		if ((int)r->stacks[i].kind == kind)
+			return true;
+	return false;
+}
+
+int convert__main(int argc, char **argv)
+{
+	static const struct argp argp = { convert_options, convert_opt,
+					   convert_args_doc, convert_doc };
+	struct convert_args a = { .format = EXPORT_AUTO, .eo = EXPORT_OPTIONS_DEFAULT };
+	int formats[CONVERT_MAX_OUTPUTS];
+	char **args = xcalloc(argc + 1, sizeof(*args));
+	struct report *r = NULL;
+	char err[512];
+	int ret = 0;
+
+	/* argp names the program after argv[0] in its messages. */
+	memcpy(args, argv, argc * sizeof(*args));
+	args[0] = "leakscope convert";
+	if (argp_parse(&argp, argc, args, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &a)) {
+		free(args);
+		return 2;
+	}
+	free(args);
+	if (a.help)
+		return 0;
+	if (!a.noutputs)
+		a.outputs[a.noutputs++] = "-";
+	if (output_formats(&a, formats))
+		return 2;
+	if (report_read__file(a.input, &r, err, sizeof(err))) {
+		fprintf(stderr, "leakscope convert: %s\n", err);
+		return 1;
+	}
+	if (a.eo.kind_filter >= 0 && !has_stacks_of(r, a.eo.kind_filter) && !a.quiet)
+		fprintf(stderr, "leakscope convert: %s has no %s stacks: the "
+			"output%s will be empty\n", a.input,
+			kind_name(a.eo.kind_filter), a.noutputs > 1 ? "s" : "");
+	for (size_t i = 0; i < a.noutputs; i++) {
+		if (export__write_file_opts(r, a.outputs[i], formats[i], &a.eo)) {
+			ret = 1;
+			continue;
+		}
+		if (!a.quiet && strcmp(a.outputs[i], "-"))
+			fprintf(stderr, "leakscope convert: %s written to %s\n",
+				export__format_name(formats[i]), a.outputs[i]);
+	}
+	report__free(r);
+	return ret;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One traced process and everything it still holds: its ledgers (one per
+ * kind of resource) and where its code is, for symbolization. A process
+ * that exits keeps its ledgers as they were at exit: that is what it
+ * leaked.
+ */
+#ifndef LS_PROCESS_H
+#define LS_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "symbols/addrspace.h"
+#include "ledgers/brkheap.h"
+#include "ledgers/fdtable.h"
+#include "ledgers/mappings.h"
+
+struct u64map;
+struct goproc;
+
+struct process {
+	int pid;
+	int parent_pid;		/* 0 for targets named on the command line */
+	char comm[16];
+	const char *exe;	/* interned path of the program */
+	uint64_t seen_ns;	/* when tracing of it began */
+	bool exited;
+	int exit_status;	/* wait status, valid when exited */
+	uint64_t exit_ns;
+	bool execed;		/* image replaced at least once under tracing */
+
+	struct addrspace as;
+	struct mappings maps;
+	struct brkheap brk;
+	struct fdtable fds;
+	struct goproc *go;	/* Go runtime state, NULL if not a Go program */
+	struct u64map *stack_cache;	/* hash(raw ips, as.gen) -> stack id */
+	uint64_t unresolved_frames;	/* frames placed in no module */
+};
+
+struct process *process__new(int pid, uint64_t page_size);
+void process__free(struct process *p);
+/* comm and exe from /proc; quiet if the process is gone. */
+void process__read_identity(struct process *p);
+/* Drop what an exec replaces: memory ledgers and code map. */
+void process__exec_reset(struct process *p);
+/* Intern a raw user stack of this process (see stacks.h). */
+uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
+			       uint32_t n, uint32_t flags);
+/* Memory the collector holds for this process (for the agent's caps). */
+size_t process__items(const struct process *p);
+
+#endif

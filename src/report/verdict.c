@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+#include "report/verdict.h"
+#include "base/hashmap.h"
+#include "report/report.h"
+#include "base/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct series {
+	double t[VERDICT_WINDOW];	/* seconds since the first round */
+	double w[VERDICT_WINDOW];
+	unsigned n, head;		/* ring: oldest at head when full */
+	uint64_t seen_round;
+};
+
+void verdicts__init(struct verdicts *v, double min_age_s)
+{
+	memset(v, 0, sizeof(*v));
+	v->series = u64map__new(64);
+	v->min_age_s = min_age_s;
+}
+
+void verdicts__free(struct verdicts *v)
+{
+	uint64_t val;
+	size_t it = 0;
+
+	while (u64map__next(v->series, &it, NULL, &val))
+		free((void *)(uintptr_t)val);
+	u64map__free(v->series);
+	v->series = NULL;
+}
+
+static double weight(const struct report_stack *s)
+{
+	return (double)(kind_has_bytes(s->kind) ? s->bytes : s->count);
+}
+
+/* Samples closer than this replace the previous one (a final report
+ * right after a periodic sample would otherwise look like a plateau). */
+#define MIN_GAP_S 0.5
+
+static void push(struct series *s, double t, double w)
+{
+	unsigned at = (s->head + s->n) % VERDICT_WINDOW;
+
+	if (s->n && t - s->t[(s->head + s->n - 1) % VERDICT_WINDOW] < MIN_GAP_S) {
+		at = (s->head + s->n - 1) % VERDICT_WINDOW;
+		s->t[at] = t;
+		s->w[at] = w;
+		return;
+	}
+	if (s->n == VERDICT_WINDOW) {
+		s->t[s->head] = t;
+		s->w[s->head] = w;
+		s->head = (s->head + 1) % VERDICT_WINDOW;
+		return;
+	}
+	s->t[at] = t;
+	s->w[at] = w;
+	s->n++;
+}
+
+void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns)
+{
+	double t;
+	uint64_t val, key;
+	size_t it = 0;
+
+	if (!v->first_ns)
+		v->first_ns = t_ns;
+	t = (t_ns - v->first_ns) / 1e9;
+	v->rounds++;
+	for (size_t i = 0; i < r->nstacks; i++) {
+		struct series *s;
+
+		key = report__stack_key(&r->stacks[i]);
+		if (u64map__get(v->series, key, &val)) {
+			s = (struct series *)(uintptr_t)val;
+			/* the same key twice in one report: add up */
+			if (s->seen_round == v->rounds) {
+				s->w[(s->head + s->n - 1) % VERDICT_WINDOW] += weight(&r->stacks[i]);
+				continue;
+			}
+		} else {
+			s = xcalloc(1, sizeof(*s));
+			u64map__put(v->series, key, (uint64_t)(uintptr_t)s);
+		}
+		push(s, t, weight(&r->stacks[i]));
+		s->seen_round = v->rounds;
+	}
+	/* Stacks that released everything: a zero sample. */
+	while (u64map__next(v->series, &it, &key, &val)) {
+		struct series *s = (struct series *)(uintptr_t)val;
+
+		if (s->seen_round != v->rounds) {
+			push(s, t, 0);
+			s->seen_round = v->rounds;
+		}
+	}
+	v->last_ns = t_ns;
+}
+
+/* Least-squares slope of w over t, per second. */
+static double slope(const struct series *s)
+{
+	double mt = 0, mw = 0, num = 0, den = 0;
+
+	for (unsigned i = 0; i < s->n; i++) {
+		mt += s->t[(s->head + i) % VERDICT_WINDOW];
+		mw += s->w[(s->head + i) % VERDICT_WINDOW];
+	}
+	mt /= s->n;
+	mw /= s->n;
+	for (unsigned i = 0; i < s->n; i++) {
+		double dt = s->t[(s->head + i) % VERDICT_WINDOW] - mt;
+
+		num += dt * (s->w[(s->head + i) % VERDICT_WINDOW] - mw);
+		den += dt * dt;
+	}
+	return den > 0 ? num / den : 0;
+}
+
+static double at(const struct series *s, unsigned i)
+{
+	return s->w[(s->head + i) % VERDICT_WINDOW];
+}
+
+static int is_suspect(const struct series *s, double per_s)
+{
+	unsigned down = 0, tail;
+
+	if (s->n < VERDICT_MIN_POINTS || per_s <= 0 || at(s, s->n - 1) <= at(s, 0))
+		return 0;
+	for (unsigned i = 1; i < s->n; i++)
+		down += at(s, i) < at(s, i - 1);
+	if (down * 5 > s->n - 1)
+		return 0;
+	tail = s->n - 1 - (s->n - 1) / 3;	/* start of the last third */
+	return at(s, s->n - 1) > at(s, tail);
+}
+
+void verdicts__apply(const struct verdicts *v, struct report *r)
+{
+	for (size_t i = 0; i < r->nstacks; i++) {
+		struct report_stack *st = &r->stacks[i];
+		const struct series *s;
+		uint64_t val;
+		double per_s;
+
+		if (!u64map__get(v->series, report__stack_key(st), &val))
+			continue;
+		s = (const struct series *)(uintptr_t)val;
+		if (s->n < 2)
+			continue;
+		per_s = slope(s);
+		st->growth_per_min = per_s * 60;
+		st->suspect = !st->preexisting && st->oldest_s > v->min_age_s &&
+			      is_suspect(s, per_s);
+	}
+	report__sort(r);
+}

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+#include "trace/goprobes.h"
+#include "base/elfinfo.h"
+#include "go.skel.h"
+#include "leakscope.h"
+#include "trace/probes.h"
+#include "base/util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct goprobes {
+	struct probes *p;
+	enum go_alloc_mode alloc_mode;
+	int verbose;
+	struct go_binary **bins;
+	size_t nbins, cap;
+};
+
+struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
+			       int verbose)
+{
+	struct goprobes *g = xcalloc(1, sizeof(*g));
+
+	g->p = p;
+	g->alloc_mode = mode;
+	g->verbose = verbose;
+	return g;
+}
+
+void goprobes__free(struct goprobes *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nbins; i++) {
+		gobin__free(g->bins[i]->bin);
+		free(g->bins[i]->leaves);
+		free(g->bins[i]);
+	}
+	free(g->bins);
+	free(g);
+}
+
+/*
+ * A probe at a function's entry: on the `push %rbp` right after the
+ * stack check (Go 1.21+, fires once per call), else on the check's `jbe`
+ * (emulated too, but fires again after a stack growth: the BPF side drops
+ * that hit), else, for a function without the check, on its first
+ * instruction (single-stepped: slower, and only where nothing else fits).
+ */
+static int place_at_entry(struct go_binary *b, struct go_probe *pr,
+			  const char *func)
+{
+	struct gobin_prologue pro;
+	uint64_t entry, end;
+
+	if (gobin__func_by_name(b->bin, func, &entry, &end))
+		return -ENOENT;
+	pr->func = func;
+	pr->cookie = b->slot | LS_GO_AT_ENTRY;
+	if (gobin__prologue(b->bin, entry, &pro) == 0 && pro.push_rbp_addr) {
+		pr->vaddr = pro.push_rbp_addr;
+		pr->insn = "push %rbp";
+	} else if (gobin__prologue(b->bin, entry, &pro) == 0 && pro.jbe_addr) {
+		pr->vaddr = pro.jbe_addr;
+		pr->insn = "jbe";
+		pr->cookie |= LS_GO_AT_JBE;
+	} else {
+		pr->vaddr = entry;
+		pr->insn = "entry (single-stepped)";
+	}
+	if (gobin__vaddr_to_offset(b->bin, pr->vaddr, &pr->offset))
+		return -ENOENT;
+	pr->present = true;
+	return 0;
+}
+
+static int place_entry(struct go_binary *b, enum go_probe_kind kind,
+		       const char *func)
+{
+	return place_at_entry(b, &b->probes[kind], func);
+}
+
+/*
+ * Where every allocation passes exactly once. Up to Go 1.23 that is
+ * runtime.mallocgc. From 1.24 mallocgc dispatches to one leaf per object
+ * (mallocgcTiny, SmallNoscan, SmallScanNoHeader, SmallScanHeader,
+ * Large), and from 1.27 compiled code also calls size-specialized leaves
+ * (mallocgcTinySC2, SmallNoScanSC3, ...) directly, skipping mallocgc:
+ * probing mallocgc would miss those, probing it and the leaves would
+ * count twice. The *SlowPath helpers are called by the leaves: not them.
+ */
+static bool is_alloc_leaf(const char *name)
+{
+	static const char *const generic[] = {
+		"runtime.mallocgcTiny", "runtime.mallocgcSmallNoscan",
+		"runtime.mallocgcSmallScanNoHeader", "runtime.mallocgcSmallScanHeader",
+		"runtime.mallocgcLarge",
+	};
+	static const char *const specialized[] = {
+		"runtime.mallocgcTinySC", "runtime.mallocgcSmallNoScanSC",
+		"runtime.mallocgcSmallScanNoHeaderSC",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(generic); i++)
+		if (!strcmp(name, generic[i]))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(specialized); i++) {
+		size_t n = strlen(specialized[i]);
+
+		if (!strncmp(name, specialized[i], n) && name[n] >= '0' && name[n] <= '9' &&
+		    strspn(name + n, "0123456789") == strlen(name + n))
+			return true;
+	}
+	return false;
+}
+
+static void place_every_alloc(struct go_binary *b)
+{
+	uint64_t entry, end;
+	size_t n = gobin__nfuncs(b->bin), cap = 0;
+
+	if (gobin__func_by_name(b->bin, "runtime.mallocgcSmallNoscan", &entry, &end)) {
+		place_entry(b, GO_PROBE_ALLOC_ALL, "runtime.mallocgc");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct gobin_func f;
+		struct go_probe pr = { 0 };
+
+		bool seen = false;
+
+		if (gobin__func(b->bin, i, &f) || !is_alloc_leaf(f.name))
+			continue;
+		/* a name twice (ABI wrapper and body): probe the body once */
+		for (size_t j = 0; j < b->nleaves; j++)
+			seen |= !strcmp(b->leaves[j].func, f.name);
+		if (seen || place_at_entry(b, &pr, f.name))
+			continue;
+		grow_array((void **)&b->leaves, &cap, b->nleaves + 1, sizeof(*b->leaves));
+		b->leaves[b->nleaves++] = pr;
+	}
+}
+
+/* Goroutine creation: the call to runqput in newproc's closure, where the
+ * new g (RBX) is complete and the creator's stack is walkable. */
+static int place_create(struct go_binary *b)
+{
+	struct go_probe *pr = &b->probes[GO_PROBE_CREATE];
+
+	if (gobin__find_call(b->bin, "runtime.newproc.func1", "runtime.runqput", &pr->vaddr))
+		return -ENOENT;
+	if (gobin__vaddr_to_offset(b->bin, pr->vaddr, &pr->offset))
+		return -ENOENT;
+	pr->func = "runtime.newproc.func1";
+	pr->insn = "call runtime.runqput";
+	pr->cookie = b->slot;
+	pr->present = true;
+	return 0;
+}
+
+/* Heap-profile data: the bucket list head and the sampling rate. With
+ * .symtab they are found by name; stripped, the globals a few runtime
+ * functions reference are candidates, validated against live memory. */
+static void find_heap_globals(struct go_binary *b)
+{
+	static const char *const readers[] = {
+		"runtime.mProf_FlushLocked", "runtime.mProf_Flush", "runtime.MemProfile",
+		"runtime.memProfileInternal", "runtime.stkbucket",
+	};
+	uint64_t v, refs[64];
+	enum gobin_source src;
+	uint64_t entry, end;
+
+	b->memprofile_linked = gobin__func_by_name(b->bin, "runtime.MemProfile", &entry, &end) == 0 ||
+			       gobin__func_by_name(b->bin, "runtime.memProfileInternal", &entry, &end) == 0;
+	if (gobin__global(b->bin, "runtime.mbuckets", &v, &src) == 0)
+		b->mbuckets = v;
+	if (gobin__global(b->bin, "runtime.MemProfileRate", &v, &src) == 0)
+		b->memprofilerate = v;
+	if (gobin__global(b->bin, "runtime.allgs", &v, &src) == 0)
+		b->allgs = v;
+	for (size_t r = 0; !b->mbuckets && r < ARRAY_SIZE(readers); r++) {
+		int n = gobin__rip_refs(b->bin, readers[r], refs, 64);
+
+		for (int i = 0; i < n && b->ncandidates < ARRAY_SIZE(b->mbuckets_candidates); i++) {
+			bool dup = false;
+
+			for (uint32_t j = 0; j < b->ncandidates; j++)
+				dup |= b->mbuckets_candidates[j] == refs[i];
+			if (!dup)
+				b->mbuckets_candidates[b->ncandidates++] = refs[i];
+		}
+	}
+	if (!b->memprofilerate && gobin__decode_memprofilerate(b->bin, &v) == 0)
+		b->memprofilerate = v;
+}
+
+/* What stitching a cgo call's stack needs: where g is in TLS and where
+ * runtime.asmcgocall (the switch from the goroutine to C) is. */
+static void find_cgo(struct go_binary *b)
+{
+	struct elf_info e;
+	const char *why;
+
+	if (elfinfo__read(gobin__path(b->bin), &e, &why) == 0) {
+		b->has_tls_g = gobin__tls_g_offset(b->bin, e.tls_memsz, e.tls_align,
+						   &b->tls_g_off) == 0;
+		elfinfo__free(&e);
+	}
+	{
+		/* the assembly function and its ABI wrapper: either may be
+		 * the frame a C call returns to */
+		struct gobin_func f[4];
+		int n = gobin__funcs_by_name(b->bin, "runtime.asmcgocall", f, 4);
+
+		for (int i = 0; i < n && i < 4; i++) {
+			b->asmcgocall[i].lo = f[i].entry;
+			b->asmcgocall[i].hi = f[i].end;
+			b->nasmcgocall++;
+		}
+	}
+}
+
+bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr)
+{
+	for (uint32_t i = 0; i < b->nasmcgocall; i++)
+		if (vaddr >= b->asmcgocall[i].lo && vaddr < b->asmcgocall[i].hi)
+			return true;
+	return false;
+}
+
+int goprobes__watch(struct goprobes *g, struct go_binary *b, int pid)
+{
+	if (!b->bin || !b->has_tls_g || pid <= 0)
+		return -ENOTSUP;
+	return probes__set_go_proc(g->p, pid, b->tls_g_off);
+}
+
+static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
+				 uint64_t dev, uint64_t ino)
+{
+	struct go_binary *b = xcalloc(1, sizeof(*b));
+	const struct gobin_version *v;
+	const char *why = NULL;
+	char buf[4096 + 64];
+
+	b->path = intern(path);
+	b->dev = dev;
+	b->ino = ino;
+	b->slot = (uint32_t)g->nbins;
+	b->bin = gobin__open(path, &why);
+	if (!b->bin && pid > 0) {	/* another mount namespace */
+		const char *why2 = NULL;
+
+		/* why may sit in gobin's one message buffer: keep a copy */
+		snprintf(b->why_not, sizeof(b->why_not), "%s", why ? why : "unreadable");
+		why = b->why_not;
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
+		b->bin = gobin__open(buf, &why2);
+		/* The process may be gone (short-lived, in a fleet): then
+		 * the answer for our own file stands. */
+		if (!b->bin && why2 && strncmp(why2, "cannot open", 11))
+			why = why2;
+	}
+	if (!b->bin) {
+		if (why != b->why_not)
+			snprintf(b->why_not, sizeof(b->why_not), "%s", why ? why : "unreadable");
+		return b;
+	}
+	v = gobin__version(b->bin);
+	if (v->major == 1 && (v->minor < 18 || v->minor > 27)) {
+		snprintf(b->why_not, sizeof(b->why_not),
+			 "Go %s is outside the supported 1.18-1.27", v->str);
+		goto unsupported;
+	}
+	if (b->slot >= LS_GO_MAX_BINARIES) {
+		snprintf(b->why_not, sizeof(b->why_not), "too many Go binaries (%d)",
+			 LS_GO_MAX_BINARIES);
+		goto unsupported;
+	}
+	if (gobin__g_offsets(b->bin, &b->goff)) {
+		snprintf(b->why_not, sizeof(b->why_not),
+			 "runtime.g layout of %s unknown (no DWARF, not in the table)",
+			 v->str[0] ? v->str : "this Go version");
+		goto unsupported;
+	}
+	if (place_create(b) ||
+	    (place_entry(b, GO_PROBE_EXIT, "runtime.gdestroy") &&
+	     place_entry(b, GO_PROBE_EXIT, "runtime.goexit0"))) {
+		snprintf(b->why_not, sizeof(b->why_not),
+			 "goroutine probe points not found (runtime.newproc.func1/runqput, "
+			 "runtime.gdestroy or goexit0)");
+		goto unsupported;
+	}
+	if (g->alloc_mode == GO_ALLOC_SAMPLED || g->alloc_mode == GO_ALLOC_CHECK)
+		place_entry(b, GO_PROBE_ALLOC_SAMPLED, "runtime.profilealloc");
+	if (g->alloc_mode == GO_ALLOC_ALL || g->alloc_mode == GO_ALLOC_CHECK)
+		place_every_alloc(b);
+	find_heap_globals(b);
+	find_cgo(b);
+	if (g->verbose) {
+		for (int k = 0; k < GO_PROBE_MAX; k++)
+			if (b->probes[k].present)
+				fprintf(stderr, "leakscope: %s (%s): probe in %s at %#lx (%s)\n",
+					path, v->str, b->probes[k].func,
+					(unsigned long)(b->probes[k].vaddr), b->probes[k].insn);
+		for (size_t i = 0; i < b->nleaves; i++)
+			fprintf(stderr, "leakscope: %s (%s): allocation probe in %s at %#lx (%s)\n",
+				path, v->str, b->leaves[i].func,
+				(unsigned long)b->leaves[i].vaddr, b->leaves[i].insn);
+	}
+	return b;
+unsupported:
+	gobin__free(b->bin);
+	b->bin = NULL;
+	return b;
+}
+
+struct go_binary *goprobes__inspect(struct goprobes *g, const char *path, int pid)
+{
+	struct stat st = { 0 };
+	struct go_binary *b;
+
+	if (stat(path, &st) && pid > 0) {
+		char buf[4096 + 64];
+
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
+		stat(buf, &st);
+	}
+	for (size_t i = 0; i < g->nbins; i++) {
+		b = g->bins[i];
+		if (st.st_ino ? (b->ino == st.st_ino && b->dev == st.st_dev) :
+				!strcmp(b->path, path))
+			return b;
+	}
+	b = inspect(g, path, pid, st.st_dev, st.st_ino);
+	grow_array((void **)&g->bins, &g->cap, g->nbins + 1, sizeof(*g->bins));
+	g->bins[g->nbins++] = b;
+	return b;
+}
+
+static struct bpf_program *program_for(struct go_bpf *skel, enum go_probe_kind k)
+{
+	switch (k) {
+	case GO_PROBE_CREATE: return skel->progs.go_create;
+	case GO_PROBE_EXIT: return skel->progs.go_exit;
+	case GO_PROBE_ALLOC_SAMPLED: return skel->progs.go_alloc_sampled;
+	case GO_PROBE_ALLOC_ALL: return skel->progs.go_alloc_every;
+	default: return NULL;
+	}
+}
+
+static int attach_probe(struct goprobes *g, struct bpf_program *prog,
+			const struct go_probe *pr, const struct go_binary *b,
+			const char *file, int pid)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts);
+	struct bpf_link *link;
+
+	opts.bpf_cookie = pr->cookie;
+	link = bpf_program__attach_uprobe_opts(prog, pid, file, pr->offset, &opts);
+	if (!link) {
+		int err = -errno;
+
+		fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n", pr->func,
+			b->path, strerror(-err));
+		return err;
+	}
+	probes__keep_link(g->p, link);
+	return 0;
+}
+/* Where go_create's one read of a g starts: the lowest field it wants,
+ * when all of them (8-byte aligned) fit in LS_GO_G_SPAN bytes; else -1
+ * and the BPF side reads them one by one. */
+static int32_t g_span(const struct ls_go_params *p)
+{
+	const int32_t offs[] = { p->goid_off, p->gopc_off, p->startpc_off, p->parent_goid_off };
+	int32_t lo = INT32_MAX, hi = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(offs); i++) {
+		if (offs[i] < 0)
+			continue;
+		if (offs[i] % 8)
+			return -1;
+		lo = MIN(lo, offs[i]);
+		hi = MAX(hi, offs[i]);
+	}
+	return hi >= 0 && hi + 8 - lo <= LS_GO_G_SPAN ? lo : -1;
+}
+
+
+int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
+{
+	struct ls_go_params params;
+	const char *file;
+	int err;
+
+	if (!b->bin)
+		return -ENOTSUP;
+	if (b->attached_all)
+		return 0;	/* already on for every process */
+	for (uint32_t i = 0; i < b->nattached; i++)
+		if (b->attached_pids[i] == pid)
+			return 0;
+	if (pid > 0 && b->nattached == ARRAY_SIZE(b->attached_pids))
+		pid = -1;	/* many processes of one binary: all of them */
+	params = (struct ls_go_params){
+		.goid_off = b->goff.goid,
+		.gopc_off = b->goff.gopc,
+		.startpc_off = b->goff.startpc,
+		.parent_goid_off = b->goff.parent_goid,
+	};
+	params.span_off = g_span(&params);
+	if (bpf_map__update_elem(g->p->go->maps.go_params, &b->slot, sizeof(b->slot),
+				 &params, sizeof(params), BPF_ANY))
+		return -errno;
+	file = gobin__path(b->bin);
+	for (int k = 0; k < GO_PROBE_MAX; k++)
+		if (b->probes[k].present &&
+		    (err = attach_probe(g, program_for(g->p->go, k), &b->probes[k], b, file, pid)))
+			return err;
+	for (size_t i = 0; i < b->nleaves; i++)
+		if ((err = attach_probe(g, g->p->go->progs.go_alloc_every, &b->leaves[i], b,
+					file, pid)))
+			return err;
+	if (pid < 0)
+		b->attached_all = true;
+	else
+		b->attached_pids[b->nattached++] = pid;
+	return 0;
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+#include "trace/preexisting.h"
+#include "ledgers/fdtable.h"
+#include "base/hashmap.h"
+#include "ledgers/process.h"
+#include "base/procmaps.h"
+#include "base/util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const tcp_states[] = {
+	"", "established", "syn-sent", "syn-recv", "fin-wait1", "fin-wait2",
+	"time-wait", "close", "close-wait", "last-ack", "listen", "closing",
+};
+
+/* "0100007F:1F90" (little-endian IPv4) or 32 hex digits (IPv6). */
+static void format_endpoint(const char *hex, char *out, size_t size)
+{
+	char addr[64] = "?";
+	unsigned port = 0;
+	const char *colon = strchr(hex, ':');
+	size_t len = colon ? (size_t)(colon - hex) : 0;
+
+	if (colon)
+		port = (unsigned)strtoul(colon + 1, NULL, 16);
+	if (len == 8) {
+		struct in_addr a = { (in_addr_t)strtoul(hex, NULL, 16) };
+
+		inet_ntop(AF_INET, &a, addr, sizeof(addr));
+		snprintf(out, size, "%s:%u", addr, port);
+	} else if (len == 32) {
+		struct in6_addr a;
+
+		for (int w = 0; w < 4; w++) {
+			char word[9];
+			uint32_t v;
+
+			memcpy(word, hex + 8 * w, 8);
+			word[8] = 0;
+			v = (uint32_t)strtoul(word, NULL, 16);
+			memcpy(&a.s6_addr[4 * w], &v, 4);	/* kernel order */
+		}
+		inet_ntop(AF_INET6, &a, addr, sizeof(addr));
+		snprintf(out, size, "[%s]:%u", addr, port);
+	} else {
+		snprintf(out, size, "%s", hex);
+	}
+}
+
+/* inode -> description, for the inet tables of /proc/PID/net. */
+static void scan_inet(int pid, const char *proto, struct u64map *names)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f)) {	/* header */
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char local[64], remote[64], l[80], r[80], desc[256];
+		unsigned st;
+		unsigned long inode;
+
+		if (sscanf(line, "%*s %63s %63s %x %*s %*s %*s %*s %*s %lu",
+			   local, remote, &st, &inode) != 4 || !inode)
+			continue;
+		format_endpoint(local, l, sizeof(l));
+		format_endpoint(remote, r, sizeof(r));
+		if (st == 10)	/* TCP_LISTEN */
+			snprintf(desc, sizeof(desc), "%s %s (listening)", proto, l);
+		else if (!strncmp(proto, "udp", 3))
+			snprintf(desc, sizeof(desc), "%s %s", proto, l);
+		else
+			snprintf(desc, sizeof(desc), "%s %s -> %s (%s)", proto, l, r,
+				 st < ARRAY_SIZE(tcp_states) ? tcp_states[st] : "?");
+		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
+	}
+	fclose(f);
+}
+
+static void scan_unix(int pid, struct u64map *names)
+{
+	char path[64], line[PATH_MAX + 128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/unix", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long inode;
+		char name[PATH_MAX] = "", desc[PATH_MAX + 16];
+		int n = sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %4095s", &inode, name);
+
+		if (n < 1 || !inode)
+			continue;
+		snprintf(desc, sizeof(desc), "unix %s", name[0] ? name : "(unnamed)");
+		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
+	}
+	fclose(f);
+}
+
+static struct u64map *socket_names(int pid)
+{
+	struct u64map *names = u64map__new(64);
+
+	scan_inet(pid, "tcp", names);
+	scan_inet(pid, "tcp6", names);
+	scan_inet(pid, "udp", names);
+	scan_inet(pid, "udp6", names);
+	scan_unix(pid, names);
+	return names;
+}
+
+const char *preexisting__socket_name(int pid, uint64_t inode)
+{
+	struct u64map *names = socket_names(pid);
+	uint64_t v = 0;
+	const char *s = u64map__get(names, inode, &v) ? (const char *)(uintptr_t)v : NULL;
+
+	u64map__free(names);
+	return s;
+}
+
+static uint32_t fd_mode(int pid, int fd)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	return stat(path, &st) == 0 ? st.st_mode : 0;
+}
+
+static int scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
+{
+	struct u64map *sockets = NULL;
+	char dir[64], link[80], target[PATH_MAX];
+	struct dirent *d;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", p->pid);
+	dp = opendir(dir);
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp))) {
+		unsigned long long inode;
+		const char *path = NULL;
+		struct fd_item *it;
+		enum fd_kind kind;
+		ssize_t n;
+		int fd;
+
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		fd = atoi(d->d_name);
+		if (fdtable__get(&p->fds, fd))
+			continue;	/* already seen created since attach */
+		snprintf(link, sizeof(link), "%s/%d", dir, fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;	/* closed meanwhile */
+		target[n] = '\0';
+		kind = fd_kind_from_link(target, fd_mode(p->pid, fd));
+		if (kind == FD_SOCKET && sscanf(target, "socket:[%llu]", &inode) == 1) {
+			uint64_t v;
+
+			if (!sockets)
+				sockets = socket_names(p->pid);
+			path = u64map__get(sockets, inode, &v) ? (const char *)(uintptr_t)v :
+								   intern(target);
+		} else if (kind == FD_FILE || kind == FD_DIR || kind == FD_CHARDEV ||
+			   kind == FD_BLOCKDEV || kind == FD_FIFO || kind == FD_MEMFD) {
+			path = intern(target);
+		}
+		it = fdtable__open(&p->fds, fd, kind, path, 0, now_ns);
+		if (it)
+			it->preexisting = 1;
+		(*count)++;
+	}
+	closedir(dp);
+	u64map__free(sockets);
+	return 0;
+}
+
+static bool is_kernel_area(const char *path)
+{
+	return !strcmp(path, "[vvar]") || !strcmp(path, "[vdso]") ||
+	       !strcmp(path, "[vsyscall]") || !strcmp(path, "[vvar_vclock]");
+}
+
+static int scan_maps(struct process *p, uint64_t now_ns,
+		     struct preexisting_counts *c)
+{
+	struct procmap *maps;
+	size_t n;
+	int err = procmaps__read(p->pid, &maps, &n);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		const struct procmap *m = &maps[i];
+		uint64_t len = m->end - m->start;
+
+		if (is_kernel_area(m->path))
+			continue;
+		if (!strcmp(m->path, "[heap]")) {
+			/* The heap so far, as one growth of unknown origin. */
+			struct brk_segment *s;
+
+			grow_array((void **)&p->brk.segs, &p->brk.cap, p->brk.n + 1,
+				   sizeof(*s));
+			memmove(p->brk.segs + 1, p->brk.segs, p->brk.n * sizeof(*s));
+			s = &p->brk.segs[0];
+			*s = (struct brk_segment){ m->start, m->end, now_ns, 0, 1 };
+			p->brk.n++;
+			p->brk.bytes += len;
+			if (p->brk.top < m->end)
+				p->brk.top = m->end;
+			c->heap_bytes += len;
+			continue;
+		}
+		mappings__adopt(&p->maps, m->start, len, now_ns,
+				m->inode ? MAPPING_FILE : 0,
+				m->path[0] ? m->path : intern("[anonymous]"));
+		c->mappings++;
+		c->mapped_bytes += len;
+	}
+	free(maps);
+	return 0;
+}
+
+int preexisting__scan(struct process *p, uint64_t now_ns,
+		      struct preexisting_counts *out)
+{
+	struct preexisting_counts c = { 0 };
+	int err = scan_fds(p, now_ns, &c.fds);
+
+	if (!err)
+		err = scan_maps(p, now_ns, &c);
+	if (out)
+		*out = c;
+	return err;
+}

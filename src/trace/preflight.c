@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+#include "trace/preflight.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static int has_cap(const struct __user_cap_data_struct d[2], int cap)
+{
+	return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+int preflight__privileges(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data) == 0 &&
+	    (has_cap(data, CAP_SYS_ADMIN) ||
+	     (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) &&
+	    has_cap(data, CAP_SYS_PTRACE))
+		return 0;
+	fprintf(stderr, "leakscope: needs root, or CAP_BPF, CAP_PERFMON and "
+		"CAP_SYS_PTRACE: run it with sudo\n");
+	return -EPERM;
+}
+
+int preflight__btf(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		return 0;
+	fprintf(stderr, "leakscope: this kernel has no BTF (/sys/kernel/btf/vmlinux "
+		"missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+	return -ENOENT;
+}
+
+int preflight__pid(int pid)
+{
+	char path[64], buf[256];
+	int tgid = -1;
+	FILE *f;
+
+	if (kill(pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "leakscope: no process with PID %d (check it with ps)\n", pid);
+		return -ESRCH;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "leakscope: no process with PID %d (check it with ps)\n", pid);
+		return -ESRCH;
+	}
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (readlink(path, buf, sizeof(buf)) < 0 && errno == ENOENT) {
+		fprintf(stderr, "leakscope: PID %d is a kernel thread; it has no user "
+			"memory or fds to trace\n", pid);
+		return -EINVAL;
+	}
+	return tgid > 0 ? tgid : pid;
+}

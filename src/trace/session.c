@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "trace/session.h"
+#include "trace/collector.h"
+#include "trace/goprobes.h"
+#include "ledgers/goproc.h"
+#include "base/logfmt.h"
+#include "trace/probes.h"
+#include "ledgers/process.h"
+#include "report/report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void tracing__on_new_image(void *ctx, struct process *p)
+{
+	struct go_hook *h = ctx;
+	struct go_binary *b;
+
+	if (!p->exe || p->exe[0] != '/')
+		return;
+	b = goprobes__inspect(h->gp, p->exe, p->pid);
+	if (!b->bin) {
+		/* Say it only for Go binaries we cannot trace; not being Go
+		 * is the normal case for native programs. */
+		if (strstr(b->why_not, "not a Go binary") == NULL &&
+		    strstr(b->why_not, "not an ELF") == NULL) {
+			p->go = goproc__new(b);
+			if (!h->structured)
+				fprintf(stderr, "leakscope: pid %d (%s): Go kinds off: %s\n", p->pid,
+					p->exe, b->why_not);
+			/* A fleet has deleted and memfd executables: whether
+			 * they are Go is unknown, not worth a warning each. */
+			else
+				logfmt__write(strncmp(b->why_not, "cannot open", 11) ? LOG_WARN :
+					      LOG_DEBUG, "Go kinds off", "pid=%d exe=%s why=%s",
+					      p->pid, logfmt__q(p->exe), logfmt__q(b->why_not));
+		}
+		return;
+	}
+	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {
+		goproc__free(p->go);
+		p->go = goproc__new(b);
+		goprobes__watch(h->gp, b, p->pid);
+		if (h->verbose && !h->structured)
+			fprintf(stderr, "leakscope: pid %d: Go %s, probes attached\n", p->pid,
+				gobin__version(b->bin)->str);
+		else if (h->structured)
+			LOG_D("Go probes attached", "pid=%d exe=%s go=%s", p->pid, logfmt__q(p->exe),
+			      gobin__version(b->bin)->str);
+	}
+}
+
+struct report *tracing__build_report(struct collector *c,
+				     const struct probes *p, double min_age_s,
+				     bool goroutine_states)
+{
+	struct report_options ro = { .min_age_s = min_age_s,
+				     .goroutine_states = goroutine_states };
+	struct report *r;
+
+	collector__refresh(c);
+	probes__read_drops(p, ro.drops);
+	r = report__build(c, &ro);
+	if (c->bad_records)
+		report__add_note(r, "%llu malformed records ignored",
+				 (unsigned long long)c->bad_records);
+	if (p->skipped_optional)
+		report__add_note(r, "%zu syscall tracepoints absent on this kernel "
+				 "(their fds are not tracked)", p->skipped_optional);
+	return r;
+}
