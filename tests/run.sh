@@ -27,16 +27,22 @@ fetch_go_binaries() {
 # Unit test binaries are built by the Makefile (same flags and libraries
 # as the tool); the name filter picks which run.
 run_unit() {
-	local bin name
+	local bin name rc
 	if ! make -s unit-bins >"$out/unit-build.log" 2>&1; then
 		cat "$out/unit-build.log"
 		echo "not ok - unit tests build (see $out/unit-build.log)"
 		return
 	fi
+	# the stages of src/ and who may use whom (src/README.md)
+	[ -z "$filter" ] || [[ layers == *"$filter"* ]] && /usr/bin/python3 tests/unit/check_layers.py
 	for bin in build/tests/*_test; do
 		name=$(basename "$bin")
 		[ -z "$filter" ] || [[ $name == *"$filter"* ]] || continue
-		(cd tests/unit && timeout 300 "../../$bin") || echo "not ok - $name (exit status $?)"
+		# exit 1: failed checks, already printed; anything else is a
+		# crash or a timeout, which would otherwise hide the tests after it
+		(cd tests/unit && timeout 300 "../../$bin")
+		rc=$?
+		[ $rc -le 1 ] || echo "not ok - $name (exit status $rc: crashed or timed out)"
 	done
 }
 

@@ -15,19 +15,22 @@
  *   -> SIGTERM/SIGINT: last records, last push (bounded), detach, exit 0.
  *
  * One thread runs the collector, the HTTP endpoint (polled from this
- * loop) and the BPF side; only the pusher has a thread (push.c).
+ * loop) and the BPF side; only the pusher has a thread (pusher.c).
  */
 #include "agent/agent.h"
 #include "agent/agent_int.h"
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
+#include "trace/goread.h"
 #include "base/hashmap.h"
 #include "agent/http_server.h"
 #include "leakscope.h"
 #include "base/logfmt.h"
+#include "base/signals.h"
 #include "trace/preexisting.h"
 #include "trace/preflight.h"
 #include "ledgers/process.h"
+#include "report/build.h"
 #include "report/report.h"
 #include "trace/tracefs.h"
 #include "base/util.h"
@@ -45,23 +48,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = { 0 };
-
-	sa.sa_handler = on_stop;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static size_t live_processes(const struct agent *a)
 {
 	size_t n = 0;
@@ -74,11 +60,6 @@ static size_t live_processes(const struct agent *a)
 static bool has_filters(const struct agent *a)
 {
 	return a->filter.ncomms || a->filter.nexes || a->filter.ncgroups || a->filter.npids;
-}
-
-static bool is_go(const struct process *p)
-{
-	return p->go && p->go->bin && p->go->bin->bin;
 }
 
 /*
@@ -111,19 +92,19 @@ static struct process *start_process(struct agent *a, int pid,
 	if (e)
 		collector__on_record(&a->coll, (void *)e, size);	/* the image, Go probes */
 	else
-		tracing__on_new_image(&a->hook, p);
+		session__on_new_image(&a->hook, p);
 	if (kill(pid, 0) && errno == ESRCH) {	/* gone while we looked */
 		probes__untrace_pid(&a->probes, pid);
 		collector__forget_process(&a->coll, p);
 		return NULL;
 	}
 	preexisting__scan(p, now_ns(), NULL);
-	if (is_go(p))
-		goproc__scan_allgs(p->go, p, now_ns());
+	if (session__traced_as_go(p))
+		goread__scan_allgs(p->go, p, now_ns());
 	a->procs_traced++;
 	logfmt__write(has_filters(a) ? LOG_INFO : LOG_DEBUG, "tracing process",
 		      "pid=%d comm=%s exe=%s go=%s", pid, logfmt__q(p->comm),
-		      logfmt__q(p->exe ? p->exe : ""), is_go(p) ? "true" : "false");
+		      logfmt__q(p->exe ? p->exe : ""), session__traced_as_go(p) ? "true" : "false");
 	return p;
 }
 
@@ -231,20 +212,17 @@ static void forget_exited(struct agent *a)
 	}
 }
 
-/* Mark processes whose exit record was lost as gone. */
+static void untrace_vanished(void *ctx, struct process *p)
+{
+	struct agent *a = ctx;
+
+	probes__untrace_pid(&a->probes, p->pid);
+}
+
+/* Processes whose exit record was lost are gone: stop tracing them. */
 static void reap_vanished(struct agent *a)
 {
-	for (size_t i = 0; i < a->coll.nprocs; i++) {
-		struct process *p = a->coll.procs[i];
-
-		if (p->exited || kill(p->pid, 0) == 0 || errno != ESRCH)
-			continue;
-		p->exited = true;
-		p->exit_ns = now_ns();
-		if (a->coll.live)
-			a->coll.live--;
-		probes__untrace_pid(&a->probes, p->pid);
-	}
+	collector__reap_vanished(&a->coll, untrace_vanished, a);
 }
 
 static void reset_verdicts(struct agent *a)
@@ -288,7 +266,7 @@ static void verdict_sample(struct agent *a, uint64_t now)
 
 	if (!a->coll.nprocs)
 		return;
-	r = tracing__build_report(&a->coll, &a->probes, 0, false);
+	r = report__build_traced(&a->coll, &a->probes, 0, false);
 	verdicts__observe(&a->verdicts, r, now);
 	verdicts__apply(&a->verdicts, r);
 	report__free(a->verdict_report);
@@ -320,7 +298,7 @@ static int load(struct agent *a)
 	a->hook.all_processes = true;
 	a->hook.verbose = a->o.verbose;
 	a->hook.structured = true;
-	a->coll.on_new_image = tracing__on_new_image;
+	a->coll.on_new_image = session__on_new_image;
 	a->coll.hook_ctx = &a->hook;
 	/* Attached paused: the first sampling draw decides. */
 	probes__set_enabled(&a->probes, false);
@@ -394,7 +372,7 @@ static void run(struct agent *a)
 	uint64_t push_ns = (uint64_t)(a->o.push_interval_s * 1e9);
 	uint64_t next_verdict = now + verdict_ns, next_push = now + push_ns;
 
-	while (!stop_signal) {
+	while (!signals__stop_requested()) {
 		bool want;
 		int err;
 
@@ -494,7 +472,7 @@ int agent__main(int argc, char **argv)
 		snprintf(a->host, sizeof(a->host), "unknown");
 	sampler__init(&a->sampler, a->o.threshold, a->o.sampling_interval_s,
 		      a->o.seed_set ? a->o.sampling_seed : sampler__random_seed());
-	install_signals();
+	signals__install(false, false);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	if (a->o.threshold > 0) {
@@ -513,8 +491,8 @@ int agent__main(int argc, char **argv)
 	LOG_I("agent started", "host=%s filters=%s threshold=%g sampling_interval_s=%g", logfmt__q(a->host),
 	      has_filters(a) ? "true" : "false", a->o.threshold, a->o.sampling_interval_s);
 	run(a);
-	if (stop_signal)
-		LOG_I("stopping", "signal=%d", (int)stop_signal);
+	if (signals__stop_requested())
+		LOG_I("stopping", "signal=%d", signals__stop_requested());
 	/* What happened before the stop still counts; then the last round. */
 	if (a->loaded)
 		ring_buffer__consume(a->probes.rb);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's state, shared by its parts: agent.c (lifecycle, picking
- * processes, the loop), agent_metrics.c (/metrics), agent_http.c
- * (routes, /debug/pprof) and agent_push.c (profiles out). Userspace only.
+ * processes, the loop), metrics.c (/metrics), endpoints.c
+ * (routes, /debug/pprof) and push_profiles.c (profiles out). Userspace only.
  */
 #ifndef LS_AGENT_INT_H
 #define LS_AGENT_INT_H

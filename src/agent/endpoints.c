@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Routes of the agent's endpoint:
- *   /metrics                      Prometheus text format (agent_metrics.c)
+ *   /metrics                      Prometheus text format (metrics.c)
  *   /debug/pprof/                 the kinds below, as links
  *   /debug/pprof/KIND[?pid=N]     a gzip pprof of what is outstanding now,
  *                                 one process or all (samples carry pid and
@@ -12,6 +12,7 @@
 #include "agent/agent_int.h"
 #include "agent/http_server.h"
 #include "agent/prom_text.h"
+#include "report/build.h"
 #include "report/report.h"
 #include "base/util.h"
 
@@ -95,7 +96,7 @@ static void serve_pprof(struct agent *a, const struct http_request *req, const c
 		text(resp, 503, "nothing is traced (probabilistic threshold 0)\n");
 		return;
 	}
-	r = tracing__build_report(&a->coll, &a->probes, 0, false);
+	r = report__build_traced(&a->coll, &a->probes, 0, false);
 	v = profile__view(r, pid);
 	err = profile__pprof(v, kind, &buf, &len);
 	profile__view_free(v);

@@ -21,6 +21,7 @@
 #include "agent/http_server.h"
 #include "agent/prom_text.h"
 #include "ledgers/process.h"
+#include "trace/session.h"
 #include "report/report.h"
 #include "symbols/stacks.h"
 #include "base/util.h"
@@ -62,15 +63,10 @@ static void kind_sample(FILE *f, const struct agent *a, const struct process *p,
 	metrics__sample(f, name, l.v, v);
 }
 
-static bool is_go(const struct process *p)
-{
-	return p->go && p->go->bin && p->go->bin->bin;
-}
-
 static void go_heap(const struct process *p, uint64_t *objects, uint64_t *bytes)
 {
 	*objects = *bytes = 0;
-	for (size_t i = 0; is_go(p) && i < p->go->nheap; i++) {
+	for (size_t i = 0; session__traced_as_go(p) && i < p->go->nheap; i++) {
 		*objects += p->go->heap[i].inuse_count;
 		*bytes += p->go->heap[i].inuse_bytes;
 	}
@@ -79,7 +75,7 @@ static void go_heap(const struct process *p, uint64_t *objects, uint64_t *bytes)
 static void go_allocated(const struct process *p, uint64_t *objects, uint64_t *bytes)
 {
 	*objects = *bytes = 0;
-	for (size_t i = 0; is_go(p) && i < p->go->allocs.n; i++) {
+	for (size_t i = 0; session__traced_as_go(p) && i < p->go->allocs.n; i++) {
 		const struct goalloc_tally *t = &p->go->allocs.t[i];
 		uint64_t n = t->count, b = t->bytes;
 
@@ -127,7 +123,7 @@ static void growth_family(FILE *f, const struct agent *a, const struct collector
 			double per_min;
 			uint64_t sus;
 
-			if ((kinds[k] == KIND_GO_HEAP || kinds[k] == KIND_GOROUTINE) && !is_go(p))
+			if ((kinds[k] == KIND_GO_HEAP || kinds[k] == KIND_GOROUTINE) && !session__traced_as_go(p))
 				continue;
 			verdict_of(a->verdict_report, p->pid, kinds[k], &per_min, &sus);
 			process_labels(a, p, &l, kind_name(kinds[k]));
@@ -152,7 +148,7 @@ static void write_processes(struct agent *a, FILE *f)
 			continue;
 		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "mmap", p->maps.bytes);
 		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "brk", p->brk.bytes);
-		if (is_go(p)) {
+		if (session__traced_as_go(p)) {
 			go_heap(p, &objs, &bytes);
 			kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "go_heap", bytes);
 		}
@@ -169,7 +165,7 @@ static void write_processes(struct agent *a, FILE *f)
 		kind_sample(f, a, p, "leakscope_process_outstanding_items", "mmap", p->maps.allocs);
 		kind_sample(f, a, p, "leakscope_process_outstanding_items", "brk", p->brk.n);
 		kind_sample(f, a, p, "leakscope_process_outstanding_items", "fd", p->fds.count);
-		if (is_go(p)) {
+		if (session__traced_as_go(p)) {
 			kind_sample(f, a, p, "leakscope_process_outstanding_items", "goroutine",
 				    goroutines__count(&p->go->gor));
 			go_heap(p, &objs, &bytes);
@@ -187,7 +183,7 @@ static void write_processes(struct agent *a, FILE *f)
 	metrics__family(f, "leakscope_process_goroutines", "gauge",
 			"Live goroutines of a Go process (the runtime's own included).");
 	for (size_t i = 0; i < c->nprocs; i++) {
-		if (c->procs[i]->exited || !is_go(c->procs[i]))
+		if (c->procs[i]->exited || !session__traced_as_go(c->procs[i]))
 			continue;
 		process_labels(a, c->procs[i], &l, NULL);
 		metrics__sample(f, "leakscope_process_goroutines", l.v,
@@ -199,7 +195,7 @@ static void write_processes(struct agent *a, FILE *f)
 	for (size_t i = 0; i < c->nprocs; i++) {
 		uint64_t objs, bytes;
 
-		if (c->procs[i]->exited || !is_go(c->procs[i]))
+		if (c->procs[i]->exited || !session__traced_as_go(c->procs[i]))
 			continue;
 		go_allocated(c->procs[i], &objs, &bytes);
 		process_labels(a, c->procs[i], &l, NULL);
@@ -224,7 +220,7 @@ static void write_processes(struct agent *a, FILE *f)
 			uint64_t sus;
 
 			if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
-			    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !is_go(p)))
+			    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !session__traced_as_go(p)))
 				continue;
 			verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);
 			process_labels(a, p, &l, kind_name(k));

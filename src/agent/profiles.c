@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "agent/profiles.h"
-#include "cli/convert.h"
+#include "export/export.h"
 #include "base/hashmap.h"
 #include "report/report.h"
 #include "base/util.h"

@@ -27,7 +27,7 @@ int profile__pprof(const struct report *v, int kind, uint8_t **buf, size_t *len)
 
 /* go_alloc cumulative values at the previous push, per process. */
 struct alloc_deltas {
-	struct u64map *by_pid;	/* pid -> its table (agent_profiles.c) */
+	struct u64map *by_pid;	/* pid -> its table (profiles.c) */
 };
 
 void alloc_deltas__init(struct alloc_deltas *d);

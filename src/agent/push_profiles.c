@@ -10,6 +10,7 @@
 #include "base/hashmap.h"
 #include "base/logfmt.h"
 #include "ledgers/process.h"
+#include "report/build.h"
 #include "report/report.h"
 #include "base/util.h"
 
@@ -110,7 +111,7 @@ void agent_push__round(struct agent *a)
 
 	if ((!a->pushing && !a->writing) || !a->loaded || !a->coll.nprocs)
 		return;
-	r = tracing__build_report(&a->coll, &a->probes, 0, false);
+	r = report__build_traced(&a->coll, &a->probes, 0, false);
 	verdicts__apply(&a->verdicts, r);	/* suspects labelled in samples */
 	for (size_t i = 0; i < a->coll.nprocs; i++)
 		push_process(a, r, a->coll.procs[i], real / 1000000000ULL, real / 1000000ULL, &made);

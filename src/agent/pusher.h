@@ -6,7 +6,7 @@
  *   POST {push-url}/ingest?name=SERVICE{host=H,pid=P,kind=K,comm=C}
  *        &from=UNIX_S&until=UNIX_S&format=pprof&spyName=leakscope
  *   Content-Type: application/octet-stream
- *   body: the gzip-compressed pprof (src/export_pprof.c)
+ *   body: the gzip-compressed pprof (src/export/pprof.c)
  *
  * Profiles wait in a bounded FIFO: beyond --push-queue waiting ones the
  * oldest is dropped (counted). A failure that may pass (no connection,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "base/procmaps.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <errno.h>

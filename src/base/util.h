@@ -22,6 +22,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *arr (of *cap elements of size elem) to hold at least need. */
 void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 
+#define NS_PER_S 1000000000ULL
+#define NS_PER_MS 1000000ULL
+#define NS_PER_US 1000ULL
+
 uint64_t now_ns(void);		/* CLOCK_MONOTONIC, same clock as BPF */
 uint64_t realtime_ns(void);	/* wall clock, for reports */
 
@@ -40,8 +44,5 @@ static inline uint64_t hash_u64(uint64_t x)
 char *read_file(const char *path, size_t *len);
 /* Read the first line of a file, without the newline. 0 or -errno. */
 int read_line(const char *path, char *buf, size_t size);
-
-/* Interned strings: equal contents give the same pointer, kept forever. */
-const char *intern(const char *s);
 
 #endif

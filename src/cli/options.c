@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/options.h"
-#include "cli/convert.h"
+#include "export/export.h"
 #include "trace/goprobes.h"
 #include "report/report.h"
 #include "leakscope.h"

@@ -18,6 +18,7 @@
 #include "base/hashmap.h"
 #include "report/report.h"
 #include "report/text.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <errno.h>

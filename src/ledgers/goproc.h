@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Go side of one traced process: its goroutine and allocation
- * ledgers, and what is read from its memory at report time (what each
- * goroutine is doing, the runtime's heap profile, MemProfileRate).
+ * ledgers, and what was last read from its memory (the runtime's heap
+ * profile, MemProfileRate), kept for after the process exits. Reading a
+ * live process is trace/goread.c's job; this is state only.
  */
 #ifndef LS_GOPROC_H
 #define LS_GOPROC_H
@@ -14,7 +15,6 @@
 #include "ledgers/goroutines.h"
 
 struct go_binary;
-struct process;
 
 /* One allocation stack of the runtime's heap profile, scaled like pprof. */
 struct goheap_entry {
@@ -41,22 +41,5 @@ struct goproc {
 
 struct goproc *goproc__new(struct go_binary *bin);
 void goproc__free(struct goproc *g);
-
-/* Read what changes at run time: load bias, MemProfileRate, the heap
- * profile. Only while the process is alive; the last values stay. */
-void goproc__refresh(struct goproc *g, struct process *p);
-
-/*
- * Goroutines alive before leakscope attached: runtime.allgs read from the
- * process, each entered (unless already known) under its creation site,
- * the `go` statement's pc (g.gopc), marked pre-existing. Returns how many
- * were added, or -errno.
- */
-long goproc__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns);
-
-/* "chan receive", "running", ... for a goroutine now; NULL when it
- * cannot be read (process gone). states[i] pairs with grs[i]. */
-void goproc__states(struct goproc *g, int pid, const struct goroutine **grs,
-		    size_t n, const char **states);
 
 #endif

@@ -3,6 +3,7 @@
 #include "ledgers/goproc.h"
 #include "base/hashmap.h"
 #include "symbols/stacks.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <limits.h>

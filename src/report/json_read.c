@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "report/json_read.h"
 #include "report/report.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <errno.h>

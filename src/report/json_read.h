@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading a JSON report (version 1, as src/report_json.c writes it) back
+ * Reading a JSON report (version 1, as report/json_write.c writes it) back
  * into the report model, for `leakscope convert`. Writing the model read
  * gives the same JSON again. Strings are interned (util.h), as in a
  * model built by the collector; report__free() frees the rest.

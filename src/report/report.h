@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The report model: what every writer (text, JSON, and later folded,
- * pprof, SVG, metrics) reads. It is self-contained (frames already
- * symbolized), so a JSON report parsed back is the same model.
+ * The report model: what every writer (text, JSON, folded, pprof, SVG,
+ * metrics) reads. It is self-contained (frames already symbolized), so a
+ * JSON report parsed back is the same model. report/build.h makes one
+ * from the collector.
  */
 #ifndef LS_REPORT_H
 #define LS_REPORT_H
@@ -133,20 +134,6 @@ struct report {
 	size_t nnotes;
 };
 
-struct collector;
-
-struct report_options {
-	double min_age_s;	/* < 0: automatic (see report.c) */
-	uint64_t drops[LS_DROP_MAX];	/* read from the BPF counters */
-	uint64_t now_ns;
-	/* Read what each goroutine is doing now (two remote reads per
-	 * goroutine): for reports a user sees, not for the samples behind
-	 * verdicts and metrics, which only weigh stacks. */
-	bool goroutine_states;
-};
-
-struct report *report__build(const struct collector *c,
-			     const struct report_options *o);
 void report__add_note(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void report__free(struct report *r);

@@ -2,6 +2,7 @@
 #include "symbols/modules.h"
 #include "symbols/cfi.h"
 #include "base/hashmap.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <fcntl.h>

@@ -2,6 +2,7 @@
 #include "symbols/stacks.h"
 #include "symbols/addrspace.h"
 #include "base/hashmap.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <string.h>

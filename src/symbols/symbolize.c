@@ -4,6 +4,7 @@
 #include "base/hashmap.h"
 #include "symbols/modules.h"
 #include "symbols/stacks.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <dwarf.h>

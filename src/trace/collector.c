@@ -3,16 +3,20 @@
 #include "ledgers/fdtable.h"
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
+#include "trace/goread.h"
 #include "base/hashmap.h"
 #include "leakscope.h"
 #include "symbols/modules.h"
 #include "ledgers/process.h"
 #include "symbols/stacks.h"
 #include "symbols/unwind.h"
+#include "base/intern.h"
 #include "base/util.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -587,5 +591,26 @@ void collector__refresh(struct collector *c)
 {
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (c->procs[i]->go && !c->procs[i]->exited)
-			goproc__refresh(c->procs[i]->go, c->procs[i]);
+			goread__refresh(c->procs[i]->go, c->procs[i]);
+}
+
+size_t collector__reap_vanished(struct collector *c,
+				void (*on_gone)(void *ctx, struct process *p), void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct process *p = c->procs[i];
+
+		if (p->exited || kill(p->pid, 0) == 0 || errno != ESRCH)
+			continue;
+		p->exited = true;
+		p->exit_ns = now_ns();
+		if (c->live)
+			c->live--;
+		if (on_gone)
+			on_gone(ctx, p);
+		n++;
+	}
+	return n;
 }

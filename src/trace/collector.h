@@ -55,6 +55,11 @@ void collector__forget(struct collector *c, int pid);
 void collector__forget_process(struct collector *c, struct process *p);
 /* Ring-buffer callback (libbpf's ring_buffer_sample_fn). */
 int collector__on_record(void *ctx, void *data, size_t size);
+/* Mark processes that are gone although no exit record came (it was
+ * lost: counted in the report) as exited, so nobody waits for them;
+ * on_gone (may be NULL) is told of each. Returns how many. */
+size_t collector__reap_vanished(struct collector *c,
+				void (*on_gone)(void *ctx, struct process *p), void *ctx);
 /* Read what the processes keep about themselves (the Go runtime's heap
  * profile...), before a report is built. */
 void collector__refresh(struct collector *c);

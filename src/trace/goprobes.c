@@ -4,6 +4,7 @@
 #include "go.skel.h"
 #include "leakscope.h"
 #include "trace/probes.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>

@@ -4,6 +4,7 @@
 #include "base/hashmap.h"
 #include "ledgers/process.h"
 #include "base/procmaps.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>

@@ -6,12 +6,11 @@
 #include "base/logfmt.h"
 #include "trace/probes.h"
 #include "ledgers/process.h"
-#include "report/report.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void tracing__on_new_image(void *ctx, struct process *p)
+void session__on_new_image(void *ctx, struct process *p)
 {
 	struct go_hook *h = ctx;
 	struct go_binary *b;
@@ -50,22 +49,7 @@ void tracing__on_new_image(void *ctx, struct process *p)
 	}
 }
 
-struct report *tracing__build_report(struct collector *c,
-				     const struct probes *p, double min_age_s,
-				     bool goroutine_states)
+bool session__traced_as_go(const struct process *p)
 {
-	struct report_options ro = { .min_age_s = min_age_s,
-				     .goroutine_states = goroutine_states };
-	struct report *r;
-
-	collector__refresh(c);
-	probes__read_drops(p, ro.drops);
-	r = report__build(c, &ro);
-	if (c->bad_records)
-		report__add_note(r, "%llu malformed records ignored",
-				 (unsigned long long)c->bad_records);
-	if (p->skipped_optional)
-		report__add_note(r, "%zu syscall tracepoints absent on this kernel "
-				 "(their fds are not tracked)", p->skipped_optional);
-	return r;
+	return p->go && p->go->bin && p->go->bin->bin;
 }

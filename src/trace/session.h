@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the single-target tracer (main.c) and the agent (agent.c) share
- * around a running collector: the hook that recognizes a Go image and
- * attaches its probes, and the report built from the collector plus the
- * BPF side's counters.
+ * What the single-target tracer (cli/) and the agent share around a
+ * running collector: the hook that recognizes a Go image and attaches
+ * its probes.
  */
-#ifndef LS_TRACING_H
-#define LS_TRACING_H
+#ifndef LS_SESSION_H
+#define LS_SESSION_H
 
 #include <stdbool.h>
 
@@ -14,7 +13,6 @@ struct collector;
 struct goprobes;
 struct probes;
 struct process;
-struct report;
 
 /* What the hook for new images needs. */
 struct go_hook {
@@ -30,13 +28,9 @@ struct go_hook {
  * and give it Go state; a binary that is not Go, or not supported, keeps
  * the native kinds only. ctx is a struct go_hook.
  */
-void tracing__on_new_image(void *ctx, struct process *p);
+void session__on_new_image(void *ctx, struct process *p);
 
-/* Refresh what processes keep about themselves, read the drop counters
- * and build the report, with notes on what was malformed or absent.
- * goroutine_states: see struct report_options. */
-struct report *tracing__build_report(struct collector *c,
-				     const struct probes *p, double min_age_s,
-				     bool goroutine_states);
+/* Is p traced as a Go program (a supported Go binary, probes placed)? */
+bool session__traced_as_go(const struct process *p);
 
 #endif

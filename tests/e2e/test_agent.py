@@ -488,7 +488,7 @@ def test_threshold_zero_attaches_nothing():
 
 
 def splitmix_draws(seed, n):
-    """The agent's draws (src/sampling.c), for checking its decisions."""
+    """The agent's draws (src/agent/sampling.c), for checking its decisions."""
     out, state = [], seed
     for _ in range(n):
         state = (state + 0x9E3779B97F4A7C15) & (2**64 - 1)

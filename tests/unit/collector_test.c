@@ -8,6 +8,7 @@
 #include "base/hashmap.h"
 #include "leakscope.h"
 #include "ledgers/process.h"
+#include "report/build.h"
 #include "report/report.h"
 
 #include <sys/syscall.h>

@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "cli/convert.h"
+#include "export/export.h"
 #include "export/folded.h"
 #include "export/pprof.h"
 #include "export/pprof_profile.pb-c.h"

@@ -7,6 +7,7 @@
 #include "symbols/modules.h"
 #include "base/procmaps.h"
 #include "symbols/stacks.h"
+#include "base/intern.h"
 #include "base/util.h"
 
 TEST(hashmap_insert_delete_churn)

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+#include "trace/goread.h"
+#include "base/elfinfo.h"
+#include "base/hashmap.h"
+#include "base/procmaps.h"
+#include "base/procmem.h"
+#include "base/intern.h"
+#include "base/util.h"
+#include "golang/gobin.h"
+#include "golang/goheap.h"
+#include "ledgers/goproc.h"
+#include "ledgers/process.h"
+#include "trace/goprobes.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#define MAX_BUCKETS (1 << 20)
+
+/* Where the binary is loaded: the mapping of its file that starts at
+ * offset 0 sits at the first PT_LOAD's page, shifted by the bias. */
+static void find_bias(struct goproc *g, int pid)
+{
+	struct procmap *maps;
+	struct elf_info e;
+	const char *why;
+	size_t n;
+
+	if (g->bias_known || procmaps__read(pid, &maps, &n))
+		return;
+	if (elfinfo__read(gobin__path(g->bin->bin), &e, &why) == 0) {
+		if (e.type != 3 /* ET_DYN */) {
+			g->bias = 0;
+			g->bias_known = true;
+		}
+		for (size_t i = 0; i < n && !g->bias_known; i++) {
+			uint64_t vaddr;
+
+			if (maps[i].inode != g->bin->ino ||
+			    makedev(maps[i].dev_major, maps[i].dev_minor) != g->bin->dev ||
+			    !elfinfo__offset_to_vaddr(&e, maps[i].pgoff, &vaddr))
+				continue;
+			g->bias = maps[i].start - (vaddr & ~4095ULL);
+			g->bias_known = true;
+		}
+		elfinfo__free(&e);
+	}
+	free(maps);
+}
+
+/* GODEBUG=memprofilerate=N in the process's environment, or -1. */
+static long godebug_rate(int pid)
+{
+	char path[64];
+	size_t len;
+	char *env, *p;
+	long rate = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	env = read_file(path, &len);
+	for (p = env; p && p < env + len; p += strlen(p) + 1) {
+		const char *m;
+
+		if (strncmp(p, "GODEBUG=", 8))
+			continue;
+		m = strstr(p, "memprofilerate=");
+		if (m)
+			rate = strtol(m + 15, NULL, 10);
+	}
+	free(env);
+	return rate;
+}
+
+static void find_rate(struct goproc *g, int pid)
+{
+	uint64_t v;
+	long env;
+
+	if (g->bin->memprofilerate &&
+	    procmem__read_u64(pid, g->bias + g->bin->memprofilerate, &v) == 0 &&
+	    v < (1ULL << 40)) {
+		g->rate = v;
+		g->rate_source = "runtime.MemProfileRate";
+		return;
+	}
+	/* Before Go 1.21 the variable's initializer ran after GODEBUG was
+	 * parsed and undid memprofilerate=N. */
+	env = gobin__version_ge(g->bin->bin, 1, 21) ? godebug_rate(pid) : -1;
+	if (env >= 0) {
+		g->rate = (uint64_t)env;
+		g->rate_source = "GODEBUG";
+	} else if (!g->bin->memprofile_linked) {
+		/* The linker turns profiling off when runtime.MemProfile is
+		 * not linked in: MemProfileRate is set to 0 at start. */
+		g->rate = 0;
+		g->rate_source = "runtime.MemProfile not linked";
+	}
+}
+
+/* A pointer that leads to a memory-profile bucket (typ 1, sane nstk). */
+static bool is_bucket_list(int pid, uint64_t var)
+{
+	uint64_t head, hdr[6];
+
+	return procmem__read_u64(pid, var, &head) == 0 && head &&
+	       procmem__read(pid, head, hdr, sizeof(hdr)) == 0 && hdr[2] == 1 &&
+	       hdr[5] > 0 && hdr[5] <= GOHEAP_MAX_STACK;
+}
+
+static void find_mbuckets(struct goproc *g, int pid)
+{
+	if (g->mbuckets)
+		return;
+	if (g->bin->mbuckets) {
+		g->mbuckets = g->bias + g->bin->mbuckets;
+		return;
+	}
+	for (uint32_t i = 0; i < g->bin->ncandidates; i++)
+		if (is_bucket_list(pid, g->bias + g->bin->mbuckets_candidates[i])) {
+			g->mbuckets = g->bias + g->bin->mbuckets_candidates[i];
+			return;
+		}
+}
+
+struct heap_ctx {
+	struct goproc *g;
+	struct process *p;
+};
+
+static void add_bucket(void *ctx, const struct goheap_bucket *b)
+{
+	struct heap_ctx *h = ctx;
+	struct goproc *g = h->g;
+	struct goheap_entry *e;
+	uint64_t in_n = b->allocs - MIN(b->frees, b->allocs);
+	uint64_t in_b = b->alloc_bytes - MIN(b->free_bytes, b->alloc_bytes);
+
+	if (!b->allocs)
+		return;
+	grow_array((void **)&g->heap, &g->capheap, g->nheap + 1, sizeof(*g->heap));
+	e = &g->heap[g->nheap++];
+	/* the runtime records return addresses: all frames are callers */
+	e->stack = process__intern_stack(h->p, b->pcs, b->nstk, 0);
+	goallocs__scale(in_n, in_b, g->rate, &e->inuse_count, &e->inuse_bytes);
+	goallocs__scale(b->allocs, b->alloc_bytes, g->rate, &e->alloc_count, &e->alloc_bytes);
+}
+
+void goread__refresh(struct goproc *g, struct process *p)
+{
+	struct heap_ctx ctx = { g, p };
+	long n;
+
+	if (p->exited || !g->bin || !g->bin->bin)
+		return;
+	find_bias(g, p->pid);
+	if (!g->bias_known)
+		return;
+	find_rate(g, p->pid);
+	if (g->rate == 0) {
+		snprintf(g->heap_why, sizeof(g->heap_why),
+			 "memory profiling is off in this binary (MemProfileRate 0: %s)",
+			 g->rate_source);
+		g->nheap = 0;
+		return;
+	}
+	find_mbuckets(g, p->pid);
+	if (!g->mbuckets) {
+		snprintf(g->heap_why, sizeof(g->heap_why),
+			 "runtime.mbuckets not found yet (stripped binary, no sample so far)");
+		return;
+	}
+	g->nheap = 0;
+	n = goheap__walk(p->pid, g->mbuckets, add_bucket, &ctx, MAX_BUCKETS);
+	if (n < 0 && n != -ESRCH)
+		snprintf(g->heap_why, sizeof(g->heap_why), "reading the heap profile failed: %s",
+			 strerror((int)-n));
+	else if (n >= 0) {
+		g->heap_read = true;
+		g->heap_why[0] = '\0';
+	}
+}
+
+/* runtime/runtime2.go's _G* values; the scan bit (0x1000) is masked. */
+static const char *status_name(uint32_t s)
+{
+	static const char *const names[] = {
+		"idle", "runnable", "running", "syscall", "waiting", "moribund",
+		"dead", "enqueue", "copystack", "preempted",
+	};
+	s &= ~0x1000u;
+	return s < ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
+		    size_t n, const char **states)
+{
+	const struct gobin_g_offsets *o = &g->bin->goff;
+	struct procmem_req *reqs = xcalloc(n ? n : 1, sizeof(*reqs));
+	uint32_t *status = xcalloc(n ? n : 1, sizeof(*status));
+	uint8_t *reason = xcalloc(n ? n : 1, 1);
+	struct procmem_req *rreqs = xcalloc(n ? n : 1, sizeof(*rreqs));
+
+	for (size_t i = 0; i < n; i++) {
+		reqs[i] = (struct procmem_req){ grs[i]->g_addr + o->atomicstatus, &status[i], 4, 0 };
+		rreqs[i] = (struct procmem_req){ grs[i]->g_addr + o->waitreason, &reason[i], 1, 0 };
+	}
+	procmem__read_many(pid, reqs, n);
+	if (o->waitreason >= 0)
+		procmem__read_many(pid, rreqs, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *name;
+
+		states[i] = NULL;
+		if (!reqs[i].ok)
+			continue;
+		name = status_name(status[i]);
+		if (!strcmp(name, "waiting") && rreqs[i].ok) {
+			const char *why = gobin__waitreason_name(g->bin->bin, reason[i]);
+
+			if (why && why[0])
+				name = why;
+		}
+		states[i] = intern(name);
+	}
+	free(reqs);
+	free(rreqs);
+	free(status);
+	free(reason);
+}
+
+long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns)
+{
+	const struct gobin_g_offsets *o = &g->bin->goff;
+	uint64_t slice[2], *gs = NULL;
+	long added = 0;
+	int err;
+
+	find_bias(g, p->pid);
+	if (!g->bin->allgs || !g->bias_known)
+		return -ENOTSUP;
+	/* allgs is a slice: pointer, length, capacity */
+	err = procmem__read(p->pid, g->bias + g->bin->allgs, slice, sizeof(slice));
+	if (err)
+		return err;
+	if (slice[1] > (1 << 24))
+		return -EINVAL;
+	gs = xcalloc(slice[1] ? slice[1] : 1, sizeof(*gs));
+	err = procmem__read(p->pid, slice[0], gs, slice[1] * sizeof(*gs));
+	for (uint64_t i = 0; !err && i < slice[1]; i++) {
+		uint64_t goid = 0, gopc = 0, frame;
+		uint32_t status = 0;
+		struct goroutine *gr;
+		uint64_t v;
+
+		if (procmem__read(p->pid, gs[i] + o->atomicstatus, &status, 4) ||
+		    procmem__read_u64(p->pid, gs[i] + o->goid, &goid) ||
+		    procmem__read_u64(p->pid, gs[i] + o->gopc, &gopc))
+			continue;
+		status &= ~0x1000u;
+		if (status == 0 /* idle */ || status == 6 /* dead */ || !goid)
+			continue;
+		if (goid != U64MAP_EMPTY && u64map__get(g->gor.by_goid, goid, &v))
+			continue;	/* created after attach: we have its stack */
+		/* The creation site: gopc is the return address of the call
+		 * to newproc, as the runtime's "created by" shows it. */
+		frame = gopc;
+		gr = goroutines__add(&g->gor, goid, gs[i],
+				     gopc ? process__intern_stack(p, &frame, 1, 0) : 0, now_ns);
+		if (gr) {
+			gr->gopc = gopc;
+			gr->preexisting = 1;
+			added++;
+		}
+	}
+	g->gor.created -= added;	/* seen, not created under tracing */
+	free(gs);
+	return err ? err : added;
+}
