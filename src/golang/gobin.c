@@ -733,3 +733,18 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 	}
 	return (int)n + 1;
 }
+
+int gobin__frame_size(struct gobin *bin, uint64_t pc, const char **func,
+		      uint64_t *entry, int32_t *spdelta)
+{
+	struct gopclntab_func f;
+
+	if (gopclntab__find_pc(&bin->pcln, pc, &f) ||
+	    gopclntab__pcvalue(&bin->pcln, &f, f.pcsp, pc, spdelta))
+		return -ENOENT;
+	if (func)
+		*func = f.name;
+	if (entry)
+		*entry = f.entry;
+	return 0;
+}
