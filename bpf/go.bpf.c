@@ -37,7 +37,7 @@ static __always_inline __u64 read_u64(__u64 base, __s32 off)
 {
 	__u64 v = 0;
 
-	if (off >= 0)
+	if (off >= 0 && base)
 		bpf_probe_read_user(&v, sizeof(v), (void *)(base + off));
 	return v;
 }
@@ -119,6 +119,11 @@ int go_create(struct pt_regs *regs)
 		e->parent_goid = read_u64(g, p->parent_goid_off);
 		e->gopc = read_u64(g, p->gopc_off);
 		e->startpc = read_u64(g, p->startpc_off);
+	}
+	if (p->parent_goid_off < 0 && p->curg_off >= 0) {
+		__u64 m = read_u64(regs->r14, p->m_off);
+
+		e->parent_goid = m ? read_u64(read_u64(m, p->curg_off), p->goid_off) : 0;
 	}
 	go_stack(regs, regs, &e->stack, cookie);
 	submit(e);

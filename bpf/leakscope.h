@@ -203,8 +203,13 @@ struct ls_go_params {
 	__s32 startpc_off;
 	__s32 parent_goid_off;	/* -1: this version has none */
 	__s32 span_off;		/* start of the one read; -1: field by field */
+	/* Without g.parentGoid (before 1.21) the creator is the goroutine
+	 * the system stack runs for: g0 (R14) -> g.m -> m.curg -> goid. */
+	__s32 m_off;
+	__s32 curg_off;		/* -1: not needed or unknown */
 	__u32 pad;
 };
+_Static_assert(sizeof(struct ls_go_params) == 32, "go params layout");
 
 /* ls_go_alloc_event.flags */
 #define LS_GO_ALLOC_SAMPLED 0x1	/* from the runtime's profiler sample */
@@ -212,7 +217,7 @@ struct ls_go_params {
 struct ls_go_create_event {
 	struct ls_event_header hdr;
 	__u64 goid;
-	__u64 parent_goid;	/* 0 when the version has no field */
+	__u64 parent_goid;	/* 0 when unknown */
 	__u64 g_addr;		/* the new runtime.g */
 	__u64 gopc;		/* pc of the go statement */
 	__u64 startpc;		/* the goroutine's function */

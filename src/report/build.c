@@ -5,6 +5,7 @@
  * where two raw stacks read the same, sorted.
  */
 #include "report/build.h"
+#include "report/goroutine_groups.h"
 #include "base/hashmap.h"
 #include "base/intern.h"
 #include "base/util.h"
@@ -14,7 +15,6 @@
 #include "symbols/symbolize.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
-#include "trace/goread.h"
 #include "trace/probes.h"
 
 #include <stdio.h>
@@ -34,6 +34,7 @@ struct builder {
 	uint64_t end_ns;	/* ages are measured up to here */
 	double min_age_s;
 	bool goroutine_states;
+	struct report_target *t;	/* of the process being added */
 };
 
 static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
@@ -122,19 +123,6 @@ static void add_state(struct report_stack *s, const char *state, uint64_t n)
 	s->states[i].count += n;
 }
 
-struct goroutine_list {
-	const struct goroutine **v;
-	size_t n, cap;
-};
-
-static void collect_goroutine(void *ctx, const struct goroutine *gr)
-{
-	struct goroutine_list *l = ctx;
-
-	grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
-	l->v[l->n++] = gr;
-}
-
 /* The allocation site of a Go allocation stack: the first frame past the
  * allocator (profilealloc, mallocgc and its leaves); *tiny when the
  * allocator was the tiny one. */
@@ -186,27 +174,20 @@ static void check_allocs(struct report_target *t, const struct goallocs *a)
 /* Goroutines per creation stack, with what each is doing now; Go heap
  * allocations (scaled like pprof when sampled); the runtime's heap
  * profile as last read. */
+static struct report_stack *add_goroutine(void *ctx, uint32_t stack, uint32_t sub,
+					  bool pre, uint64_t birth_ns)
+{
+	return add_item(ctx, KIND_GOROUTINE, stack, sub, NULL, pre, 0, birth_ns);
+}
+
 static void add_go(struct builder *b, const struct process *p)
 {
 	struct goproc *g = p->go;
-	struct goroutine_list l = { 0 };
-	const char **states;
-
-	goroutines__visit(&g->gor, collect_goroutine, &l);
-	states = xcalloc(l.n ? l.n : 1, sizeof(*states));
-	if (!p->exited && b->goroutine_states)
-		goread__states(g, p->pid, l.v, l.n, states);
-	b->r->has_kind[KIND_GOROUTINE] = true;
-	for (size_t i = 0; i < l.n; i++) {
-		struct report_stack *s = add_item(b, KIND_GOROUTINE, l.v[i]->stack, 0, NULL,
-						  l.v[i]->preexisting, 0, l.v[i]->birth_ns);
-
-		if (s && b->goroutine_states)
-			add_state(s, states[i] ? states[i] : intern("unknown (exited)"), 1);
-	}
-	free(states);
-	free(l.v);
 	bool have_every = false;
+
+	b->r->has_kind[KIND_GOROUTINE] = true;
+	goroutine_groups__add(b->r, b->t, p, b->goroutine_states, b->end_ns,
+			      add_goroutine, b);
 
 	for (size_t i = 0; i < g->allocs.n; i++)
 		have_every |= !g->allocs.t[i].sampled;
@@ -306,34 +287,6 @@ static void add_process(struct builder *b, const struct process *p)
 				 p->go->bin->path, p->go->bin->why_not);
 }
 
-/* Frames of a stack as a reader sees them: each pc expands into the
- * functions inlined there, innermost first. */
-/* A goroutine's creation stack as the probe sees it starts inside the
- * runtime's newproc machinery: what a reader wants first is the function
- * holding the `go` statement. */
-static void trim_creation_frames(struct report_stack *s)
-{
-	static const char *const runtime_frames[] = {
-		"runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
-		"runtime.newproc1", "runtime.systemstack_switch",
-	};
-	size_t skip = 0;
-
-	while (skip + 1 < s->nframes) {
-		bool rt = false;
-
-		for (size_t i = 0; i < ARRAY_SIZE(runtime_frames); i++)
-			rt |= s->frames[skip].name && !strcmp(s->frames[skip].name, runtime_frames[i]);
-		if (!rt)
-			break;
-		skip++;
-	}
-	if (skip) {
-		memmove(s->frames, s->frames + skip, (s->nframes - skip) * sizeof(*s->frames));
-		s->nframes -= skip;
-	}
-}
-
 /* A Go allocation's stack starts in the allocator (profilealloc,
  * mallocgc, makeslice...): as in pprof, show it from the code that asked
  * for the memory. Stacks that never leave the runtime stay whole, and so
@@ -357,23 +310,25 @@ static void trim_allocator_frames(struct report_stack *s)
 	s->nframes -= skip;
 }
 
-static void symbolize_stack(struct report_stack *s)
+/* Frames of a stack as a reader sees them: each pc expands into the
+ * functions inlined there, innermost first. */
+void report__symbolize_frames(uint32_t stack_id, struct report_frame **frames,
+			      size_t *nframes, bool *truncated)
 {
 	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(s->stack_id, &n, &flags);
+	const uint64_t *f = stacks__frames(stack_id, &n, &flags);
 	size_t cap = 0;
 
-	s->truncated = flags & STACK_TRUNCATED;
-	s->nframes = 0;
-	s->frames = NULL;
+	*truncated = flags & STACK_TRUNCATED;
+	*nframes = 0;
+	*frames = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
 		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
 
 		for (uint32_t l = 0; l < fs->nlevels; l++) {
-			grow_array((void **)&s->frames, &cap, s->nframes + 1,
-				   sizeof(*s->frames));
-			s->frames[s->nframes++] = (struct report_frame){
+			grow_array((void **)frames, &cap, *nframes + 1, sizeof(**frames));
+			(*frames)[(*nframes)++] = (struct report_frame){
 				.name = fs->levels[l].name,
 				.file = fs->levels[l].file,
 				.line = fs->levels[l].line,
@@ -384,8 +339,13 @@ static void symbolize_stack(struct report_stack *s)
 			};
 		}
 	}
+}
+
+static void symbolize_stack(struct report_stack *s)
+{
+	report__symbolize_frames(s->stack_id, &s->frames, &s->nframes, &s->truncated);
 	if (s->kind == KIND_GOROUTINE)
-		trim_creation_frames(s);
+		goroutine_groups__symbolize(s);
 	else if (s->kind == KIND_GO_ALLOC)
 		trim_allocator_frames(s);
 }
@@ -401,6 +361,8 @@ static void merge_into(struct report_stack *dst, struct report_stack *src)
 	dst->alloc_bytes += src->alloc_bytes;
 	for (size_t i = 0; i < src->nstates; i++)
 		add_state(dst, src->states[i].name, src->states[i].count);
+	if (dst->kind == KIND_GOROUTINE)
+		goroutine_groups__merge(dst, src);
 	for (size_t p = 0; p < src->npaths; p++) {
 		size_t q;
 
@@ -484,6 +446,7 @@ struct report *report__build(const struct collector *c,
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
 		b.goroutine_states = o->goroutine_states;
+		b.t = t;
 		add_process(&b, p);
 		r->unresolved_frames += p->unresolved_frames;
 	}

@@ -168,6 +168,52 @@ static int kind_error(struct reader *d, const char *ctx, const char *key,
 	return fail(d, ctx, key, "unknown kind \"%s\" (one of %s)", name, list);
 }
 
+/* A target's "go": what leakscope knew of its Go runtime. */
+static int read_go(struct reader *d, json_t *v, const char *ctx,
+		   struct report_target *t)
+{
+	json_t *go, *hits, *walks, *rate;
+	char sub[96];
+	int err;
+
+	if ((err = get_container(d, v, ctx, "go", false, false, &go)) || !go)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.go", ctx);
+	rate = json_object_get(go, "mem_profile_rate");	/* -1: unknown */
+	if (rate && !json_is_integer(rate))
+		return fail(d, sub, "mem_profile_rate", "expected an integer, found %s",
+			    type_name(rate));
+	if (rate)
+		t->go_mem_profile_rate = json_integer_value(rate);
+	if ((err = get_string(d, go, sub, "version", false, &t->go_version)) ||
+	    (err = get_string(d, go, sub, "rate_source", false, &t->go_rate_source)) ||
+	    (err = get_uint(d, go, sub, "goroutines_created", false, &t->goroutines_created)) ||
+	    (err = get_uint(d, go, sub, "goroutines_exited", false, &t->goroutines_exited)) ||
+	    (err = get_string(d, go, sub, "goroutine_mode", false, &t->go_goroutine_mode)) ||
+	    (err = get_uint(d, go, sub, "runtime_goroutines", false,
+			    &t->go_runtime_goroutines)) ||
+	    (err = get_container(d, go, sub, "alloc_probe_hits", false, false, &hits)) ||
+	    (err = get_container(d, go, sub, "walks", false, false, &walks)))
+		return err;
+	if (!t->go_version)
+		t->go_version = intern("");	/* a Go target all the same */
+	if (hits) {
+		snprintf(sub, sizeof(sub), "%s.go.alloc_probe_hits", ctx);
+		if ((err = get_uint(d, hits, sub, "every", false, &t->go_alloc_every)) ||
+		    (err = get_uint(d, hits, sub, "sampled", false, &t->go_alloc_sampled)))
+			return err;
+	}
+	if (walks) {
+		snprintf(sub, sizeof(sub), "%s.go.walks", ctx);
+		if ((err = get_uint(d, walks, sub, "count", false, &t->go_walks)) ||
+		    (err = get_double(d, walks, sub, "interval_s", false,
+				      &t->go_walk_interval_s)) ||
+		    (err = get_double(d, walks, sub, "last_cpu_ms", false, &t->go_walk_cpu_ms)))
+			return err;
+	}
+	return 0;
+}
+
 static int read_target(struct reader *d, json_t *v, const char *ctx,
 		       struct report_target *t)
 {
@@ -185,39 +231,40 @@ static int read_target(struct reader *d, json_t *v, const char *ctx,
 	/* comm is the kernel's, at most 15 characters. */
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->exe = exe && *exe ? exe : NULL;	/* the writer's "" is NULL */
-	return 0;
+	t->go_mem_profile_rate = -1;
+	return read_go(d, v, ctx, t);
 }
 
 static int read_frames(struct reader *d, json_t *v, const char *ctx,
-		       struct report_stack *s)
+		       struct report_frame **framesp, size_t *nframes)
 {
 	json_t *frames, *locs, *it;
-	char sub[96];
+	char sub[128];
 	size_t i;
 	int err;
 
 	if ((err = get_container(d, v, ctx, "frames", true, true, &frames)) ||
 	    (err = get_container(d, v, ctx, "locations", false, true, &locs)))
 		return err;
-	s->nframes = json_array_size(frames);
-	if (locs && json_array_size(locs) != s->nframes)
+	*nframes = json_array_size(frames);
+	if (locs && json_array_size(locs) != *nframes)
 		return fail(d, ctx, "locations", "%zu entries for %zu frames "
 			    "(they must run in parallel)", json_array_size(locs),
-			    s->nframes);
-	s->frames = s->nframes ? xcalloc(s->nframes, sizeof(*s->frames)) : NULL;
+			    *nframes);
+	*framesp = *nframes ? xcalloc(*nframes, sizeof(**framesp)) : NULL;
 	json_array_foreach(frames, i, it) {
 		if (!json_is_string(it) && !json_is_null(it)) {
 			snprintf(sub, sizeof(sub), "%s.frames[%zu]", ctx, i);
 			return fail(d, sub, NULL, "expected a string, found %s",
 				    type_name(it));
 		}
-		s->frames[i].name = json_is_string(it) ?
+		(*framesp)[i].name = json_is_string(it) ?
 			intern(json_string_value(it)) : NULL;
 	}
 	if (!locs)
 		return 0;
 	json_array_foreach(locs, i, it) {
-		struct report_frame *f = &s->frames[i];
+		struct report_frame *f = &(*framesp)[i];
 		uint64_t line = 0;
 
 		snprintf(sub, sizeof(sub), "%s.locations[%zu]", ctx, i);
@@ -234,6 +281,76 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 		if (line > UINT32_MAX)
 			return fail(d, sub, "line", "%" PRIu64 " is out of range", line);
 		f->line = (uint32_t)line;
+	}
+	return 0;
+}
+
+/* {"chan receive": 37, ...}: at most max kept */
+static int read_states(struct reader *d, json_t *v, const char *ctx,
+		       struct report_state *st, size_t *n, size_t max)
+{
+	const char *key;
+	json_t *states, *it;
+	int err;
+
+	if ((err = get_container(d, v, ctx, "states", false, false, &states)) || !states)
+		return err;
+	json_object_foreach(states, key, it) {
+		if (!json_is_integer(it) || json_integer_value(it) < 0)
+			return fail(d, ctx, "states", "\"%s\": expected a count, found %s",
+				    key, type_name(it));
+		if (*n < max)
+			st[(*n)++] = (struct report_state){ intern(key),
+							    (uint64_t)json_integer_value(it) };
+	}
+	return 0;
+}
+
+/* A goroutine group's "start", "now" and "ancestors". */
+static int read_goroutines(struct reader *d, json_t *v, const char *ctx,
+			   struct report_stack *s)
+{
+	json_t *now, *anc, *it;
+	char sub[128];
+	size_t i;
+	int err;
+
+	if ((err = get_string(d, v, ctx, "start", false, &s->go_start)) ||
+	    (err = get_container(d, v, ctx, "now", false, true, &now)) ||
+	    (err = get_container(d, v, ctx, "ancestors", false, true, &anc)))
+		return err;
+	if (now && json_array_size(now)) {
+		s->now = xcalloc(json_array_size(now), sizeof(*s->now));
+		json_array_foreach(now, i, it) {
+			struct report_goroutines_now *n = &s->now[s->nnow++];
+
+			snprintf(sub, sizeof(sub), "%s.now[%zu]", ctx, i);
+			n->wait_min_s = n->wait_max_s = -1;
+			if (!json_is_object(it))
+				return fail(d, sub, NULL, "expected an object, found %s",
+					    type_name(it));
+			if ((err = get_uint(d, it, sub, "count", true, &n->count)) ||
+			    (err = get_double(d, it, sub, "wait_min_s", false, &n->wait_min_s)) ||
+			    (err = get_double(d, it, sub, "wait_max_s", false, &n->wait_max_s)) ||
+			    (err = get_bool(d, it, sub, "truncated", false, &n->truncated)) ||
+			    (err = read_states(d, it, sub, n->states, &n->nstates,
+					       REPORT_MAX_NOW_STATES)) ||
+			    (err = read_frames(d, it, sub, &n->frames, &n->nframes)))
+				return err;
+		}
+	}
+	if (anc && json_array_size(anc)) {
+		s->ancestors = xcalloc(json_array_size(anc), sizeof(*s->ancestors));
+		json_array_foreach(anc, i, it) {
+			struct report_ancestor *a = &s->ancestors[s->nancestors++];
+
+			snprintf(sub, sizeof(sub), "%s.ancestors[%zu]", ctx, i);
+			if (!json_is_object(it))
+				return fail(d, sub, NULL, "expected an object, found %s",
+					    type_name(it));
+			if ((err = read_frames(d, it, sub, &a->frames, &a->nframes)))
+				return err;
+		}
 	}
 	return 0;
 }
@@ -292,7 +409,10 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 			s->paths[s->npaths++] = (struct report_path){ path, count };
 		}
 	}
-	return read_frames(d, v, ctx, s);
+	if ((err = read_states(d, v, ctx, s->states, &s->nstates, REPORT_MAX_STATES)) ||
+	    (err = read_goroutines(d, v, ctx, s)))
+		return err;
+	return read_frames(d, v, ctx, &s->frames, &s->nframes);
 }
 
 static int read_totals(struct reader *d, struct report *r, json_t *totals)

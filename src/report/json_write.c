@@ -31,6 +31,24 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 		jsonw__uint(w, t->goroutines_created);
 		jsonw__key(w, "goroutines_exited");
 		jsonw__uint(w, t->goroutines_exited);
+		if (t->go_goroutine_mode) {
+			jsonw__key(w, "goroutine_mode");
+			jsonw__string(w, t->go_goroutine_mode);
+		}
+		jsonw__key(w, "runtime_goroutines");
+		jsonw__uint(w, t->go_runtime_goroutines);
+		if (t->go_walks) {
+			/* snapshot mode: the walks of runtime.allgs */
+			jsonw__key(w, "walks");
+			jsonw__begin_object(w);
+			jsonw__key(w, "count");
+			jsonw__uint(w, t->go_walks);
+			jsonw__key(w, "interval_s");
+			jsonw__double(w, t->go_walk_interval_s);
+			jsonw__key(w, "last_cpu_ms");
+			jsonw__double(w, t->go_walk_cpu_ms);
+			jsonw__end_object(w);
+		}
 		jsonw__key(w, "alloc_probe_hits");
 		jsonw__begin_object(w);
 		jsonw__key(w, "every");
@@ -56,6 +74,99 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 		jsonw__end_object(w);
 	}
 	jsonw__end_object(w);
+}
+
+static void write_frames(struct jsonw *w, const struct report_frame *fr, size_t n)
+{
+	jsonw__key(w, "frames");
+	jsonw__begin_array(w);
+	for (size_t i = 0; i < n; i++)
+		jsonw__string(w, fr[i].name);
+	jsonw__end_array(w);
+	/* Where each frame is, parallel to "frames": for tools that need
+	 * files, lines and addresses (pprof, editors). */
+	jsonw__key(w, "locations");
+	jsonw__begin_array(w);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_frame *f = &fr[i];
+
+		jsonw__begin_object(w);
+		if (f->file) {
+			jsonw__key(w, "file");
+			jsonw__string(w, f->file);
+			jsonw__key(w, "line");
+			jsonw__uint(w, f->line);
+		}
+		if (f->module) {
+			jsonw__key(w, "module");
+			jsonw__string(w, f->module);
+		}
+		if (f->build_id) {
+			jsonw__key(w, "build_id");
+			jsonw__string(w, f->build_id);
+		}
+		jsonw__key(w, "address");
+		jsonw__uint(w, f->address);
+		if (f->inlined) {
+			jsonw__key(w, "inlined");
+			jsonw__bool(w, true);
+		}
+		jsonw__end_object(w);
+	}
+	jsonw__end_array(w);
+}
+
+static void write_states(struct jsonw *w, const struct report_state *st, size_t n)
+{
+	jsonw__key(w, "states");
+	jsonw__begin_object(w);
+	for (size_t i = 0; i < n; i++) {
+		jsonw__key(w, st[i].name);
+		jsonw__uint(w, st[i].count);
+	}
+	jsonw__end_object(w);
+}
+
+/* "start", "now" and "ancestors" of a goroutine group (README). */
+static void write_goroutines(struct jsonw *w, const struct report_stack *s)
+{
+	if (s->go_start) {
+		jsonw__key(w, "start");
+		jsonw__string(w, s->go_start);
+	}
+	if (s->nnow) {
+		jsonw__key(w, "now");
+		jsonw__begin_array(w);
+		for (size_t i = 0; i < s->nnow; i++) {
+			const struct report_goroutines_now *n = &s->now[i];
+
+			jsonw__begin_object(w);
+			jsonw__key(w, "count");
+			jsonw__uint(w, n->count);
+			write_states(w, n->states, n->nstates);
+			if (n->wait_max_s >= 0) {
+				jsonw__key(w, "wait_min_s");
+				jsonw__double(w, n->wait_min_s);
+				jsonw__key(w, "wait_max_s");
+				jsonw__double(w, n->wait_max_s);
+			}
+			jsonw__key(w, "truncated");
+			jsonw__bool(w, n->truncated);
+			write_frames(w, n->frames, n->nframes);
+			jsonw__end_object(w);
+		}
+		jsonw__end_array(w);
+	}
+	if (s->nancestors) {
+		jsonw__key(w, "ancestors");
+		jsonw__begin_array(w);
+		for (size_t i = 0; i < s->nancestors; i++) {
+			jsonw__begin_object(w);
+			write_frames(w, s->ancestors[i].frames, s->ancestors[i].nframes);
+			jsonw__end_object(w);
+		}
+		jsonw__end_array(w);
+	}
 }
 
 static void write_stack(struct jsonw *w, const struct report_stack *s)
@@ -100,56 +211,15 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		}
 		jsonw__end_array(w);
 	}
-	if (s->nstates) {
-		/* goroutines: what they are doing now */
-		jsonw__key(w, "states");
-		jsonw__begin_object(w);
-		for (size_t i = 0; i < s->nstates; i++) {
-			jsonw__key(w, s->states[i].name);
-			jsonw__uint(w, s->states[i].count);
-		}
-		jsonw__end_object(w);
-	}
+	/* goroutines: what they are doing now */
+	if (s->nstates)
+		write_states(w, s->states, s->nstates);
+	write_goroutines(w, s);
 	jsonw__key(w, "preexisting");
 	jsonw__bool(w, s->preexisting);
 	jsonw__key(w, "truncated");
 	jsonw__bool(w, s->truncated);
-	jsonw__key(w, "frames");
-	jsonw__begin_array(w);
-	for (size_t i = 0; i < s->nframes; i++)
-		jsonw__string(w, s->frames[i].name);
-	jsonw__end_array(w);
-	/* Where each frame is, parallel to "frames": for tools that need
-	 * files, lines and addresses (pprof, editors). */
-	jsonw__key(w, "locations");
-	jsonw__begin_array(w);
-	for (size_t i = 0; i < s->nframes; i++) {
-		const struct report_frame *f = &s->frames[i];
-
-		jsonw__begin_object(w);
-		if (f->file) {
-			jsonw__key(w, "file");
-			jsonw__string(w, f->file);
-			jsonw__key(w, "line");
-			jsonw__uint(w, f->line);
-		}
-		if (f->module) {
-			jsonw__key(w, "module");
-			jsonw__string(w, f->module);
-		}
-		if (f->build_id) {
-			jsonw__key(w, "build_id");
-			jsonw__string(w, f->build_id);
-		}
-		jsonw__key(w, "address");
-		jsonw__uint(w, f->address);
-		if (f->inlined) {
-			jsonw__key(w, "inlined");
-			jsonw__bool(w, true);
-		}
-		jsonw__end_object(w);
-	}
-	jsonw__end_array(w);
+	write_frames(w, s->frames, s->nframes);
 	jsonw__end_object(w);
 }
 

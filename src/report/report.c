@@ -121,8 +121,17 @@ void report__free(struct report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nstacks; i++)
-		free(r->stacks[i].frames);
+	for (size_t i = 0; i < r->nstacks; i++) {
+		struct report_stack *s = &r->stacks[i];
+
+		free(s->frames);
+		for (size_t j = 0; j < s->nnow; j++)
+			free(s->now[j].frames);
+		for (size_t j = 0; j < s->nancestors; j++)
+			free(s->ancestors[j].frames);
+		free(s->now);
+		free(s->ancestors);
+	}
 	for (size_t i = 0; i < r->ntargets; i++)
 		free(r->targets[i].alloc_sites);
 	for (size_t i = 0; i < r->nnotes; i++)

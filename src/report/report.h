@@ -54,6 +54,31 @@ struct report_path {
 	uint64_t count;
 };
 
+#define REPORT_MAX_NOW_STATES 4
+
+/* Goroutines of one group stopped at the same place now, as pprof's
+ * goroutine profile groups them (by current stack). */
+struct report_goroutines_now {
+	uint64_t count;
+	struct report_state states[REPORT_MAX_NOW_STATES];
+	size_t nstates;
+	double wait_min_s, wait_max_s;	/* since g.waitsince; < 0 unknown */
+	struct report_frame *frames;	/* innermost first, without
+					 * runtime.goexit; none while running */
+	size_t nframes;
+	bool truncated;
+	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
+};
+
+/* The creation stack of a goroutine's creator, or of its creator's
+ * creator...: how a goroutine started in library code leads back to the
+ * user's code. */
+struct report_ancestor {
+	struct report_frame *frames;	/* innermost first */
+	size_t nframes;
+	uint32_t stack_id;	/* 0 after a JSON read */
+};
+
 struct report_stack {
 	enum ls_kind kind;
 	int pid;
@@ -79,6 +104,14 @@ struct report_stack {
 				 * the path of pre-existing items) */
 	struct report_state states[REPORT_MAX_STATES];	/* goroutines */
 	size_t nstates;
+	/* goroutines: the function they run (g.startpc), where they are
+	 * now, and the creation stacks of their ancestors, nearest first,
+	 * while the chain is still in the standard library or runtime */
+	const char *go_start;
+	struct report_goroutines_now *now;
+	size_t nnow;
+	struct report_ancestor *ancestors;
+	size_t nancestors;
 };
 
 struct report_target {
@@ -91,6 +124,14 @@ struct report_target {
 	int64_t go_mem_profile_rate;	/* -1 unknown */
 	const char *go_rate_source;
 	uint64_t goroutines_created, goroutines_exited;	/* under tracing */
+	const char *go_goroutine_mode;	/* "trace" or "snapshot" */
+	/* the runtime's own goroutines (GC workers, scavenger, finalizer,
+	 * timers: started from runtime functions), left out of the stacks */
+	uint64_t go_runtime_goroutines;
+	/* snapshot mode: walks of runtime.allgs so far, the interval chosen
+	 * and the last walk's CPU time */
+	uint64_t go_walks;
+	double go_walk_interval_s, go_walk_cpu_ms;
 	uint64_t go_alloc_every, go_alloc_sampled;	/* probe hits (unscaled) */
 	/* --go-alloc=check: hits per allocation site (the first frame past
 	 * the allocator) of both probes, tiny allocations left out (the

@@ -66,6 +66,96 @@ static void write_header(FILE *f, const struct report *r)
 		fprintf(f, "  note: %s\n", r->notes[i]);
 }
 
+static void write_frames(FILE *f, const struct report_frame *fr, size_t n, size_t max,
+			 const char *indent)
+{
+	size_t nf = max ? MIN(max, n) : n;
+
+	for (size_t j = 0; j < nf; j++) {
+		fprintf(f, "%s%s", indent, fr[j].name);
+		if (fr[j].file)
+			fprintf(f, " (%s:%u)", fr[j].file, fr[j].line);
+		fputc('\n', f);
+	}
+	if (nf < n)
+		fprintf(f, "%s... %zu more frames\n", indent, n - nf);
+}
+
+/* Frames of the runtime's own workings (runtime.gopark, chanrecv...) at
+ * the top of a current stack are left out of the text, as Go's own
+ * tracebacks leave them out: the first frame shown is where the user's
+ * code (or a library's) waits. Exported runtime functions stay. */
+static size_t runtime_top(const struct report_goroutines_now *n)
+{
+	size_t i = 0;
+
+	while (i + 1 < n->nframes && n->frames[i].name &&
+	       !strncmp(n->frames[i].name, "runtime.", 8) &&
+	       !(n->frames[i].name[8] >= 'A' && n->frames[i].name[8] <= 'Z'))
+		i++;
+	return i;
+}
+
+#define TEXT_MAX_NOW 3	/* current stacks shown per group */
+
+static void write_wait(FILE *f, const struct report_goroutines_now *n)
+{
+	if (n->wait_max_s < 0)
+		return;
+	if (n->wait_max_s - n->wait_min_s < 0.05)
+		fprintf(f, " for %.1f s", n->wait_max_s);
+	else
+		fprintf(f, " for %.1f-%.1f s", n->wait_min_s, n->wait_max_s);
+}
+
+/*
+ *       created at:
+ *           main.leakRecv (tests/workloads/go/goleaks/main.go:44)
+ *           main.main (tests/workloads/go/goleaks/main.go:128)
+ *       now 37 in chan receive for 1.6 s:
+ *           main.leakRecv.func1 (tests/workloads/go/goleaks/main.go:46)
+ */
+static void write_goroutines(FILE *f, const struct report_stack *s, size_t max_frames)
+{
+	if (s->preexisting)
+		fputs("      created (before leakscope attached) at:\n", f);
+	else if (s->nframes)
+		fputs("      created at:\n", f);
+	else
+		fputs("      [the main goroutine: the runtime started it]\n", f);
+	write_frames(f, s->frames, s->nframes, max_frames, "          ");
+	for (size_t i = 0; i < s->nancestors; i++) {
+		fputs("      by a goroutine created at:\n", f);
+		write_frames(f, s->ancestors[i].frames, s->ancestors[i].nframes, max_frames,
+			     "          ");
+	}
+	for (size_t i = 0; i < s->nnow && i < TEXT_MAX_NOW; i++) {
+		const struct report_goroutines_now *n = &s->now[i];
+		size_t top = runtime_top(n);
+
+		fprintf(f, "      now %" PRIu64 " in", n->count);
+		for (size_t k = 0; k < n->nstates; k++)
+			fprintf(f, "%s %s", k ? "," : "", n->states[k].name);
+		write_wait(f, n);
+		fputs(n->nframes ? ":\n" : " (no stack while running)\n", f);
+		write_frames(f, n->frames + top, n->nframes - top, max_frames, "          ");
+		if (n->truncated)
+			fputs("          ... [stack deeper than read]\n", f);
+	}
+	if (s->nnow > TEXT_MAX_NOW)
+		fprintf(f, "      ... %zu more current stacks (JSON has all)\n",
+			s->nnow - TEXT_MAX_NOW);
+}
+
+static uint64_t runtime_goroutines(const struct report *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->ntargets; i++)
+		n += r->targets[i].go_runtime_goroutines;
+	return n;
+}
+
 /*
  * mmap: 3 mappings outstanding, 12.0 MiB (1 younger than 0.5 s not shown)
  *   8.0 MiB in 2 mappings, oldest 4.9 s, pid 4242
@@ -87,6 +177,9 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 	if (t->hidden_count)
 		fprintf(f, " (%" PRIu64 " younger than %.1f s not shown)",
 			t->hidden_count, r->min_age_s);
+	if (k == KIND_GOROUTINE && runtime_goroutines(r))
+		fprintf(f, "; and %" PRIu64 " of the runtime's own (GC workers, scavenger, "
+			"finalizer, timers), not listed", runtime_goroutines(r));
 	fputc('\n', f);
 	for (size_t i = 0; i < r->nstacks; i++) {
 		const struct report_stack *s = &r->stacks[i];
@@ -107,6 +200,8 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		fprintf(f, "%" PRIu64 " %s%s%s", s->count,
 			s->fd_kind ? s->fd_kind : "", s->fd_kind ? " " : "",
 			kind_item_name(k, s->count));
+		if (s->go_start)
+			fprintf(f, " running %s", s->go_start);
 		if (s->preexisting)
 			fprintf(f, ", held since before attach (%.1f s ago or more), pid %d",
 				s->oldest_s, s->pid);
@@ -130,6 +225,10 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		for (size_t p = 0; p < s->npaths; p++)
 			fprintf(f, "      %" PRIu64 " x %s\n", s->paths[p].count,
 				s->paths[p].path);
+		if (k == KIND_GOROUTINE) {
+			write_goroutines(f, s, o->max_frames);
+			continue;
+		}
 		if (s->nstates) {
 			fputs("      now:", f);
 			for (size_t i = 0; i < s->nstates; i++)

@@ -502,8 +502,11 @@ static void on_go(struct collector *c, struct process *p, const void *data)
 		const struct ls_go_create_event *e = data;
 		struct goroutine *g = goroutines__add(&p->go->gor, e->goid, e->g_addr,
 						      go_stack(p, &e->stack), h->ts_ns);
-		if (g)
+		if (g) {
 			g->gopc = e->gopc;
+			g->startpc = e->startpc;
+			goroutines__set_parent(&p->go->gor, g, e->parent_goid);
+		}
 		break;
 	}
 	case LS_EV_GO_EXIT: {

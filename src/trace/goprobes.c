@@ -418,6 +418,8 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 		.gopc_off = b->goff.gopc,
 		.startpc_off = b->goff.startpc,
 		.parent_goid_off = b->goff.parent_goid,
+		.m_off = b->goff.m,
+		.curg_off = b->goff.parent_goid < 0 ? b->goff.m_curg : -1,
 	};
 	params.span_off = g_span(&params);
 	if (bpf_map__update_elem(g->p->go->maps.go_params, &b->slot, sizeof(b->slot),

@@ -33,7 +33,8 @@ def fixture(stripped):
 
 
 def creation_site(stack):
-    """The function holding the go statement: the creation stack's leaf."""
+    """The function holding the go statement: the creation stack's leaf
+    ("?" for the main goroutine, which nobody created)."""
     return stack["frames"][0] if stack["frames"] else "?"
 
 
@@ -53,16 +54,83 @@ def sigquit_created_by(text):
                                            text, re.M))
 
 
-def compare_with_dump(report, pid, dump, what):
+def sigquit_goroutines(text):
+    """Every goroutine of a GOTRACEBACK=all SIGQUIT dump, as dicts: goid,
+    state (the wait reason or status, without ", N minutes" or ", locked to
+    thread"), frames (function names, innermost first, runtime.goexit left
+    out), created_by (None for the main goroutine)."""
+    out = []
+    for m in re.finditer(r"^goroutine (\d+) \[([^\]]*)\]:\n(.*?)(?=\n\n|\Z)", text, re.M | re.S):
+        frames, creator = [], None
+        for line in m.group(3).splitlines():
+            if line.startswith("\t") or not line.strip():
+                continue
+            c = re.match(r"created by (\S+?)(?: in goroutine \d+)?$", line)
+            if c:
+                creator = c.group(1)
+            elif "(" in line:
+                frames.append(line[:line.rindex("(")])
+        if frames and frames[-1] == "runtime.goexit":
+            frames.pop()
+        out.append(dict(goid=int(m.group(1)), state=m.group(2).split(",")[0], frames=frames,
+                        created_by=creator))
+    return out
+
+
+def runtime_goroutine(g):
+    """What runtime.Stack(all) hides (the runtime's isSystemGoroutine): a
+    goroutine whose function, the outermost frame, is a runtime function
+    other than runtime.main."""
+    return bool(g["frames"]) and g["frames"][-1].startswith("runtime.") and \
+        g["frames"][-1] != "runtime.main"
+
+
+def now_groups(report, pid):
+    """Our goroutines by (creation site, state, current stack): counts."""
+    out = collections.Counter()
+    for s in report["stacks"]:
+        if s["kind"] != "goroutine" or s["pid"] != pid:
+            continue
+        site = creation_site(s) if s["frames"] else None
+        for n in s.get("now", []):
+            for state, k in n["states"].items():
+                out[(site, state, tuple(n["frames"]))] += k
+    return out
+
+
+def compare_with_dump(report, pid, dump, what, stacks=True):
+    """Goroutines per creation site against the dump's "created by" lines;
+    with stacks (the report was made while the process ran), also every
+    goroutine's state and current stack frame by frame, and the runtime's
+    own goroutines counted apart."""
     ours, _ = goroutines_by_site(report, pid)
     theirs = sigquit_created_by(dump)
     check(theirs, f"{what}: the SIGQUIT dump has 'created by' lines")
     for site, n in theirs.items():
+        if site.startswith("runtime."):
+            continue  # the runtime's own: counted apart, checked below
         eq(ours.get(site, 0), n, f"{what}: goroutines created by {site}")
-    # sites we have that the dump does not list are runtime-internal
-    # (system goroutines, hidden by GOTRACEBACK=all)
-    extra = {s: n for s, n in ours.items() if s not in theirs and not s.startswith("runtime.")}
+    extra = {s: n for s, n in ours.items() if s not in theirs and s != "?"}
     eq(extra, {}, f"{what}: sites missing from the dump")
+    if not stacks:
+        return
+    gs = [g for g in sigquit_goroutines(dump) if g["goid"] != 0]  # 0: the signal's thread
+    check(gs, f"{what}: goroutines in the dump")
+    target = next(t for t in report["targets"] if t["pid"] == pid)
+    eq(target["go"]["runtime_goroutines"], sum(1 for g in gs if runtime_goroutine(g)),
+       f"{what}: the runtime's own goroutines")
+    users = [g for g in gs if not runtime_goroutine(g)]
+    eq(report["totals"]["goroutine"]["count"], len(users),
+       f"{what}: goroutines outstanding (the main one included)")
+    # A goroutine running when the dump was taken shows where it ran, not
+    # where it stopped: its stack is compared by count only.
+    want = collections.Counter((g["created_by"], g["state"], tuple(g["frames"]))
+                               for g in users if g["state"] != "running")
+    got = now_groups(report, pid)
+    got = collections.Counter({k: n for k, n in got.items() if k[1] != "running"})
+    missing, unexpected = want - got, got - want
+    eq((dict(missing), dict(unexpected)), ({}, {}),
+       f"{what}: current stacks (dump's not ours, ours not the dump's)")
 
 
 def pprof_cum(profile, index, func):
