@@ -292,6 +292,7 @@ static int load(struct agent *a)
 	if (err)
 		return err;
 	a->hook.gp = goprobes__new(&a->probes, a->o.go_alloc, a->o.verbose);
+	goprobes__set_goroutine_mode(a->hook.gp, a->o.go_goroutines);
 	/* One set of Go uprobes per binary, for every process running it:
 	 * the BPF side filters by the traced map, and children and later
 	 * processes of the binary are covered without attaching again. */
@@ -396,6 +397,8 @@ static void run(struct agent *a)
 			break;
 		}
 		now = now_ns();
+		if (a->tracing)
+			collector__walk_goroutines(&a->coll, false);
 		if (now >= next_second) {
 			enum selfcheck_action act;
 

@@ -27,6 +27,7 @@ enum opt_type {
 	T_SEED,
 	T_LOG_LEVEL,
 	T_GO_ALLOC,
+	T_GO_GOROUTINES,
 	T_CONFIG,
 	T_VERBOSE,
 	T_HELP,
@@ -112,6 +113,9 @@ static const struct opt table[] = {
 	  "ring buffer size, a power of two (default 32)" },
 	{ "go-alloc", 0, T_GO_ALLOC, OFF(go_alloc), "sampled|off",
 	  "Go allocations at the runtime's own sampling rate (default), or none" },
+	{ "go-goroutines", 0, T_GO_GOROUTINES, OFF(go_goroutines), "snapshot|trace",
+	  "Go goroutines from walks of the runtime's list, no probe (default: at "
+	  "most 1% of a CPU per process), or probes on every creation and exit" },
 	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_s), "DURATION",
 	  "on SIGTERM, how long the final push may take (default 10s)" },
 	{ "log-level", 0, T_LOG_LEVEL, OFF(log_level), "debug|info|warn|error",
@@ -145,6 +149,8 @@ void agent_options__defaults(struct agent_options *o)
 	o->snapshot_kib = 16;
 	o->ringbuf_mib = 32;
 	o->go_alloc = GO_ALLOC_SAMPLED;
+	/* a fleet cannot pay two probe hits per goroutine */
+	o->go_goroutines = GO_GOROUTINES_SNAPSHOT;
 	o->shutdown_timeout_s = 10;
 	o->log_level = LOG_INFO;
 }
@@ -393,6 +399,14 @@ static int set_opt(struct agent_options *o, const struct opt *t, const char *v,
 			o->go_alloc = GO_ALLOC_SAMPLED;
 		else if (!strcmp(v, "off"))
 			o->go_alloc = GO_ALLOC_OFF;
+		else
+			goto bad;
+		return 0;
+	case T_GO_GOROUTINES:
+		if (!strcmp(v, "snapshot"))
+			o->go_goroutines = GO_GOROUTINES_SNAPSHOT;
+		else if (!strcmp(v, "trace"))
+			o->go_goroutines = GO_GOROUTINES_TRACE;
 		else
 			goto bad;
 		return 0;

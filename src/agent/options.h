@@ -63,6 +63,7 @@ struct agent_options {
 	unsigned snapshot_kib;
 	unsigned ringbuf_mib;
 	int go_alloc;			/* enum go_alloc_mode: sampled or off */
+	int go_goroutines;		/* enum go_goroutine_mode */
 	double shutdown_timeout_s;
 	int log_level;			/* enum log_level */
 	int verbose;

@@ -40,6 +40,7 @@ enum {
 	OPT_KIND,
 	OPT_SUSPECT_AGE,
 	OPT_GO_ALLOC,
+	OPT_GO_GOROUTINES,
 };
 
 static const struct argp_option argp_options[] = {
@@ -74,6 +75,12 @@ static const struct argp_option argp_options[] = {
 	  "each: short sessions), none, or check (both, to verify on a new Go "
 	  "release that every allocation is counted once: run the target with "
 	  "MemProfileRate 1 and compare the two counts in the JSON)", 0 },
+	{ "go-goroutines", OPT_GO_GOROUTINES, "trace|snapshot", 0,
+	  "Go goroutines: probes on creation and exit (default: exact lifetimes, "
+	  "full creation stacks, two probe hits per goroutine), or snapshot: no "
+	  "goroutine probe, the runtime's list of goroutines walked every second "
+	  "or less often (at most 1% of a CPU), ages from when first seen, the "
+	  "creation site from the go statement only", 0 },
 	{ "new-only", OPT_NEW_ONLY, NULL, 0,
 	  "With -p: leave out what the process held before leakscope attached", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
@@ -212,6 +219,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->go_alloc = GO_ALLOC_CHECK;
 		else
 			argp_error(state, "invalid --go-alloc '%s' (sampled, all, off or check)", arg);
+		break;
+	case OPT_GO_GOROUTINES:
+		if (!strcmp(arg, "trace"))
+			o->go_goroutines = GO_GOROUTINES_TRACE;
+		else if (!strcmp(arg, "snapshot"))
+			o->go_goroutines = GO_GOROUTINES_SNAPSHOT;
+		else
+			argp_error(state, "invalid --go-goroutines '%s' (trace or snapshot)", arg);
 		break;
 	case OPT_NEW_ONLY:
 		o->new_only = true;

@@ -35,6 +35,7 @@ struct options {
 	bool quiet;
 	bool new_only;		/* skip what -p targets held before attach */
 	int go_alloc;		/* enum go_alloc_mode */
+	int go_goroutines;	/* enum go_goroutine_mode */
 };
 
 /* Parse argv (after the program name) into o. On a usage error, prints

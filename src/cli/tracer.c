@@ -128,6 +128,7 @@ static int load_and_attach(struct tracer *t)
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
 	t->hook.gp = goprobes__new(&t->probes, o->go_alloc, o->verbose);
+	goprobes__set_goroutine_mode(t->hook.gp, o->go_goroutines);
 	t->hook.all_processes = o->follow;
 	t->hook.verbose = o->verbose;
 	t->coll.on_new_image = on_new_image;
@@ -266,6 +267,7 @@ static int poll_loop(struct tracer *t)
 		}
 		if (t->coll.live == 0 && (!t->launched || t->child.reaped))
 			break;
+		collector__walk_goroutines(&t->coll, false);
 		if (now >= next_sample) {
 			struct report *r = report__build_traced(&t->coll, &t->probes, 0, false);
 

@@ -467,6 +467,9 @@ struct report *report__build_traced(struct collector *c, const struct probes *p,
 	struct report *r;
 
 	collector__refresh(c);
+	/* a report a user reads shows the goroutines of this moment */
+	if (goroutine_states)
+		collector__walk_goroutines(c, true);
 	probes__read_drops(p, ro.drops);
 	r = report__build(c, &ro);
 	if (c->bad_records)

@@ -597,6 +597,18 @@ void collector__refresh(struct collector *c)
 			goread__refresh(c->procs[i]->go, c->procs[i]);
 }
 
+void collector__walk_goroutines(struct collector *c, bool force)
+{
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct process *p = c->procs[i];
+
+		if (p->go && p->go->snapshot && !p->exited)
+			goread__walk_if_due(p->go, p, now, force);
+	}
+}
+
 size_t collector__reap_vanished(struct collector *c,
 				void (*on_gone)(void *ctx, struct process *p), void *ctx)
 {

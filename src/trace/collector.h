@@ -63,5 +63,9 @@ size_t collector__reap_vanished(struct collector *c,
 /* Read what the processes keep about themselves (the Go runtime's heap
  * profile...), before a report is built. */
 void collector__refresh(struct collector *c);
+/* --go-goroutines=snapshot: walk each live Go process's goroutine list
+ * when its interval has passed, or now with force (before a report a
+ * user sees). */
+void collector__walk_goroutines(struct collector *c, bool force);
 
 #endif

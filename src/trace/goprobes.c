@@ -20,6 +20,7 @@
 struct goprobes {
 	struct probes *p;
 	enum go_alloc_mode alloc_mode;
+	enum go_goroutine_mode goroutine_mode;
 	int verbose;
 	struct go_binary **bins;
 	size_t nbins, cap;
@@ -34,6 +35,16 @@ struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
 	g->alloc_mode = mode;
 	g->verbose = verbose;
 	return g;
+}
+
+void goprobes__set_goroutine_mode(struct goprobes *g, enum go_goroutine_mode mode)
+{
+	g->goroutine_mode = mode;
+}
+
+enum go_goroutine_mode goprobes__goroutine_mode(const struct goprobes *g)
+{
+	return g->goroutine_mode;
 }
 
 void goprobes__free(struct goprobes *g)
@@ -293,9 +304,10 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 			 v->str[0] ? v->str : "this Go version");
 		goto unsupported;
 	}
-	if (place_create(b) ||
-	    (place_entry(b, GO_PROBE_EXIT, "runtime.gdestroy") &&
-	     place_entry(b, GO_PROBE_EXIT, "runtime.goexit0"))) {
+	if (g->goroutine_mode == GO_GOROUTINES_TRACE &&
+	    (place_create(b) ||
+	     (place_entry(b, GO_PROBE_EXIT, "runtime.gdestroy") &&
+	      place_entry(b, GO_PROBE_EXIT, "runtime.goexit0")))) {
 		snprintf(b->why_not, sizeof(b->why_not),
 			 "goroutine probe points not found (runtime.newproc.func1/runqput, "
 			 "runtime.gdestroy or goexit0)");

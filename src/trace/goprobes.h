@@ -34,6 +34,13 @@ enum go_alloc_mode {
 				 * counted once (for a new Go release) */
 };
 
+enum go_goroutine_mode {
+	GO_GOROUTINES_TRACE = 0,	/* probes on creation and exit: exact
+					 * lifetimes, full creation stacks */
+	GO_GOROUTINES_SNAPSHOT,		/* no goroutine probe: walks of the
+					 * runtime's list (trace/goread.h) */
+};
+
 enum go_probe_kind {
 	GO_PROBE_CREATE = 0,
 	GO_PROBE_EXIT,
@@ -81,6 +88,9 @@ struct goprobes;
 struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
 			       int verbose);
 void goprobes__free(struct goprobes *g);
+/* Before any attach: how goroutines are followed (default trace). */
+void goprobes__set_goroutine_mode(struct goprobes *g, enum go_goroutine_mode mode);
+enum go_goroutine_mode goprobes__goroutine_mode(const struct goprobes *g);
 /* Inspect an executable once (cached by device and inode). pid: the
  * process it was seen in (to reach files in its mount namespace).
  * Never NULL: a non-Go binary comes back with bin == NULL and why_not. */

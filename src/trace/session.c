@@ -39,6 +39,7 @@ void session__on_new_image(void *ctx, struct process *p)
 	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {
 		goproc__free(p->go);
 		p->go = goproc__new(b);
+		p->go->snapshot = goprobes__goroutine_mode(h->gp) == GO_GOROUTINES_SNAPSHOT;
 		goprobes__watch(h->gp, b, p->pid);
 		if (h->verbose && !h->structured)
 			fprintf(stderr, "leakscope: pid %d: Go %s, probes attached\n", p->pid,
