@@ -175,9 +175,19 @@ static void check_allocs(struct report_target *t, const struct goallocs *a)
  * allocations (scaled like pprof when sampled); the runtime's heap
  * profile as last read. */
 static struct report_stack *add_goroutine(void *ctx, uint32_t stack, uint32_t sub,
-					  bool pre, uint64_t birth_ns)
+					  bool pre, bool walked, uint64_t birth_ns)
 {
-	return add_item(ctx, KIND_GOROUTINE, stack, sub, NULL, pre, 0, birth_ns);
+	struct builder *b = ctx;
+	double min_age_s = b->min_age_s;
+	struct report_stack *s;
+
+	/* Found by a walk of the runtime's list, not caught between two
+	 * events: nothing is in flight, its age is since it was first seen. */
+	if (walked)
+		b->min_age_s = 0;
+	s = add_item(b, KIND_GOROUTINE, stack, sub, NULL, pre, 0, birth_ns);
+	b->min_age_s = min_age_s;
+	return s;
 }
 
 static void add_go(struct builder *b, const struct process *p)

@@ -245,7 +245,7 @@ void goroutine_groups__add(struct report *r, struct report_target *t,
 			parts[k + 1] = anc[k];
 		s = add(ctx, creation_stack(gr),
 			(uint32_t)hash_bytes(parts, (nanc + 1) * sizeof(*parts), 5),
-			gr->preexisting, gr->birth_ns);
+			gr->preexisting, g->snapshot, gr->birth_ns);
 		if (!s)
 			continue;
 		if (!s->go_start)

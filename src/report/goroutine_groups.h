@@ -26,9 +26,11 @@ struct report_target;
 
 /* The builder's way to count one goroutine into its group's entry
  * (keyed by creation stack, sub and pre-existence) or into the hidden
- * totals (then NULL). */
+ * totals (then NULL). walked: found by a walk of the runtime's list
+ * (snapshot mode), never in flight. */
 typedef struct report_stack *(*goroutine_add_fn)(void *ctx, uint32_t stack, uint32_t sub,
-						 bool preexisting, uint64_t birth_ns);
+						 bool preexisting, bool walked,
+						 uint64_t birth_ns);
 
 /*
  * Every live goroutine of p into the report through add, and t's Go

@@ -5,6 +5,7 @@ normal and stripped) and on real stripped binaries from npm (Go 1.18 to
 dump, what they wait on, go_alloc against the runtime's records, go_heap
 against the program's own heap profile."""
 import collections
+import json
 import os
 import re
 import signal
@@ -12,7 +13,7 @@ import subprocess
 import time
 
 from lib import (LEAKSCOPE, ROOT, Failure, attach_during_leak, check, eq, load_report,
-                 read_until, spawn, stop, tmpfile, wait_gone)
+                 read_until, spawn, stop, tmpfile, wait_gone, wait_stderr)
 
 FIXTURES = os.path.join(ROOT, "build", "go-fixtures")
 GO = "/usr/lib/go-1.19/bin/go"
@@ -65,18 +66,25 @@ def sigquit_goroutines(text):
     out = []
     for m in re.finditer(r"^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\]:\n(.*?)(?=\n\n|\Z)", text, re.M | re.S):
         frames, creator = [], None
+        # with GODEBUG=tracebackancestors=N: each ancestor's stack when it
+        # made the next goroutine of the chain, and what created it
+        origins = []
         for line in m.group(3).splitlines():
             if line.startswith("\t") or not line.strip():
                 continue
+            o = re.match(r"\[originating from goroutine (\d+)\]:", line)
             c = re.match(r"created by (\S+?)(?: in goroutine \d+)?$", line)
-            if c:
-                creator = c.group(1)
+            if o:
+                origins.append(dict(goid=int(o.group(1)), frames=[], created_by=None))
+            elif c:
+                (origins[-1] if origins else {}).update(created_by=c.group(1))
+                creator = creator if origins else c.group(1)
             elif "(" in line:
-                frames.append(line[:line.rindex("(")])
+                (origins[-1]["frames"] if origins else frames).append(line[:line.rindex("(")])
         if frames and frames[-1] == "runtime.goexit":
             frames.pop()
         out.append(dict(goid=int(m.group(1)), state=m.group(2).split(",")[0], frames=frames,
-                        created_by=creator))
+                        created_by=creator, origins=origins))
     return out
 
 
@@ -508,8 +516,9 @@ def test_attach_after_the_leak_finds_goroutines_and_heap_stripped():
 
 
 def attach_to_server_vs_sigquit(name, args):
-    """A Go server from npm started alone; leakscope attaches while it
-    serves; its goroutines (all pre-existing) per creation site equal the
+    """A Go server from npm started alone; two leakscopes attach while it
+    serves, one per --go-goroutines mode; the goroutines each reports (all
+    pre-existing) per creation site, with their current stacks, equal the
     SIGQUIT dump taken right after."""
     binary = npm_binary(name)
     if not binary:
@@ -517,20 +526,25 @@ def attach_to_server_vs_sigquit(name, args):
     srv = spawn([binary, *args], env=dict(os.environ, GOTRACEBACK="system"),
                 stdin=subprocess.PIPE)
     time.sleep(1.5)
-    out = tmpfile(f"attach-{name}.json")
-    lk = spawn([LEAKSCOPE, "-p", str(srv.pid), "-o", out, "-d", "1"])
-    _, err = lk.communicate(timeout=60)
-    eq(lk.returncode, 0, f"{name}: exit status; stderr {err}")
+    outs = {m: tmpfile(f"attach-{name}-{m}.json") for m in ("trace", "snapshot")}
+    lks = {m: spawn([LEAKSCOPE, "-p", str(srv.pid), "-o", out, "-d", "1", "--go-goroutines", m])
+           for m, out in outs.items()}
+    for m, lk in lks.items():
+        _, err = lk.communicate(timeout=60)
+        eq(lk.returncode, 0, f"{name} ({m}): exit status; stderr {err}")
     os.kill(srv.pid, signal.SIGQUIT)
     wait_gone(srv.pid)
     _, dump = srv.communicate(timeout=30)
-    report = load_report(out)
-    compare_with_dump(report, srv.pid, dump, name)
+    for m, out in outs.items():
+        report = load_report(out)
+        eq(report["targets"][0]["go"]["goroutine_mode"], m, f"{name}: mode")
+        compare_with_dump(report, srv.pid, dump, f"{name} ({m})")
     return report["targets"][0]["go"]["version"]
 
 
 def test_attach_to_running_servers_every_go_version():
-    """allgs read from every release 1.18-1.27 (stripped npm binaries)."""
+    """allgs and every goroutine's stack read from every release 1.18-1.27
+    (stripped npm binaries), in both modes."""
     site = os.path.join(os.path.dirname(tmpfile("x")), "site-attach")
     os.makedirs(site, exist_ok=True)
     with open(os.path.join(site, "app.js"), "w") as f:
@@ -550,3 +564,130 @@ def test_attach_to_running_servers_every_go_version():
     versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.75.0", ["lsp", "serve"]))
     eq(sorted(v.rsplit(".", 1)[0] if v.count(".") > 1 else v for v in versions),
        [f"go1.{m}" for m in range(18, 28)], "one of every release 1.18-1.27")
+
+
+def marked_line(source, marker):
+    with open(source) as f:
+        for n, line in enumerate(f, 1):
+            if line.rstrip().endswith(marker):
+                return n
+    raise Failure(f"no line marked {marker!r} in {source}")
+
+
+def http_chains(report, pid):
+    """For each group whose goroutines wait in readLoop or writeLoop: the
+    user function at the end of its chain of creators and that frame's
+    line, with the count: {(loop, function, line): n}."""
+    out = collections.Counter()
+    for s in report["stacks"]:
+        if s["kind"] != "goroutine" or s["pid"] != pid:
+            continue
+        loop = next((f for n in s.get("now", []) for f in n["frames"]
+                     if f.endswith(").readLoop") or f.endswith(").writeLoop")), None)
+        if not loop:
+            continue
+        last = (s.get("ancestors") or [{"frames": [], "locations": []}])[-1]
+        user = [(f, loc.get("line")) for f, loc in zip(last["frames"], last["locations"])
+                if f.startswith("main.leak")]
+        out[(loop.rsplit(".", 1)[1], *(user[0] if user else (None, None)))] += s["count"]
+    return out
+
+
+def test_http_body_leak_chain_reaches_the_request_line():
+    """An HTTP client that never closes response bodies leaves readLoop
+    and writeLoop goroutines that net/http started on a goroutine it
+    started for the dial: their chain of creators (trace mode) reaches the
+    line that made the request. Truth: the source's marked lines, and the
+    runtime's own ancestry (GODEBUG=tracebackancestors) in its dump."""
+    src = os.path.join(ROOT, "tests", "workloads", "go", "httpleak", "main.go")
+    lines = {"main.leakA": marked_line(src, "// request A"),
+             "main.leakB": marked_line(src, "// request B")}
+    fx = spawn([os.path.join(FIXTURES, "httpleak")],
+               env=dict(os.environ, GOTRACEBACK="system", GODEBUG="tracebackancestors=10"))
+    pid = int(read_until(fx, "ready")[-1].split()[1])
+    out = tmpfile("httpleak.json")
+    attach_during_leak(fx, pid, out)
+    os.kill(pid, signal.SIGQUIT)
+    _, dump = fx.communicate(timeout=30)
+    report = load_report(out)
+    compare_with_dump(report, pid, dump, "httpleak")
+    want = {(loop, fn, lines[fn]): n for loop in ("readLoop", "writeLoop")
+            for fn, n in (("main.leakA", 5), ("main.leakB", 3))}
+    eq(dict(http_chains(report, pid)), want, "readLoop/writeLoop goroutines per request line")
+    # the runtime's view: the same chains, as many levels deep
+    theirs = collections.Counter()
+    for g in sigquit_goroutines(dump):
+        loop = next((f.rsplit(".", 1)[1] for f in g["frames"]
+                     if f.endswith(").readLoop") or f.endswith(").writeLoop")), None)
+        if not loop:
+            continue
+        depth = next(i for i, o in enumerate(g["origins"])
+                     if any(f.startswith("main.leak") for f in o["frames"]))
+        fn = next(f for f in g["origins"][depth]["frames"] if f.startswith("main.leak"))
+        theirs[(loop, fn, depth)] += 1
+    ours = collections.Counter()
+    for s in report["stacks"]:
+        if s["kind"] == "goroutine" and s["pid"] == pid and s.get("ancestors"):
+            loop = next((f.rsplit(".", 1)[1] for n in s["now"] for f in n["frames"]
+                         if f.endswith(").readLoop") or f.endswith(").writeLoop")), None)
+            fn = next((f for f in s["ancestors"][-1]["frames"] if f.startswith("main.leak")), None)
+            if loop:
+                ours[(loop, fn, len(s["ancestors"]))] += s["count"]
+    eq(dict(ours), dict(theirs), "(loop, request function, ancestors) against the runtime's own")
+
+
+def uprobe_programs(pid):
+    """BPF programs process pid has on uprobes, by name: the kernel's view
+    (bpftool perf show)."""
+    perf = json.loads(subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True,
+                                     text=True).stdout or "[]")
+    names = {p["id"]: p.get("name") for p in json.loads(
+        subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+                       text=True).stdout or "[]")}
+    return collections.Counter(names.get(e["prog_id"]) for e in perf
+                               if e.get("pid") == pid and e.get("fd_type") == "uprobe")
+
+
+def check_goroutines_mode(mode, stripped):
+    """goleaks under one --go-goroutines mode, attached before the leak:
+    the probes the kernel holds, and the goroutines against the dump."""
+    what = f"{mode}{' stripped' if stripped else ''}"
+    fx = spawn([fixture(stripped)], env=dict(os.environ, GOTRACEBACK="system"))
+    pid = int(read_until(fx, "ready")[-1].split()[1])
+    out = tmpfile(f"go-{mode}.json")
+    lk = spawn([LEAKSCOPE, "-p", str(pid), "-o", out, "--go-goroutines", mode])
+    wait_stderr(lk, "Ctrl-C to stop")
+    probes = uprobe_programs(lk.pid)
+    os.kill(pid, signal.SIGUSR1)
+    read_until(fx, "leaked")
+    time.sleep(1.0)
+    code, _, err = stop(lk)
+    eq(code, 0, f"{what}: leakscope exit status; stderr {err}")
+    os.kill(pid, signal.SIGQUIT)
+    _, dump = fx.communicate(timeout=30)
+    per_goroutine = probes["go_create"] + probes["go_exit"]
+    eq(per_goroutine, 0 if mode == "snapshot" else 2, f"{what}: goroutine probes attached ({probes})")
+    eq(probes["go_alloc_sampled"], 1, f"{what}: the sampled allocation probe ({probes})")
+    report = load_report(out)
+    go = report["targets"][0]["go"]
+    eq(go["goroutine_mode"], mode, f"{what}: mode in the report")
+    compare_with_dump(report, pid, dump, what)
+    counts, states = goroutines_by_site(report, pid)
+    for site, (n, state) in LEAKS.items():
+        eq(counts[site], n, f"{what}: goroutines at {site}")
+        eq(dict(states[site]), {state: n}, f"{what}: what {site}'s goroutines do")
+    if mode == "snapshot":
+        check(go["walks"]["count"] >= 2 and go["walks"]["interval_s"] >= 1,
+              f"{what}: walks of allgs ({go['walks']})")
+
+
+def test_snapshot_mode_attaches_no_goroutine_probe_and_matches_dump():
+    check_goroutines_mode("snapshot", stripped=False)
+
+
+def test_snapshot_mode_stripped():
+    check_goroutines_mode("snapshot", stripped=True)
+
+
+def test_trace_mode_has_both_goroutine_probes():
+    check_goroutines_mode("trace", stripped=False)
