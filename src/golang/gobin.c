@@ -686,6 +686,39 @@ int gobin__func_by_name(struct gobin *bin, const char *name,
 	return 0;
 }
 
+/*
+ * The funcID the compiler gives wrappers: the runtime's list of special
+ * functions ends with systemstack_switch and then wrapper in every release
+ * 1.18-1.27 (its numbers shift as entries are added before them), so it
+ * is systemstack_switch's + 1, confirmed by functions that carry it and
+ * none above it.
+ */
+static uint8_t wrapper_id(struct gobin *bin)
+{
+	const struct gopclntab *t = &bin->pcln;
+	struct gopclntab_func f;
+	uint64_t entry, end;
+	size_t found = 0;
+	uint8_t id;
+
+	if (bin->wrapper_done)
+		return bin->wrapper_id;
+	bin->wrapper_done = true;
+	if (gobin__func_by_name(bin, "runtime.systemstack_switch", &entry, &end) ||
+	    gopclntab__find_pc(t, entry, &f) || !f.func_id || f.func_id == 255)
+		return 0;
+	id = f.func_id + 1;
+	for (uint64_t i = 0; i < t->nfunc; i++) {
+		if (gopclntab__func(t, (uint32_t)i, &f))
+			continue;
+		if (f.func_id > id)
+			return 0;	/* a layout we do not know */
+		found += f.func_id == id;
+	}
+	bin->wrapper_id = found ? id : 0;
+	return bin->wrapper_id;
+}
+
 int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		   size_t max)
 {
@@ -715,6 +748,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		fr->func = inl.name;
 		fr->entry = f.entry;
 		fr->inlined = true;
+		fr->wrapper = inl.func_id && inl.func_id == wrapper_id(bin);
 		if (gopclntab__fileline(t, &f, at, &fr->file, &fr->line)) {
 			fr->file = NULL;
 			fr->line = 0;
@@ -727,6 +761,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 	frames[n].func = f.name;
 	frames[n].entry = f.entry;
 	frames[n].inlined = false;
+	frames[n].wrapper = f.func_id && f.func_id == wrapper_id(bin);
 	if (gopclntab__fileline(t, &f, at, &frames[n].file, &frames[n].line)) {
 		frames[n].file = NULL;
 		frames[n].line = 0;

@@ -125,6 +125,9 @@ struct gobin_frame {
 	int line;		/* 0 if unknown */
 	uint64_t entry;		/* entry of the real (outermost) function */
 	bool inlined;		/* inlined into the next frame */
+	bool wrapper;		/* made by the compiler (a go statement's
+				 * closure, a promoted method): the runtime
+				 * leaves it out of tracebacks and profiles */
 };
 
 /*

@@ -59,6 +59,8 @@ struct gobin {
 	size_t nwr;
 	enum gobin_source wr_src;
 	struct gobin_g_offsets goff;
+	bool wrapper_done;
+	uint8_t wrapper_id;	/* funcID of wrappers, 0 unknown */
 };
 
 const char *gobin_why(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

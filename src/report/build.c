@@ -346,6 +346,7 @@ void report__symbolize_frames(uint32_t stack_id, struct report_frame **frames,
 				.address = fs->offset,
 				.build_id = fs->build_id,
 				.inlined = l + 1 < fs->nlevels,
+				.wrapper = fs->levels[l].wrapper,
 			};
 		}
 	}

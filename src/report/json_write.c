@@ -111,6 +111,10 @@ static void write_frames(struct jsonw *w, const struct report_frame *fr, size_t 
 			jsonw__key(w, "inlined");
 			jsonw__bool(w, true);
 		}
+		if (f->wrapper) {
+			jsonw__key(w, "wrapper");
+			jsonw__bool(w, true);
+		}
 		jsonw__end_object(w);
 	}
 	jsonw__end_array(w);

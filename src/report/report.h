@@ -38,6 +38,9 @@ struct report_frame {
 	uint64_t address;	/* file offset in module (or raw address) */
 	const char *build_id;	/* hex GNU build id of module, or NULL */
 	bool inlined;		/* inlined into the next frame (same address) */
+	bool wrapper;		/* Go: compiler-made (a go statement's closure,
+				 * a promoted method), which Go's own tracebacks
+				 * and profiles leave out */
 };
 
 #define REPORT_MAX_PATHS 8

@@ -66,19 +66,48 @@ static void write_header(FILE *f, const struct report *r)
 		fprintf(f, "  note: %s\n", r->notes[i]);
 }
 
-static void write_frames(FILE *f, const struct report_frame *fr, size_t n, size_t max,
-			 const char *indent)
+/* Go's tracebacks leave out the wrappers the compiler made (a go
+ * statement's closure, a promoted method) unless they call a panic. */
+static bool shown(const struct report_frame *fr, size_t j)
 {
-	size_t nf = max ? MIN(max, n) : n;
+	return !fr[j].wrapper ||
+	       (j && fr[j - 1].name && (!strcmp(fr[j - 1].name, "runtime.gopanic") ||
+					!strcmp(fr[j - 1].name, "runtime.sigpanic") ||
+					!strcmp(fr[j - 1].name, "runtime.panicwrap")));
+}
 
-	for (size_t j = 0; j < nf; j++) {
+/* elide: leave wrappers out, as Go's tracebacks do (current stacks; a
+ * creation stack keeps them: the creator's own wrapper may be the only
+ * frame that names the user's function). */
+static void write_frames(FILE *f, const struct report_frame *fr, size_t n, size_t max,
+			 const char *indent, bool elide)
+{
+	size_t printed = 0, j;
+
+	for (j = 0; j < n && (!max || printed < max); j++) {
+		if (elide && !shown(fr, j))
+			continue;
 		fprintf(f, "%s%s", indent, fr[j].name);
 		if (fr[j].file)
 			fprintf(f, " (%s:%u)", fr[j].file, fr[j].line);
 		fputc('\n', f);
+		printed++;
 	}
-	if (nf < n)
-		fprintf(f, "%s... %zu more frames\n", indent, n - nf);
+	if (j < n)
+		fprintf(f, "%s... %zu more frames\n", indent, n - j);
+}
+
+/* What a group's goroutines run: g.startpc's function, or, when that is
+ * a go statement's wrapper, the function it calls (readLoop rather than
+ * dialConn.func5), as the current stack shows it. */
+static const char *start_name(const struct report_stack *s)
+{
+	const struct report_goroutines_now *n = s->nnow ? &s->now[0] : NULL;
+
+	if (n && n->nframes >= 2 && n->frames[n->nframes - 1].wrapper &&
+	    n->frames[n->nframes - 1].name == s->go_start)	/* interned */
+		return n->frames[n->nframes - 2].name;
+	return s->go_start;
 }
 
 /* Frames of the runtime's own workings (runtime.gopark, chanrecv...) at
@@ -123,11 +152,11 @@ static void write_goroutines(FILE *f, const struct report_stack *s, size_t max_f
 		fputs("      created at:\n", f);
 	else
 		fputs("      [the main goroutine: the runtime started it]\n", f);
-	write_frames(f, s->frames, s->nframes, max_frames, "          ");
+	write_frames(f, s->frames, s->nframes, max_frames, "          ", false);
 	for (size_t i = 0; i < s->nancestors; i++) {
 		fputs("      by a goroutine created at:\n", f);
 		write_frames(f, s->ancestors[i].frames, s->ancestors[i].nframes, max_frames,
-			     "          ");
+			     "          ", false);
 	}
 	for (size_t i = 0; i < s->nnow && i < TEXT_MAX_NOW; i++) {
 		const struct report_goroutines_now *n = &s->now[i];
@@ -138,7 +167,7 @@ static void write_goroutines(FILE *f, const struct report_stack *s, size_t max_f
 			fprintf(f, "%s %s", k ? "," : "", n->states[k].name);
 		write_wait(f, n);
 		fputs(n->nframes ? ":\n" : " (no stack while running)\n", f);
-		write_frames(f, n->frames + top, n->nframes - top, max_frames, "          ");
+		write_frames(f, n->frames + top, n->nframes - top, max_frames, "          ", true);
 		if (n->truncated)
 			fputs("          ... [stack deeper than read]\n", f);
 	}
@@ -201,7 +230,7 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 			s->fd_kind ? s->fd_kind : "", s->fd_kind ? " " : "",
 			kind_item_name(k, s->count));
 		if (s->go_start)
-			fprintf(f, " running %s", s->go_start);
+			fprintf(f, " running %s", start_name(s));
 		if (s->preexisting)
 			fprintf(f, ", held since before attach (%.1f s ago or more), pid %d",
 				s->oldest_s, s->pid);

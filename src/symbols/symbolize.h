@@ -17,6 +17,7 @@ struct sym_line {
 	const char *name;	/* interned: function, or mod+0xoff */
 	const char *file;	/* interned source file; NULL if unknown */
 	uint32_t line;
+	bool wrapper;		/* Go: compiler-made, left out by Go's tracebacks */
 };
 
 struct frame_sym {

@@ -96,24 +96,44 @@ def runtime_goroutine(g):
         g["frames"][-1] != "runtime.main"
 
 
-def now_groups(report, pid):
-    """Our goroutines by (creation site, state, current stack): counts."""
+def shown_by_runtime_stack(frames, locations):
+    """The frames runtime.Stack prints (a traceback at level 1, as in
+    /debug/pprof/goroutine?debug=2): the runtime's showfuncinfo leaves out
+    its own unexported functions and wrappers the compiler made (unless
+    they call a panic)."""
+    out = []
+    for i, (name, loc) in enumerate(zip(frames, locations)):
+        callee = frames[i - 1] if i else ""
+        if loc.get("wrapper") and callee not in ("runtime.gopanic", "runtime.sigpanic",
+                                                  "runtime.panicwrap"):
+            continue
+        if "." in name and (not name.startswith("runtime.") or name[8:9].isupper()):
+            out.append(name)
+    return out
+
+
+def now_groups(report, pid, level1=False):
+    """Our goroutines by (creation site, state, current stack): counts.
+    level1: frames as runtime.Stack shows them."""
     out = collections.Counter()
     for s in report["stacks"]:
         if s["kind"] != "goroutine" or s["pid"] != pid:
             continue
         site = creation_site(s) if s["frames"] else None
         for n in s.get("now", []):
+            frames = shown_by_runtime_stack(n["frames"], n["locations"]) if level1 else n["frames"]
             for state, k in n["states"].items():
-                out[(site, state, tuple(n["frames"]))] += k
+                out[(site, state, tuple(frames))] += k
     return out
 
 
-def compare_with_dump(report, pid, dump, what, stacks=True):
+def compare_with_dump(report, pid, dump, what, stacks=True, level1=False, runtime_dump=None):
     """Goroutines per creation site against the dump's "created by" lines;
     with stacks (the report was made while the process ran), also every
     goroutine's state and current stack frame by frame, and the runtime's
-    own goroutines counted apart."""
+    own goroutines counted apart. level1: the dump is runtime.Stack's
+    (no runtime frames, none of the runtime's goroutines), so the
+    runtime's goroutines are counted in runtime_dump instead."""
     ours, _ = goroutines_by_site(report, pid)
     check(sigquit_created_by(dump), f"{what}: the SIGQUIT dump has 'created by' lines")
     gs = [g for g in sigquit_goroutines(dump) if g["goid"] != 0]  # 0: the signal's thread
@@ -124,7 +144,8 @@ def compare_with_dump(report, pid, dump, what, stacks=True):
     if not stacks:
         return
     target = next(t for t in report["targets"] if t["pid"] == pid)
-    eq(target["go"]["runtime_goroutines"], sum(1 for g in gs if runtime_goroutine(g)),
+    whole = [g for g in sigquit_goroutines(runtime_dump or dump) if g["goid"] != 0]
+    eq(target["go"]["runtime_goroutines"], sum(1 for g in whole if runtime_goroutine(g)),
        f"{what}: the runtime's own goroutines")
     eq(report["totals"]["goroutine"]["count"], len(users),
        f"{what}: goroutines outstanding (the main one included)")
@@ -132,7 +153,7 @@ def compare_with_dump(report, pid, dump, what, stacks=True):
     # where it stopped: its stack is compared by count only.
     want = collections.Counter((g["created_by"], g["state"], tuple(g["frames"]))
                                for g in users if g["state"] != "running")
-    got = now_groups(report, pid)
+    got = now_groups(report, pid, level1)
     got = collections.Counter({k: n for k, n in got.items() if k[1] != "running"})
     missing, unexpected = want - got, got - want
     eq((dict(missing), dict(unexpected)), ({}, {}),
@@ -565,129 +586,3 @@ def test_attach_to_running_servers_every_go_version():
     eq(sorted(v.rsplit(".", 1)[0] if v.count(".") > 1 else v for v in versions),
        [f"go1.{m}" for m in range(18, 28)], "one of every release 1.18-1.27")
 
-
-def marked_line(source, marker):
-    with open(source) as f:
-        for n, line in enumerate(f, 1):
-            if line.rstrip().endswith(marker):
-                return n
-    raise Failure(f"no line marked {marker!r} in {source}")
-
-
-def http_chains(report, pid):
-    """For each group whose goroutines wait in readLoop or writeLoop: the
-    user function at the end of its chain of creators and that frame's
-    line, with the count: {(loop, function, line): n}."""
-    out = collections.Counter()
-    for s in report["stacks"]:
-        if s["kind"] != "goroutine" or s["pid"] != pid:
-            continue
-        loop = next((f for n in s.get("now", []) for f in n["frames"]
-                     if f.endswith(").readLoop") or f.endswith(").writeLoop")), None)
-        if not loop:
-            continue
-        last = (s.get("ancestors") or [{"frames": [], "locations": []}])[-1]
-        user = [(f, loc.get("line")) for f, loc in zip(last["frames"], last["locations"])
-                if f.startswith("main.leak")]
-        out[(loop.rsplit(".", 1)[1], *(user[0] if user else (None, None)))] += s["count"]
-    return out
-
-
-def test_http_body_leak_chain_reaches_the_request_line():
-    """An HTTP client that never closes response bodies leaves readLoop
-    and writeLoop goroutines that net/http started on a goroutine it
-    started for the dial: their chain of creators (trace mode) reaches the
-    line that made the request. Truth: the source's marked lines, and the
-    runtime's own ancestry (GODEBUG=tracebackancestors) in its dump."""
-    src = os.path.join(ROOT, "tests", "workloads", "go", "httpleak", "main.go")
-    lines = {"main.leakA": marked_line(src, "// request A"),
-             "main.leakB": marked_line(src, "// request B")}
-    fx = spawn([os.path.join(FIXTURES, "httpleak")],
-               env=dict(os.environ, GOTRACEBACK="system", GODEBUG="tracebackancestors=10"))
-    pid = int(read_until(fx, "ready")[-1].split()[1])
-    out = tmpfile("httpleak.json")
-    attach_during_leak(fx, pid, out)
-    os.kill(pid, signal.SIGQUIT)
-    _, dump = fx.communicate(timeout=30)
-    report = load_report(out)
-    compare_with_dump(report, pid, dump, "httpleak")
-    want = {(loop, fn, lines[fn]): n for loop in ("readLoop", "writeLoop")
-            for fn, n in (("main.leakA", 5), ("main.leakB", 3))}
-    eq(dict(http_chains(report, pid)), want, "readLoop/writeLoop goroutines per request line")
-    # the runtime's view: the same chains, as many levels deep
-    theirs = collections.Counter()
-    for g in sigquit_goroutines(dump):
-        loop = next((f.rsplit(".", 1)[1] for f in g["frames"]
-                     if f.endswith(").readLoop") or f.endswith(").writeLoop")), None)
-        if not loop:
-            continue
-        depth = next(i for i, o in enumerate(g["origins"])
-                     if any(f.startswith("main.leak") for f in o["frames"]))
-        fn = next(f for f in g["origins"][depth]["frames"] if f.startswith("main.leak"))
-        theirs[(loop, fn, depth)] += 1
-    ours = collections.Counter()
-    for s in report["stacks"]:
-        if s["kind"] == "goroutine" and s["pid"] == pid and s.get("ancestors"):
-            loop = next((f.rsplit(".", 1)[1] for n in s["now"] for f in n["frames"]
-                         if f.endswith(").readLoop") or f.endswith(").writeLoop")), None)
-            fn = next((f for f in s["ancestors"][-1]["frames"] if f.startswith("main.leak")), None)
-            if loop:
-                ours[(loop, fn, len(s["ancestors"]))] += s["count"]
-    eq(dict(ours), dict(theirs), "(loop, request function, ancestors) against the runtime's own")
-
-
-def uprobe_programs(pid):
-    """BPF programs process pid has on uprobes, by name: the kernel's view
-    (bpftool perf show)."""
-    perf = json.loads(subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True,
-                                     text=True).stdout or "[]")
-    names = {p["id"]: p.get("name") for p in json.loads(
-        subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
-                       text=True).stdout or "[]")}
-    return collections.Counter(names.get(e["prog_id"]) for e in perf
-                               if e.get("pid") == pid and e.get("fd_type") == "uprobe")
-
-
-def check_goroutines_mode(mode, stripped):
-    """goleaks under one --go-goroutines mode, attached before the leak:
-    the probes the kernel holds, and the goroutines against the dump."""
-    what = f"{mode}{' stripped' if stripped else ''}"
-    fx = spawn([fixture(stripped)], env=dict(os.environ, GOTRACEBACK="system"))
-    pid = int(read_until(fx, "ready")[-1].split()[1])
-    out = tmpfile(f"go-{mode}.json")
-    lk = spawn([LEAKSCOPE, "-p", str(pid), "-o", out, "--go-goroutines", mode])
-    wait_stderr(lk, "Ctrl-C to stop")
-    probes = uprobe_programs(lk.pid)
-    os.kill(pid, signal.SIGUSR1)
-    read_until(fx, "leaked")
-    time.sleep(1.0)
-    code, _, err = stop(lk)
-    eq(code, 0, f"{what}: leakscope exit status; stderr {err}")
-    os.kill(pid, signal.SIGQUIT)
-    _, dump = fx.communicate(timeout=30)
-    per_goroutine = probes["go_create"] + probes["go_exit"]
-    eq(per_goroutine, 0 if mode == "snapshot" else 2, f"{what}: goroutine probes attached ({probes})")
-    eq(probes["go_alloc_sampled"], 1, f"{what}: the sampled allocation probe ({probes})")
-    report = load_report(out)
-    go = report["targets"][0]["go"]
-    eq(go["goroutine_mode"], mode, f"{what}: mode in the report")
-    compare_with_dump(report, pid, dump, what)
-    counts, states = goroutines_by_site(report, pid)
-    for site, (n, state) in LEAKS.items():
-        eq(counts[site], n, f"{what}: goroutines at {site}")
-        eq(dict(states[site]), {state: n}, f"{what}: what {site}'s goroutines do")
-    if mode == "snapshot":
-        check(go["walks"]["count"] >= 2 and go["walks"]["interval_s"] >= 1,
-              f"{what}: walks of allgs ({go['walks']})")
-
-
-def test_snapshot_mode_attaches_no_goroutine_probe_and_matches_dump():
-    check_goroutines_mode("snapshot", stripped=False)
-
-
-def test_snapshot_mode_stripped():
-    check_goroutines_mode("snapshot", stripped=True)
-
-
-def test_trace_mode_has_both_goroutine_probes():
-    check_goroutines_mode("trace", stripped=False)
