@@ -246,3 +246,40 @@ def test_prometheus_under_http_load_matches_its_own_goroutine_profile():
         eq(report["targets"][0]["go"]["version"], "go1.19.8", "Debian's prometheus")
         compare_with_dump(report, prom.pid, text, f"prometheus ({m})", level1=True,
                           runtime_dump=dump)
+
+
+def test_wait_time_is_the_runtimes_waitsince():
+    """How long goroutines have waited is g.waitsince, which the runtime
+    sets at the first garbage collection that finds them blocked: the
+    fixture reads the runtime's own clock (CLOCK_MONOTONIC, as Python's
+    time.monotonic) before its first leak and after its explicit GCs, so
+    each wait lies between (report time - after) and (report time -
+    before), with the report made between Ctrl-C and leakscope's exit."""
+    fx = spawn([fixture(False), "-heapprofile", tmpfile("wait-heap.pb.gz")])
+    pid = int(read_until(fx, "ready")[-1].split()[1])
+    out = tmpfile("go-wait.json")
+    lk = spawn([LEAKSCOPE, "-p", str(pid), "-o", out])
+    wait_stderr(lk, "Ctrl-C to stop")
+    os.kill(pid, signal.SIGUSR1)
+    lines = read_until(fx, "leaked")
+    t0, t1 = (int(x) for x in next(l for l in lines if l.startswith("clock")).split()[1:])
+    time.sleep(1.0)
+    asked = time.monotonic_ns()
+    code, _, err = stop(lk)
+    done = time.monotonic_ns()
+    eq(code, 0, f"leakscope exit status; stderr {err}")
+    report = load_report(out)
+    lo, hi = (asked - t1) / 1e9, (done - t0) / 1e9
+    seen = 0
+    for s in report["stacks"]:
+        if s["kind"] != "goroutine" or not s["frames"] or s["frames"][0] not in LEAKS:
+            continue
+        for n in s["now"]:
+            check("wait_min_s" in n, f"{s['frames'][0]}: a wait time ({n['states']})")
+            check(lo <= n["wait_min_s"] <= n["wait_max_s"] <= hi,
+                  f"{s['frames'][0]}: waited {n['wait_min_s']}-{n['wait_max_s']} s, "
+                  f"the runtime's clock says between {lo:.3f} and {hi:.3f} s")
+            seen += n["count"]
+    eq(seen, sum(n for n, _ in LEAKS.values()), "leaked goroutines with a wait time")
+    os.kill(pid, signal.SIGTERM)
+    fx.wait(timeout=30)
