@@ -21,6 +21,8 @@
 #define STACK_READ_MAX (64 * 1024)
 /* Stack bytes gathered before one round of reads. */
 #define BATCH_BYTES (4u << 20)
+/* Goroutines whose heads are read at once. */
+#define HEADS_BATCH 65536
 
 /* runtime/runtime2.go's _G* values; the scan bit (0x1000) is masked. */
 enum { G_IDLE, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_MORIBUND,
@@ -166,21 +168,22 @@ static uint32_t where_key(uint64_t goid, uint64_t pc, uint64_t sp, uint64_t bp, 
 	return k ? k : 1;
 }
 
-/* The head of every g: one iovec each. */
+/* The head of every g (neighbouring gs in one range). */
 static uint8_t *read_heads(struct reader *r, struct goroutine **grs, size_t n)
 {
 	uint8_t *heads = xcalloc(n ? n : 1, r->head_len);
-	struct procmem_req *reqs = xcalloc(n ? n : 1, sizeof(*reqs));
+	uint64_t *addrs = xcalloc(n ? n : 1, sizeof(*addrs));
+	uint8_t *ok = xcalloc(n ? n : 1, 1);
 
 	for (size_t i = 0; i < n; i++)
-		reqs[i] = (struct procmem_req){ grs[i]->g_addr, heads + i * r->head_len,
-						(size_t)r->head_len, 0 };
-	procmem__read_many(r->p->pid, reqs, n);
+		addrs[i] = grs[i]->g_addr;
+	procmem__read_fields(r->p->pid, addrs, n, 0, (size_t)r->head_len, heads, ok);
 	for (size_t i = 0; i < n; i++)
-		if (!reqs[i].ok)	/* gone: its goid will not match */
+		if (!ok[i])	/* gone: its goid will not match */
 			memset(heads + i * r->head_len, 0, r->head_len);
 	r->st->heads_read += n;
-	free(reqs);
+	free(addrs);
+	free(ok);
 	return heads;
 }
 
@@ -196,90 +199,119 @@ static int head_len(const struct gobin_g_offsets *o)
 	return hi;
 }
 
+static int by_address(const void *a, const void *b)
+{
+	uint64_t x = (*(struct goroutine *const *)a)->g_addr;
+	uint64_t y = (*(struct goroutine *const *)b)->g_addr;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What the head h of gr says: its state and wait into *out, and where
+ * its stack must be walked from (false: it runs, or its stack has not
+ * changed since the last read, or it is gone). */
+static bool where_now(struct reader *r, struct goroutine *gr, const uint8_t *h,
+		      uint64_t now_ns, struct goroutine_now *out, uint64_t *pcp, uint64_t *spp,
+		      uint64_t *hip)
+{
+	const struct gobin_g_offsets *o = r->o;
+	uint64_t lo = head_u64(r, h, 0), hi = head_u64(r, h, o->stack_hi);
+	uint64_t pc = head_u64(r, h, o->sched_pc), sp = head_u64(r, h, o->sched_sp);
+	uint64_t bp = head_u64(r, h, o->sched_bp), since;
+	const char *name;
+	uint32_t status, key;
+
+	memcpy(&status, h + o->atomicstatus, 4);
+	status &= ~0x1000u;
+	if (head_u64(r, h, o->goid) != gr->goid || status == G_DEAD || status == G_IDLE)
+		return false;	/* exited since (its g may be reused) */
+	name = status_name(status);
+	if (status == G_WAITING && o->waitreason >= 0) {
+		const char *why = gobin__waitreason_name(r->g->bin->bin, h[o->waitreason]);
+
+		if (why && why[0])
+			name = why;
+	}
+	out->state = intern(name);
+	since = head_u64(r, h, o->waitsince);
+	if (since && since <= now_ns && (status == G_WAITING || status == G_SYSCALL))
+		out->wait_s = (now_ns - since) / 1e9;
+	/* Running: g.sched is where it last stopped, not where it is. */
+	if (status == G_RUNNING)
+		return false;
+	if (status == G_SYSCALL && head_u64(r, h, o->syscallsp)) {
+		sp = head_u64(r, h, o->syscallsp);
+		pc = head_u64(r, h, o->syscallpc);
+		bp = head_u64(r, h, o->syscallbp);
+	}
+	if (!pc || sp < lo || sp >= hi || hi - lo > (1ULL << 30))
+		return false;
+	key = where_key(gr->goid, pc, sp, bp, hi);
+	if (gr->now_key == key && gr->now_stack) {
+		out->stack = gr->now_stack;
+		r->st->stacks_reused++;
+		return false;
+	}
+	gr->now_key = key;
+	gr->now_stack = 0;
+	*pcp = pc;
+	*spp = sp;
+	*hip = hi;
+	return true;
+}
+
+static void flush_stacks(struct reader *r, struct goroutine **grs, struct pending *pend,
+			 size_t *npend, size_t *batch, struct goroutine_now *out)
+{
+	read_stacks(r, grs, pend, *npend, out);
+	for (size_t k = 0; k < *npend; k++)
+		free(pend[k].buf);
+	*npend = *batch = 0;
+}
+
 void gocurrent__read(struct goproc *g, struct process *p, struct goroutine **grs,
 		     size_t n, uint64_t now_ns, struct goroutine_now *out,
 		     struct gocurrent_stats *stats)
 {
 	struct gocurrent_stats dummy;
 	struct reader r = { g, p, &g->bin->goff, NULL, NULL, 0, 0, 0, stats ? stats : &dummy };
-	const struct gobin_g_offsets *o = r.o;
 	struct pending *pend = NULL;
 	size_t npend = 0, cappend = 0, batch = 0;
-	uint8_t *heads;
 
 	memset(r.st, 0, sizeof(*r.st));
 	r.st->goroutines = n;
+	/* in address order, neighbouring gs are read as one range */
+	qsort(grs, n, sizeof(*grs), by_address);
 	for (size_t i = 0; i < n; i++)
 		out[i] = (struct goroutine_now){ NULL, 0, -1 };
 	if (p->exited || !goread__located(g, p->pid))
 		return;
-	r.head_len = head_len(o);
+	r.head_len = head_len(r.o);
 	r.pcs = u64map__new(256);
-	heads = read_heads(&r, grs, n);
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *h = heads + i * r.head_len;
-		struct goroutine *gr = grs[i];
-		uint32_t status;
-		uint8_t reason = 0;
-		uint64_t lo = head_u64(&r, h, 0), hi = head_u64(&r, h, o->stack_hi);
-		uint64_t pc = head_u64(&r, h, o->sched_pc), sp = head_u64(&r, h, o->sched_sp);
-		uint64_t bp = head_u64(&r, h, o->sched_bp), since;
-		const char *name;
+	/* heads a batch at a time: a million goroutines need not hold
+	 * 300 MB of them at once */
+	for (size_t base = 0; base < n; base += HEADS_BATCH) {
+		size_t m = MIN(n - base, HEADS_BATCH);
+		uint8_t *heads = read_heads(&r, grs + base, m);
 
-		memcpy(&status, h + o->atomicstatus, 4);
-		status &= ~0x1000u;
-		if (head_u64(&r, h, o->goid) != gr->goid || status == G_DEAD || status == G_IDLE)
-			continue;	/* exited since (its g may be reused) */
-		name = status_name(status);
-		if (status == G_WAITING && o->waitreason >= 0) {
-			const char *why;
+		for (size_t j = 0; j < m; j++) {
+			size_t i = base + j;
+			uint64_t pc, sp, hi;
 
-			reason = h[o->waitreason];
-			why = gobin__waitreason_name(g->bin->bin, reason);
-			if (why && why[0])
-				name = why;
-		}
-		out[i].state = intern(name);
-		since = head_u64(&r, h, o->waitsince);
-		if (since && since <= now_ns && (status == G_WAITING || status == G_SYSCALL))
-			out[i].wait_s = (now_ns - since) / 1e9;
-		/* Running: g.sched is where it last stopped, not where it is. */
-		if (status == G_RUNNING)
-			continue;
-		if (status == G_SYSCALL && head_u64(&r, h, o->syscallsp)) {
-			sp = head_u64(&r, h, o->syscallsp);
-			pc = head_u64(&r, h, o->syscallpc);
-			bp = head_u64(&r, h, o->syscallbp);
-		}
-		if (!pc || sp < lo || sp >= hi || hi - lo > (1ULL << 30))
-			continue;
-		{
-			uint32_t key = where_key(gr->goid, pc, sp, bp, hi);
-
-			if (gr->now_key == key && gr->now_stack) {
-				out[i].stack = gr->now_stack;
-				r.st->stacks_reused++;
+			if (!where_now(&r, grs[i], heads + j * r.head_len, now_ns, &out[i],
+				       &pc, &sp, &hi))
 				continue;
-			}
-			gr->now_key = key;
-			gr->now_stack = 0;
+			grow_array((void **)&pend, &cappend, npend + 1, sizeof(*pend));
+			pend[npend] = (struct pending){ i, pc, sp, NULL, MIN(hi - sp, STACK_READ_MAX) };
+			pend[npend].buf = xmalloc(pend[npend].len);
+			batch += pend[npend++].len;
+			if (batch >= BATCH_BYTES)
+				flush_stacks(&r, grs, pend, &npend, &batch, out);
 		}
-		grow_array((void **)&pend, &cappend, npend + 1, sizeof(*pend));
-		pend[npend] = (struct pending){ i, pc, sp, NULL, MIN(hi - sp, STACK_READ_MAX) };
-		pend[npend].buf = xmalloc(pend[npend].len);
-		batch += pend[npend++].len;
-		if (batch >= BATCH_BYTES) {
-			read_stacks(&r, grs, pend, npend, out);
-			for (size_t k = 0; k < npend; k++)
-				free(pend[k].buf);
-			npend = batch = 0;
-		}
+		free(heads);
 	}
-	read_stacks(&r, grs, pend, npend, out);
-	for (size_t k = 0; k < npend; k++)
-		free(pend[k].buf);
+	flush_stacks(&r, grs, pend, &npend, &batch, out);
 	free(pend);
-	free(heads);
 	free(r.infos);
 	u64map__free(r.pcs);
 }

@@ -40,8 +40,9 @@ struct gocurrent_stats {
 	uint64_t stacks_truncated, stacks_broken, bytes_read;
 };
 
-/* out[i] for grs[i]. Each goroutine's now_key/now_stack is updated (the
- * stack is not read again while it stays where it stopped). */
+/* out[i] for grs[i], after grs is sorted by g address (neighbouring gs
+ * are read as one range). Each goroutine's now_key/now_stack is updated
+ * (the stack is not read again while it stays where it stopped). */
 void gocurrent__read(struct goproc *g, struct process *p, struct goroutine **grs,
 		     size_t n, uint64_t now_ns, struct goroutine_now *out,
 		     struct gocurrent_stats *stats);

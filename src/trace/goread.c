@@ -190,23 +190,6 @@ void goread__refresh(struct goproc *g, struct process *p)
 	}
 }
 
-/*
- * The same field of many goroutines: one iovec each, a few hundred per
- * process_vm_readv. ok[i] says whether g i was read.
- */
-static void read_field(int pid, const uint64_t *gs, size_t n, int off, size_t len,
-		       uint8_t *out, uint8_t *ok)
-{
-	struct procmem_req *reqs = xcalloc(n ? n : 1, sizeof(*reqs));
-
-	for (size_t i = 0; i < n; i++)
-		reqs[i] = (struct procmem_req){ gs[i] + off, out + i * len, len, 0 };
-	procmem__read_many(pid, reqs, n);
-	for (size_t i = 0; i < n; i++)
-		ok[i] = reqs[i].ok;
-	free(reqs);
-}
-
 static uint64_t field_u64(const uint8_t *span, int span_off, int off)
 {
 	uint64_t v = 0;
@@ -221,8 +204,8 @@ static uint64_t field_u64(const uint8_t *span, int span_off, int off)
  * entered under its creation site (g.gopc, the go statement's return
  * address, as the runtime's "created by" shows it), with the function it
  * runs and its parent. Reads: the slice, its pointers, then status and
- * goid of every g (16 bytes each), then the creation fields of the new
- * ones only. attach: what it finds existed before tracing (pre-existing,
+ * goid of every g (16 bytes each, neighbouring gs in one range), then the
+ * creation fields of the new ones only. attach: what it finds existed before tracing (pre-existing,
  * not counted as created). sweep: goroutines of the ledger it did not
  * find have exited (snapshot mode, where no probe says so).
  */
@@ -259,7 +242,7 @@ static long walk_allgs(struct goproc *g, struct process *p, uint64_t now_ns,
 	head = xcalloc(slice[1] ? slice[1] : 1, hi - lo);
 	ok = xcalloc(slice[1] ? slice[1] : 1, 1);
 	fresh = xcalloc(slice[1] ? slice[1] : 1, sizeof(*fresh));
-	read_field(p->pid, gs, slice[1], lo, hi - lo, head, ok);
+	procmem__read_fields(p->pid, gs, slice[1], lo, hi - lo, head, ok);
 	gen = ++g->walk.gen;
 	for (uint64_t i = 0; i < slice[1]; i++) {
 		uint64_t goid = field_u64(head + i * (hi - lo), lo, o->goid);
@@ -281,7 +264,7 @@ static long walk_allgs(struct goproc *g, struct process *p, uint64_t now_ns,
 	}
 	g->walk.last_seen = goroutines__count(&g->gor);
 	cre = xcalloc(nfresh ? nfresh : 1, chi - clo);
-	read_field(p->pid, fresh, nfresh, clo, chi - clo, cre, ok);
+	procmem__read_fields(p->pid, fresh, nfresh, clo, chi - clo, cre, ok);
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < nfresh; i++) {
 			const uint8_t *c = cre + i * (chi - clo);

@@ -96,11 +96,16 @@ def test_http_body_leak_chain_reaches_the_request_line():
 def uprobe_programs(pid):
     """BPF programs process pid has on uprobes, by name: the kernel's view
     (bpftool perf show)."""
-    perf = json.loads(subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True,
-                                     text=True).stdout or "[]")
-    names = {p["id"]: p.get("name") for p in json.loads(
-        subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
-                       text=True).stdout or "[]")}
+    def bpftool(*args):
+        # it walks every process's fds: one exiting meanwhile can fail it
+        for _ in range(10):
+            r = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True)
+            if r.returncode == 0:
+                return json.loads(r.stdout or "[]")
+            time.sleep(0.1)
+        raise Failure(f"bpftool {' '.join(args)} failed: {r.stderr.strip()}")
+    perf = bpftool("perf", "show")
+    names = {p["id"]: p.get("name") for p in bpftool("prog", "show")}
     return collections.Counter(names.get(e["prog_id"]) for e in perf
                                if e.get("pid") == pid and e.get("fd_type") == "uprobe")
 
@@ -227,7 +232,7 @@ def test_prometheus_under_http_load_matches_its_own_goroutine_profile():
     # background reader net/http starts for the request it serves.
     fetch = [g for g in theirs if g["state"] == "running"]
     eq(len(fetch), 1, "one goroutine running (the profile's writer)")
-    bg = [g for g in theirs if "net/http.(*connReader).backgroundRead" in g["frames"]]
+    bg = [g for g in theirs if g["created_by"] == "net/http.(*connReader).startBackgroundRead"]
     check(len(bg) <= 1, f"background readers: {len(bg)}")
     theirs = [g for g in theirs if g not in fetch and g not in bg]
     text = "\n\n".join(

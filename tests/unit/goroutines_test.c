@@ -2,13 +2,19 @@
 /*
  * The goroutine ledger (src/ledgers/goroutines.c): exited creators kept
  * while something they created lives, and dropped with their last
- * descendant; walks of the runtime's list marking what they saw. And the
+ * descendant; walks of the runtime's list marking what they saw. The
+ * batched reads of one field of many objects (base/procmem.c), in this
+ * very process. And the
  * report's rule for "standard library or runtime" (report/
  * goroutine_groups.c), against Go's own convention for import paths: a
  * standard-library path has no dot in its first element.
  */
 #include "check.h"
+#include "base/procmem.h"
 #include "ledgers/goroutines.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 #include "report/goroutine_groups.h"
 
 static struct goroutine *add(struct goroutines *g, uint64_t goid, uint64_t parent)
@@ -129,4 +135,47 @@ TEST(std_functions_by_import_path)
 				cases[i].std ? "std" : "not std");
 			CHECK(!"classified as Go's import paths say");
 		}
+}
+
+/* Objects 416 bytes apart (a Go 1.19 g), others far away, one unmapped:
+ * each field read is the object's own, and the unmapped one fails alone. */
+TEST(read_fields_of_neighbours_and_strangers)
+{
+	enum { N = 2000, SIZE = 416 };
+	uint8_t *arena = malloc((size_t)N * SIZE);
+	uint8_t *far = mmap(NULL, 3 * 65536, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t addrs[N + 3], out[N + 3];
+	uint8_t ok[N + 3];
+
+	for (size_t i = 0; i < N; i++) {
+		uint64_t v = i * 7 + 1;
+
+		memcpy(arena + i * SIZE + 152, &v, 8);
+		addrs[i] = (uint64_t)(uintptr_t)(arena + i * SIZE);
+	}
+	for (int k = 0; k < 3; k++) {
+		uint64_t v = 1000000 + k;
+
+		memcpy(far + k * 65536 + 152, &v, 8);
+		addrs[N + k] = (uint64_t)(uintptr_t)(far + k * 65536);
+	}
+	munmap(far + 65536, 65536);	/* the middle one is gone */
+	/* out of order at the end: a range never runs backwards */
+	addrs[N - 1] = (uint64_t)(uintptr_t)arena;
+	CHECK_EQ_U(procmem__read_fields(getpid(), addrs, N + 3, 152, 8, (uint8_t *)out, ok),
+		   N + 2);
+	for (size_t i = 0; i < N - 1; i++)
+		if (!ok[i] || out[i] != i * 7 + 1) {
+			fprintf(stderr, "  object %zu: ok %d, %" PRIu64 "\n", i, ok[i], out[i]);
+			CHECK(!"field of a neighbour");
+			break;
+		}
+	CHECK(ok[N - 1] && out[N - 1] == 1);
+	CHECK(ok[N] && out[N] == 1000000);
+	CHECK(!ok[N + 1]);
+	CHECK(ok[N + 2] && out[N + 2] == 1000002);
+	munmap(far, 65536);
+	munmap(far + 2 * 65536, 65536);
+	free(arena);
 }
