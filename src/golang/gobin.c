@@ -366,6 +366,7 @@ void gobin__free(struct gobin *bin)
 	if (!bin)
 		return;
 	gobin_runtime_free(bin);
+	gobin_pcinfo_free(bin);
 	if (bin->cs_ok)
 		cs_close(&bin->cs);
 	free(bin->byname);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "trace/gocurrent.h"
-#include "base/hashmap.h"
 #include "base/intern.h"
 #include "base/procmem.h"
 #include "base/util.h"
 #include "golang/gobin.h"
+#include "golang/gostack.h"
 #include "leakscope.h"
 #include "ledgers/goproc.h"
 #include "ledgers/process.h"
@@ -37,84 +37,13 @@ static const char *status_name(uint32_t s)
 	return s < ARRAY_SIZE(names) ? names[s] : "unknown";
 }
 
-/* What the walk needs at one pc, looked up once per call. */
-struct pc_info {
-	const char *func;
-	uint64_t entry;
-	int32_t spdelta;
-	bool found;
-};
-
 struct reader {
 	struct goproc *g;
 	struct process *p;
 	const struct gobin_g_offsets *o;
-	struct u64map *pcs;	/* link-time pc -> index into infos + 1 */
-	struct pc_info *infos;
-	size_t ninfos, capinfos;
 	int head_len;
 	struct gocurrent_stats *st;
 };
-
-static const struct pc_info *pc_info(struct reader *r, uint64_t vaddr)
-{
-	struct pc_info *i;
-	uint64_t idx;
-
-	if (u64map__get(r->pcs, vaddr, &idx))
-		return &r->infos[idx - 1];
-	grow_array((void **)&r->infos, &r->capinfos, r->ninfos + 1, sizeof(*r->infos));
-	i = &r->infos[r->ninfos++];
-	memset(i, 0, sizeof(*i));
-	i->found = gobin__frame_size(r->g->bin->bin, vaddr, &i->func, &i->entry,
-				     &i->spdelta) == 0;
-	u64map__put(r->pcs, vaddr, r->ninfos);
-	return i;
-}
-
-/*
- * The runtime's walk: at pc the frame's return address sits spdelta
- * bytes above sp; the caller's sp is just above it. The goroutine's
- * first function returns to runtime.goexit, where the walk ends (and
- * which is not shown). stk holds the stack from base on.
- */
-static uint32_t walk(struct reader *r, uint64_t pc, uint64_t sp, const uint8_t *stk,
-		     uint64_t base, size_t len, uint64_t *pcs, uint32_t max,
-		     uint32_t *flags)
-{
-	uint32_t n = 0;
-
-	*flags = 0;
-	while (n < max && pc) {
-		const struct pc_info *i = pc_info(r, pc - r->g->bias);
-		uint64_t at;
-
-		if (!i->found) {
-			if (!n)
-				r->st->stacks_broken++;
-			break;
-		}
-		if (!strcmp(i->func, "runtime.goexit"))
-			return n;
-		/* A goroutine about to start stopped at its function's
-		 * entry: an exact pc, not a return address. */
-		if (!n && pc - r->g->bias == i->entry)
-			*flags |= STACK_LEAF_EXACT;
-		pcs[n++] = pc;
-		if (!strcmp(i->func, "runtime.mstart") || !strcmp(i->func, "runtime.rt0_go"))
-			return n;
-		at = sp + (uint64_t)(int64_t)i->spdelta;
-		if (i->spdelta < 0 || at < base || at + 8 > base + len) {
-			*flags |= STACK_TRUNCATED;
-			return n;
-		}
-		memcpy(&pc, stk + (at - base), 8);
-		sp = at + 8;
-	}
-	if (n == max)
-		*flags |= STACK_TRUNCATED;
-	return n;
-}
 
 static uint64_t head_u64(const struct reader *r, const uint8_t *h, int off)
 {
@@ -146,14 +75,20 @@ static void read_stacks(struct reader *r, struct goroutine **grs, struct pending
 		struct pending *q = &pend[k];
 		struct goroutine *gr = grs[q->i];
 		uint32_t flags, n;
+		unsigned how;
 
 		if (!reqs[k].ok)
 			continue;
 		r->st->stacks_read++;
 		r->st->bytes_read += q->len;
-		n = walk(r, q->pc, q->sp, q->buf, q->sp, q->len, pcs, LS_MAX_STACK_DEPTH, &flags);
-		if (flags & STACK_TRUNCATED)
+		n = gostack__walk(r->g->bin->bin, r->g->bias, q->pc, q->sp, q->buf, q->sp, q->len,
+				  pcs, LS_MAX_STACK_DEPTH, &how);
+		flags = (how & GOSTACK_TRUNCATED ? STACK_TRUNCATED : 0) |
+			(how & GOSTACK_LEAF_EXACT ? STACK_LEAF_EXACT : 0);
+		if (how & GOSTACK_TRUNCATED)
 			r->st->stacks_truncated++;
+		if ((how & GOSTACK_BROKEN) && !n)
+			r->st->stacks_broken++;
 		out[q->i].stack = process__intern_stack(r->p, pcs, n, flags);
 		gr->now_stack = out[q->i].stack;
 	}
@@ -274,7 +209,7 @@ void gocurrent__read(struct goproc *g, struct process *p, struct goroutine **grs
 		     struct gocurrent_stats *stats)
 {
 	struct gocurrent_stats dummy;
-	struct reader r = { g, p, &g->bin->goff, NULL, NULL, 0, 0, 0, stats ? stats : &dummy };
+	struct reader r = { g, p, &g->bin->goff, 0, stats ? stats : &dummy };
 	struct pending *pend = NULL;
 	size_t npend = 0, cappend = 0, batch = 0;
 
@@ -287,7 +222,6 @@ void gocurrent__read(struct goproc *g, struct process *p, struct goroutine **grs
 	if (p->exited || !goread__located(g, p->pid))
 		return;
 	r.head_len = head_len(r.o);
-	r.pcs = u64map__new(256);
 	/* heads a batch at a time: a million goroutines need not hold
 	 * 300 MB of them at once */
 	for (size_t base = 0; base < n; base += HEADS_BATCH) {
@@ -312,6 +246,4 @@ void gocurrent__read(struct goproc *g, struct process *p, struct goroutine **grs
 	}
 	flush_stacks(&r, grs, pend, &npend, &batch, out);
 	free(pend);
-	free(r.infos);
-	u64map__free(r.pcs);
 }

@@ -92,6 +92,10 @@ static const struct bench_case cases[] = {
 	  "push %rbp + bpf_get_stack (user, frame pointers)" },
 	{ "uprobe_push_stack_rb", UPROBE, "up_stack_rb", bench_push, 0,
 	  "push %rbp + stack into a ring-buffer record", .ringbuf = true },
+	/* the other way to capture a stack at a uprobe: copy its live part
+	 * and walk it in userspace (for Go's creation stacks) */
+	{ "uprobe_push_copy", UPROBE, "up_copy", bench_push, 0,
+	  "push %rbp + live stack copied into a ring-buffer record", .ringbuf = true },
 	{ "tp_empty", TRACEPOINT, "tp_empty", NULL, 0, "sys_exit_getppid, empty" },
 	{ "tp_other", TRACEPOINT, "tp_other", NULL, 0,
 	  "getppid while sys_exit_close has an empty program" },
