@@ -29,6 +29,9 @@ enum ls_event_type {
 	LS_EV_GO_CREATE = 6,	/* a goroutine was made runnable */
 	LS_EV_GO_EXIT = 7,	/* a goroutine ended */
 	LS_EV_GO_ALLOC = 8,	/* a Go heap allocation (sampled or every) */
+	/* 9-11 left for other kinds; a goroutine was made runnable, its
+	 * creator's stack copied rather than walked */
+	LS_EV_GO_CREATE_COPY = 12,
 };
 
 /* Why a record or part of one was not delivered (per-CPU counters). */
@@ -206,10 +209,15 @@ struct ls_go_params {
 	/* Without g.parentGoid (before 1.21) the creator is the goroutine
 	 * the system stack runs for: g0 (R14) -> g.m -> m.curg -> goid. */
 	__s32 m_off;
-	__s32 curg_off;		/* -1: not needed or unknown */
+	__s32 curg_off;		/* -1: unknown */
+	/* The creating goroutine's stack copied, when copy_bytes (at most
+	 * that much, from its g.sched.sp up to g.stack.hi), else walked by
+	 * the kernel (bpf_get_stack): whichever is cheaper (make bench). */
+	__s32 sched_sp_off, sched_pc_off, stack_hi_off;
+	__u32 copy_bytes;
 	__u32 pad;
 };
-_Static_assert(sizeof(struct ls_go_params) == 32, "go params layout");
+_Static_assert(sizeof(struct ls_go_params) == 48, "go params layout");
 
 /* ls_go_alloc_event.flags */
 #define LS_GO_ALLOC_SAMPLED 0x1	/* from the runtime's profiler sample */
@@ -222,6 +230,25 @@ struct ls_go_create_event {
 	__u64 gopc;		/* pc of the go statement */
 	__u64 startpc;		/* the goroutine's function */
 	struct ls_stack stack;	/* the creating goroutine's stack */
+};
+
+/*
+ * The same, with the creating goroutine's stack copied instead of walked:
+ * where it switched to the system stack for newproc (its g.sched pc and
+ * sp) and its stack's live bytes from sp on, after this record. Userspace
+ * walks them by the binary's pcsp tables (golang/gostack.h).
+ */
+struct ls_go_create_copy_event {
+	struct ls_event_header hdr;
+	__u64 goid;
+	__u64 parent_goid;
+	__u64 g_addr;
+	__u64 gopc;
+	__u64 startpc;
+	__u64 pc, sp;		/* the creator's g.sched */
+	__u32 snap_bytes;	/* stack bytes that follow */
+	__u32 flags;		/* LS_STACK_TRUNCATED: its stack went on */
+	__u8 snapshot[];
 };
 
 struct ls_go_exit_event {

@@ -427,6 +427,7 @@ struct report *report__build(const struct collector *c,
 	r->stats.stacks_stitched = c->stacks_stitched;
 	r->stats.stacks_broken = c->stacks_broken;
 	r->stats.stacks_cgo = c->stacks_cgo;
+	r->stats.go_stacks_copied = c->go_creation_stacks_copied;
 	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / 1e3 / c->stacks_cfi : 0;
 	r->targets = xcalloc(c->nprocs, sizeof(*r->targets));
 	for (size_t i = 0; i < c->nprocs; i++) {
@@ -486,6 +487,10 @@ struct report *report__build_traced(struct collector *c, const struct probes *p,
 	if (c->bad_records)
 		report__add_note(r, "%llu malformed records ignored",
 				 (unsigned long long)c->bad_records);
+	if (c->go_creation_stacks_lost)
+		report__add_note(r, "%llu goroutine creation stacks could not be walked "
+				 "(only the go statement kept)",
+				 (unsigned long long)c->go_creation_stacks_lost);
 	if (p->skipped_optional)
 		report__add_note(r, "%zu syscall tracepoints absent on this kernel "
 				 "(their fds are not tracked)", p->skipped_optional);

@@ -507,6 +507,9 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			     &r->stats.stacks_stitched)) ||
 	     (err = get_uint(d, stats, "stats", "stacks_broken", false,
 			     &r->stats.stacks_broken)) ||
+	     (err = get_uint(d, stats, "stats", "stacks_cgo", false, &r->stats.stacks_cgo)) ||
+	     (err = get_uint(d, stats, "stats", "go_stacks_copied", false,
+			     &r->stats.go_stacks_copied)) ||
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
 			       &r->stats.unwind_us_per_stack))))
 		return err;

@@ -275,6 +275,8 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__uint(&w, r->stats.stacks_broken);
 	jsonw__key(&w, "stacks_cgo");
 	jsonw__uint(&w, r->stats.stacks_cgo);
+	jsonw__key(&w, "go_stacks_copied");
+	jsonw__uint(&w, r->stats.go_stacks_copied);
 	jsonw__key(&w, "unwind_us_per_stack");
 	jsonw__double(&w, r->stats.unwind_us_per_stack);
 	jsonw__end_object(&w);

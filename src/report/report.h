@@ -172,6 +172,7 @@ struct report {
 		uint64_t stacks_stitched;	/* finished from the FP walk */
 		uint64_t stacks_broken;		/* no rule, no usable chain */
 		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
+		uint64_t go_stacks_copied;	/* creation stacks copied, walked here */
 		double unwind_us_per_stack;	/* collector time per unwind */
 	} stats;
 	char **notes;		/* things the reader must know */

@@ -4,6 +4,7 @@
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
 #include "trace/goread.h"
+#include "golang/gostack.h"
 #include "base/hashmap.h"
 #include "leakscope.h"
 #include "symbols/modules.h"
@@ -489,7 +490,50 @@ static uint32_t go_stack(struct process *p, const struct ls_stack *s)
 	return process__intern_stack(p, (const uint64_t *)s->ips, n, flags);
 }
 
-static void on_go(struct collector *c, struct process *p, const void *data)
+/*
+ * A creation stack copied at the probe: walked from where the creator
+ * switched to the system stack (systemstack_switch, then newproc, then
+ * the function holding the go statement). A g.sched that systemstack did
+ * not just save (newproc run from code already on the system stack)
+ * would lead elsewhere: then only the go statement (gopc) is known.
+ */
+static uint32_t copied_creation_stack(struct collector *c, struct process *p,
+				      const struct ls_go_create_copy_event *e, size_t size)
+{
+	struct goproc *g = p->go;
+	uint64_t pcs[LS_MAX_STACK_DEPTH], gopc = e->gopc;
+	uint32_t max = MIN(c->max_frames ? c->max_frames : LS_MAX_STACK_DEPTH,
+			   LS_MAX_STACK_DEPTH), n = 0, flags = 0;
+	unsigned how = 0;
+
+	if (e->snap_bytes && size >= sizeof(*e) + e->snap_bytes && g->bin->bin &&
+	    goread__located(g, p->pid))
+		n = gostack__walk(g->bin->bin, g->bias, e->pc, e->sp, e->snapshot, e->sp,
+				  e->snap_bytes, pcs, max, &how);
+	if (n < 2 || !goprobes__in_newproc(g->bin, pcs[1] - 1 - g->bias)) {
+		c->go_creation_stacks_lost++;
+		return gopc ? process__intern_stack(p, &gopc, 1, 0) : STACK_NONE;
+	}
+	if ((how & GOSTACK_TRUNCATED) || (e->flags & LS_STACK_TRUNCATED))
+		flags |= STACK_TRUNCATED;
+	c->go_creation_stacks_copied++;
+	/* systemstack_switch is the runtime's marker, not a call: from newproc */
+	return process__intern_stack(p, pcs + 1, n - 1, flags);
+}
+
+static void on_go_create(struct process *p, uint64_t goid, uint64_t g_addr, uint32_t stack,
+			 uint64_t gopc, uint64_t startpc, uint64_t parent, uint64_t ts_ns)
+{
+	struct goroutine *g = goroutines__add(&p->go->gor, goid, g_addr, stack, ts_ns);
+
+	if (g) {
+		g->gopc = gopc;
+		g->startpc = startpc;
+		goroutines__set_parent(&p->go->gor, g, parent);
+	}
+}
+
+static void on_go(struct collector *c, struct process *p, const void *data, size_t size)
 {
 	const struct ls_event_header *h = data;
 
@@ -500,13 +544,16 @@ static void on_go(struct collector *c, struct process *p, const void *data)
 	switch (h->type) {
 	case LS_EV_GO_CREATE: {
 		const struct ls_go_create_event *e = data;
-		struct goroutine *g = goroutines__add(&p->go->gor, e->goid, e->g_addr,
-						      go_stack(p, &e->stack), h->ts_ns);
-		if (g) {
-			g->gopc = e->gopc;
-			g->startpc = e->startpc;
-			goroutines__set_parent(&p->go->gor, g, e->parent_goid);
-		}
+
+		on_go_create(p, e->goid, e->g_addr, go_stack(p, &e->stack), e->gopc, e->startpc,
+			     e->parent_goid, h->ts_ns);
+		break;
+	}
+	case LS_EV_GO_CREATE_COPY: {
+		const struct ls_go_create_copy_event *e = data;
+
+		on_go_create(p, e->goid, e->g_addr, copied_creation_stack(c, p, e, size), e->gopc,
+			     e->startpc, e->parent_goid, h->ts_ns);
 		break;
 	}
 	case LS_EV_GO_EXIT: {
@@ -546,6 +593,7 @@ static const size_t record_size[] = {
 	[LS_EV_GO_CREATE] = offsetof(struct ls_go_create_event, stack.ips),
 	[LS_EV_GO_EXIT] = sizeof(struct ls_go_exit_event),
 	[LS_EV_GO_ALLOC] = offsetof(struct ls_go_alloc_event, stack.ips),
+	[LS_EV_GO_CREATE_COPY] = sizeof(struct ls_go_create_copy_event),
 };
 
 int collector__on_record(void *ctx, void *data, size_t size)
@@ -582,9 +630,10 @@ int collector__on_record(void *ctx, void *data, size_t size)
 		on_exit_event(c, p, data);
 		break;
 	case LS_EV_GO_CREATE:
+	case LS_EV_GO_CREATE_COPY:
 	case LS_EV_GO_EXIT:
 	case LS_EV_GO_ALLOC:
-		on_go(c, p, data);
+		on_go(c, p, data, size);
 		break;
 	}
 	return 0;

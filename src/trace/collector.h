@@ -34,6 +34,8 @@ struct collector {
 	uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 	uint64_t unwind_ns;		/* time spent unwinding */
 	uint64_t go_unknown;		/* Go records for a process not known as Go */
+	uint64_t go_creation_stacks_lost;	/* copied, but not walkable: gopc kept */
+	uint64_t go_creation_stacks_copied;	/* copied and walked */
 
 	/* Called after an exec or a fork was applied to p: lets the caller
 	 * recognize a Go program and attach its probes. */

@@ -2,6 +2,7 @@
 #include "trace/goprobes.h"
 #include "base/elfinfo.h"
 #include "go.skel.h"
+#include "native.skel.h"
 #include "leakscope.h"
 #include "trace/probes.h"
 #include "base/intern.h"
@@ -21,6 +22,7 @@ struct goprobes {
 	struct probes *p;
 	enum go_alloc_mode alloc_mode;
 	enum go_goroutine_mode goroutine_mode;
+	bool copy_creation_stacks;
 	int verbose;
 	struct go_binary **bins;
 	size_t nbins, cap;
@@ -33,6 +35,11 @@ struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
 
 	g->p = p;
 	g->alloc_mode = mode;
+	/* make bench: copying the creator's live stack costs less than the
+	 * kernel's frame-pointer walk of it (LEAKSCOPE_GO_STACK=walk: the
+	 * walk, for comparing them) */
+	g->copy_creation_stacks = !getenv("LEAKSCOPE_GO_STACK") ||
+				  strcmp(getenv("LEAKSCOPE_GO_STACK"), "walk") != 0;
 	g->verbose = verbose;
 	return g;
 }
@@ -241,6 +248,11 @@ static void find_cgo(struct go_binary *b)
 	}
 }
 
+bool goprobes__in_newproc(const struct go_binary *b, uint64_t vaddr)
+{
+	return vaddr >= b->newproc_lo && vaddr < b->newproc_hi;
+}
+
 bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr)
 {
 	for (uint32_t i = 0; i < b->nasmcgocall; i++)
@@ -319,6 +331,8 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 		place_every_alloc(b);
 	find_heap_globals(b);
 	find_cgo(b);
+	if (gobin__func_by_name(b->bin, "runtime.newproc", &b->newproc_lo, &b->newproc_hi))
+		b->newproc_lo = b->newproc_hi = 0;
 	if (g->verbose) {
 		for (int k = 0; k < GO_PROBE_MAX; k++)
 			if (b->probes[k].present)
@@ -431,7 +445,14 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 		.startpc_off = b->goff.startpc,
 		.parent_goid_off = b->goff.parent_goid,
 		.m_off = b->goff.m,
-		.curg_off = b->goff.parent_goid < 0 ? b->goff.m_curg : -1,
+		.curg_off = b->goff.m_curg,
+		.sched_sp_off = b->goff.sched_sp,
+		.sched_pc_off = b->goff.sched_pc,
+		.stack_hi_off = b->goff.stack_hi,
+		/* the live stack copied (as much as --stack-snapshot allows
+		 * native events), else the kernel's walk */
+		.copy_bytes = g->copy_creation_stacks ?
+			      g->p->native->rodata->snapshot_pages * LS_PAGE_BYTES : 0,
 	};
 	params.span_off = g_span(&params);
 	if (bpf_map__update_elem(g->p->go->maps.go_params, &b->slot, sizeof(b->slot),

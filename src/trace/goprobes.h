@@ -81,6 +81,7 @@ struct go_binary {
 	int64_t tls_g_off;
 	struct { uint64_t lo, hi; } asmcgocall[4];	/* link-time, every copy */
 	uint32_t nasmcgocall;
+	uint64_t newproc_lo, newproc_hi;	/* runtime.newproc, link-time */
 };
 
 struct goprobes;
@@ -100,6 +101,8 @@ struct go_binary *goprobes__inspect(struct goprobes *g, const char *path, int pi
 int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid);
 /* Tell the BPF side that pid runs b (for stacks through cgo). */
 int goprobes__watch(struct goprobes *g, struct go_binary *b, int pid);
+/* Is the link-time address inside runtime.newproc? */
+bool goprobes__in_newproc(const struct go_binary *b, uint64_t vaddr);
 /* Is the link-time address inside runtime.asmcgocall (Go -> C)? */
 bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr);
 

@@ -288,3 +288,42 @@ def test_wait_time_is_the_runtimes_waitsince():
     eq(seen, sum(n for n, _ in LEAKS.values()), "leaked goroutines with a wait time")
     os.kill(pid, signal.SIGTERM)
     fx.wait(timeout=30)
+
+
+def creation_stacks(report):
+    return collections.Counter((tuple(s["frames"]), tuple(a for anc in s.get("ancestors", [])
+                                                          for a in anc["frames"]))
+                               for s in report["stacks"] if s["kind"] == "goroutine"
+                               for _ in range(s["count"]))
+
+
+def test_copied_creation_stacks_equal_the_kernels_walk():
+    """Creation stacks are captured by copying the creator's live stack
+    (cheaper than bpf_get_stack here: make bench) and walking it in
+    userspace by the binary's pcsp tables; the kernel's frame-pointer walk
+    (LEAKSCOPE_GO_STACK=walk) must give the same stacks, frame by frame,
+    ancestors included (the HTTP fixture: stacks through net/http)."""
+    reports = {}
+    for how in ("copy", "walk"):
+        out = tmpfile(f"creation-{how}.json")
+        env = dict(os.environ)
+        if how == "walk":
+            env["LEAKSCOPE_GO_STACK"] = "walk"
+        lk = spawn([LEAKSCOPE, "-q", "-o", out, "--", os.path.join(FIXTURES, "httpleak"),
+                    "-now"], env=env)
+        read_until(lk, "leaked")
+        time.sleep(0.7)
+        code, _, err = stop(lk)
+        eq(code, 0, f"{how}: exit status; stderr {err}")
+        reports[how] = load_report(out)
+        check(not [n for n in reports[how]["notes"] if "creation stacks" in n],
+              f"{how}: no creation stack lost ({reports[how]['notes']})")
+    created = reports["copy"]["targets"][0]["go"]["goroutines_created"]
+    # all but the main goroutine's: the runtime's start-up code makes it
+    # with no goroutine running, and the kernel's walk stands in
+    eq(reports["copy"]["stats"]["go_stacks_copied"], created - 1, "creation stacks copied")
+    eq(reports["walk"]["stats"]["go_stacks_copied"], 0, "none copied when walked")
+    copy, walk = creation_stacks(reports["copy"]), creation_stacks(reports["walk"])
+    check(sum(copy.values()) >= 20, f"goroutines compared: {sum(copy.values())}")
+    eq((dict(copy - walk), dict(walk - copy)), ({}, {}),
+       "creation stacks (copied's not walked's, walked's not copied's)")
