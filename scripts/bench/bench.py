@@ -67,7 +67,8 @@ SHORT = dict(rounds=1, floor_rounds=1, floor_ms=30, loop_n=20000, socket_n=10000
              esbuild_rounds=1, manyg_n=20000, bpftrace_rounds=1, attribution=False,
              agent_rounds=1, agent_idle_s=3, redis_rounds=1)
 SHORT_FLOOR_CASES = ["uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_mov",
-                     "uprobe_push_stack", "tp_empty", "tp_other", "tp_stack", "tp_snap"]
+                     "uprobe_push_stack", "uprobe_push_copy", "tp_empty", "tp_other", "tp_stack",
+                     "tp_snap"]
 
 RESULTS = {}       # part -> its measurements (saved to build/bench/results.json)
 ROWS = []          # the table
@@ -96,7 +97,8 @@ def pct(x):
 
 
 VARIANT = {"snap16": "defaults", "snap0": "--stack-snapshot 0", "goroutines": "--go-alloc=off",
-           "default": "defaults"}
+           "default": "defaults", "walk": "--go-alloc=off, creation stacks walked",
+           "snapshot": "--go-goroutines=snapshot"}
 
 
 def rotate(xs, r):
@@ -262,11 +264,23 @@ def stack_cost_uprobe(f=None):
     return f["uprobe_push_stack"] - f["uprobe_push"]
 
 
+def copy_cost_uprobe(f=None):
+    """The other creation-stack capture: the live stack copied into the
+    record (walked in userspace), what leakscope does by default."""
+    f = f or FLOOR
+    return f["uprobe_push_copy"] - f["uprobe_push"]
+
+
+def cheapest_capture(f=None):
+    return min(stack_cost_uprobe(f), copy_cost_uprobe(f))
+
+
 # The floor drifts with the machine's load (another VM's, here): each
 # part measures the floor cases it compares against once per round, next
 # to its own runs, and its ratios are per round.
 NATIVE_FLOOR_CASES = ["tp_empty", "tp_stack", "tp_snap"]
-GO_FLOOR_CASES = ["uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_push_stack"]
+GO_FLOOR_CASES = ["uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_push_stack",
+                  "uprobe_push_copy"]
 
 
 def floor_now(cfg, cases):
@@ -390,13 +404,16 @@ def part_go(cfg, short):
     cmd = [CHURN, "-wait", "goroutines", str(n)]
     tr = {"untraced": None,
           "goroutines": lambda: Leakscope("go_churn_off", ["--go-alloc=off"]),
-          "default": lambda: Leakscope("go_churn_default")}
-    variants = ["untraced", "goroutines", "default", "floor"]
+          "walk": lambda: Leakscope("go_churn_walk", ["--go-alloc=off"],
+                                    env={"LEAKSCOPE_GO_STACK": "walk"}),
+          "default": lambda: Leakscope("go_churn_default"),
+          "snapshot": lambda: Leakscope("go_churn_snapshot", ["--go-goroutines=snapshot"])}
+    variants = ["untraced", "goroutines", "walk", "default", "snapshot", "floor"]
     res = alternate(cfg["rounds"], variants,
                     lambda v: floor_now(cfg, GO_FLOOR_CASES) if v == "floor" else
                     run_waiting(cmd, tr[v]() if tr[v] else None, label="go churn",
                                 variant=VARIANT.get(v, v)))
-    check_runs(res["goroutines"] + res["default"], "go churn")
+    check_runs(res["goroutines"] + res["walk"] + res["default"] + res["snapshot"], "go churn")
     a = run_waiting(cmd, Leakscope("go_churn_probes", verbose_probes=True),
                     stats=cfg["attribution"], label="go churn", variant=VARIANT["default"])
     insns = probe_insns(a.probes)
@@ -404,18 +421,38 @@ def part_go(cfg, short):
     exit_f = next((f for f in insns if f in ("runtime.gdestroy", "runtime.goexit0")), None)
     if not create_f or not exit_f:
         raise BenchError(f"leakscope -v named no goroutine probes: {a.probes}")
+    # two emulated hits and the cheaper of the two ways to capture the
+    # creation stack on this machine (issue 16: use the cheaper)
     def lifecycle_floor(f):
-        return f[floor_of(insns[create_f])] + stack_cost_uprobe(f) + f[floor_of(insns[exit_f])]
+        return f[floor_of(insns[create_f])] + cheapest_capture(f) + f[floor_of(insns[exit_f])]
     untraced = median(r.ns for r in res["untraced"])
     row("go", "goroutine lifecycle (create+exit), untraced", ns(untraced),
         spread_pct([r.ns for r in res["untraced"]]))
     out = {"untraced_ns": untraced, "probes": insns}
-    for v, label in (("goroutines", "--go-alloc=off"), ("default", "default (sampled allocs)")):
+    caps = [(stack_cost_uprobe(fl.floor), copy_cost_uprobe(fl.floor)) for fl in res["floor"]]
+    walk_c, copy_c = median(c[0] for c in caps), median(c[1] for c in caps)
+    row("go", "creation-stack capture at a uprobe: bpf_get_stack / live stack copied",
+        f"{ns(walk_c)} / {ns(copy_c)}", ref="leakscope copies (LEAKSCOPE_GO_STACK=walk: the walk)",
+        target="use the cheaper", met=copy_c <= walk_c * 1.05)
+    for v, label in (("goroutines", "--go-alloc=off (trace mode)"),
+                     ("walk", "--go-alloc=off, creation stacks walked by the kernel"),
+                     ("default", "default (sampled allocs)")):
         added, m, ratio, floor = ratio_summary(ratio_rows(res, v, lifecycle_floor),
                                                f"go churn {v} per lifecycle")
         row("go", f"goroutine lifecycle, {label}: added", ns(m), spread_pct(added),
-            ref=f"floor {ns(floor)}", ratio=ratio, target="<= 1.3x floor", met=ratio <= 1.3)
+            ref=f"floor {ns(floor)}: two hits + the cheaper capture", ratio=ratio,
+            target="<= 1.3x floor", met=ratio <= 1.3)
         out[v] = dict(added_ns=m, spread=spread_pct(added), floor_ns=floor, ratio=ratio)
+    # snapshot mode: no goroutine probe at all, the runtime's list walked
+    ratios = per_round(res, "snapshot", f=lambda t, u: t.ns / u.ns)
+    m = median(ratios)
+    if not sane(m):
+        raise BenchError(f"go churn snapshot: ratio {m}")
+    row("go", "goroutine lifecycle, --go-goroutines=snapshot: time traced/untraced",
+        f"{m * 100:.1f}%", spread_pct(ratios), ref="no goroutine probe; allgs walked",
+        target="<= 103%", met=m <= 1.03)
+    out["snapshot"] = dict(ratio=m, spread=spread_pct(ratios))
+    out["capture_ns"] = dict(bpf_get_stack=walk_c, copy=copy_c)
     kinds = f"{insns[create_f]} in {create_f}; {insns[exit_f]} in {exit_f}"
     emulated = all(floor_of(insns[f]) != "uprobe_mov" for f in (create_f, exit_f))
     if a.progs is not None:
@@ -741,7 +778,7 @@ def children_of(pid):
     return out
 
 
-def esbuild_run(d, traced, stats=False):
+def esbuild_run(d, traced, stats=False, args=()):
     cmd = [ESBUILD, "src/index.js", "--bundle", "--minify", "--outfile=out.js", "--log-level=info"]
     if not traced:
         p = lib.spawn(cmd, cwd=d, stdout=subprocess.DEVNULL)
@@ -751,8 +788,9 @@ def esbuild_run(d, traced, stats=False):
         if not m or p.returncode != 0:
             raise BenchError(f"esbuild failed: {err.text()}")
         return Run(ms=int(m.group(1)))
-    ls = Leakscope("esbuild")
-    p = lib.spawn([lib.LEAKSCOPE, "-q", "-o", ls.json, "--", *cmd], cwd=d, stdout=subprocess.DEVNULL)
+    ls = Leakscope("esbuild" + "".join(a.replace("-", "_") for a in args))
+    p = lib.spawn([lib.LEAKSCOPE, "-q", "-o", ls.json, *args, "--", *cmd], cwd=d,
+                  stdout=subprocess.DEVNULL)
     ls.p = p
     err = LineReader(p.stderr)
     ls.err = err
@@ -787,7 +825,7 @@ def esbuild_run(d, traced, stats=False):
     r = Run(ms=int(m.group(1)), wall_s=end["t"] - start["t"], cpu_ns=end["cpu"] - start["cpu"],
             progs=lib.stats_delta(start["progs"], end["progs"], end["names"]) if stats else None)
     r.report = lib.report_summary(ls.finish())
-    record_traced("esbuild", "defaults", r)
+    record_traced("esbuild", " ".join(args) or "defaults", r)
     return r
 
 
@@ -802,9 +840,17 @@ def part_esbuild(cfg, short):
     try:
         generate_project(d, cfg["esbuild_modules"])
         esbuild_run(d, False)  # warm the page cache
-        res = alternate(cfg["esbuild_rounds"], ["untraced", "traced"],
-                        lambda v: esbuild_run(d, v == "traced"))
-        check_runs(res["traced"], "esbuild")
+        res = alternate(cfg["esbuild_rounds"], ["untraced", "traced", "snapshot"],
+                        lambda v: esbuild_run(d, v != "untraced",
+                                              args=["--go-goroutines=snapshot"]
+                                              if v == "snapshot" else []))
+        check_runs(res["traced"] + res["snapshot"], "esbuild")
+        snap = per_round(res, "snapshot", f=lambda t, u: t.ms / u.ms)
+        if not sane(median(snap)):
+            raise BenchError(f"esbuild snapshot: wall-time ratio {median(snap)}")
+        row("esbuild", f"esbuild, {cfg['esbuild_modules']} modules, --go-goroutines=snapshot: "
+            "wall time traced/untraced", f"{median(snap) * 100:.1f}%", spread_pct(snap),
+            ref="no goroutine probe; allgs walked", target="<= 103%", met=median(snap) <= 1.03)
         ratios = per_round(res, "traced", f=lambda t, u: t.ms / u.ms)
         m = median(ratios)
         if not sane(m) or m > 10:
@@ -817,7 +863,8 @@ def part_esbuild(cfg, short):
                 f"{go.get('alloc_probe_hits', {}).get('sampled', 0)} sampled allocs",
             target="<= 103%", met=m <= 1.03)
         out = dict(ratio=m, spread=spread_pct(ratios), untraced_ms=[r.ms for r in res["untraced"]],
-                   traced_ms=[r.ms for r in res["traced"]], go=go)
+                   traced_ms=[r.ms for r in res["traced"]], go=go,
+                   snapshot_ratio=median(snap), snapshot_ms=[r.ms for r in res["snapshot"]])
         if cfg["attribution"]:
             a = esbuild_run(d, True, stats=True)
             out["programs"] = {k: dict(ns_per_run=t / c, runs=c) for k, (t, c) in a.progs.items() if c}
@@ -857,8 +904,18 @@ def part_memory(cfg, short):
             last_cpu, last_rss = cpu, rss
         rss1, c1 = ls.rss(), ls.cpu_ns()
         rep = lib.report_summary(ls.finish(interrupt=True, timeout=600))
+        # snapshot mode on the same parked goroutines: what one walk of
+        # runtime.allgs costs the tracer, and the interval it picks for it
+        snap = Leakscope("memory_snapshot", ["--go-goroutines=snapshot", "-d", "3"]).attach(pid)
+        walks = snap.finish(timeout=600)["targets"][0]["go"].get("walks", {})
     finally:
         lib.stop(m, signal.SIGUSR1)
+    if not walks or not sane(walks.get("last_cpu_ms")):
+        raise BenchError(f"snapshot walks at {n} goroutines: {walks}")
+    row("memory", f"--go-goroutines=snapshot: tracer CPU per walk of {n} goroutines",
+        f"{walks['last_cpu_ms']:.0f} ms", ref=f"interval chosen {walks['interval_s']:.1f} s, "
+        f"{walks['count']} walks", target="<= 1% of a CPU",
+        met=walks["last_cpu_ms"] / 1e3 <= 0.0101 * walks["interval_s"])
     seen = rep["go"].get("goroutines_created", 0)
     grown = (rss1["RssAnon"] - rss0["RssAnon"]) * 1024
     per = grown / seen if seen else None
@@ -873,7 +930,7 @@ def part_memory(cfg, short):
                              rss_before_kib=rss0, rss_after_kib=rss1, created_seen=seen,
                              lost_events=rep["lost_events"], drops=rep["drops"],
                              collector_cpu_s=(c1 - c0) / 1e9,
-                             traced_ns_per_create=float(r.group(2)))
+                             traced_ns_per_create=float(r.group(2)), snapshot_walks=walks)
     if not sane(per):
         raise BenchError(f"memory per goroutine: {per} bytes ({seen} goroutines seen)")
     check_runs([run], f"parking {n} goroutines")
