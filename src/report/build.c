@@ -171,9 +171,6 @@ static void check_allocs(struct report_target *t, const struct goallocs *a)
 	}
 }
 
-/* Goroutines per creation stack, with what each is doing now; Go heap
- * allocations (scaled like pprof when sampled); the runtime's heap
- * profile as last read. */
 static struct report_stack *add_goroutine(void *ctx, uint32_t stack, uint32_t sub,
 					  bool pre, bool walked, uint64_t birth_ns)
 {
@@ -190,6 +187,8 @@ static struct report_stack *add_goroutine(void *ctx, uint32_t stack, uint32_t su
 	return s;
 }
 
+/* Goroutines (report/goroutine_groups.c); Go heap allocations (scaled
+ * like pprof when sampled); the runtime's heap profile as last read. */
 static void add_go(struct builder *b, const struct process *p)
 {
 	struct goproc *g = p->go;

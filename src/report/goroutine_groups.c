@@ -12,6 +12,7 @@
 #include "trace/gocurrent.h"
 #include "trace/goprobes.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,8 +228,15 @@ void goroutine_groups__add(struct report *r, struct report_target *t,
 			l.v[users++] = l.v[i];
 	}
 	if (read_now && !p->exited) {
+		struct gocurrent_stats st;
+
 		now = xcalloc(users ? users : 1, sizeof(*now));
-		gocurrent__read(g, (struct process *)p, l.v, users, now_ns, now, NULL);
+		gocurrent__read(g, (struct process *)p, l.v, users, now_ns, now, &st);
+		if (st.stacks_truncated || st.stacks_broken)
+			report__add_note(r, "pid %d: %" PRIu64 " current goroutine stacks cut "
+					 "(deeper than read, or a frame in no function), %" PRIu64
+					 " not walkable", p->pid, st.stacks_truncated,
+					 st.stacks_broken);
 	}
 	for (size_t i = 0; i < users; i++) {
 		const struct goroutine *gr = l.v[i];

@@ -158,6 +158,13 @@ static void write_goroutines(FILE *f, const struct report_stack *s, size_t max_f
 		write_frames(f, s->ancestors[i].frames, s->ancestors[i].nframes, max_frames,
 			     "          ", false);
 	}
+	if (!s->nnow && s->nstates) {	/* states only: the stacks were not read */
+		fputs("      now:", f);
+		for (size_t i = 0; i < s->nstates; i++)
+			fprintf(f, "%s %" PRIu64 " %s", i ? "," : "", s->states[i].count,
+				s->states[i].name);
+		fputc('\n', f);
+	}
 	for (size_t i = 0; i < s->nnow && i < TEXT_MAX_NOW; i++) {
 		const struct report_goroutines_now *n = &s->now[i];
 		size_t top = runtime_top(n);
