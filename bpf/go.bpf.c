@@ -113,13 +113,12 @@ static __always_inline __u64 creator_g(struct pt_regs *regs, struct ls_go_params
  * costs less than the kernel's walk on these machines (make bench measures
  * both); userspace walks it. Returns 0 if the record went out.
  */
-static __always_inline int create_copy(struct pt_regs *regs, struct ls_go_params *p,
-				       __u64 pid_tgid, __u64 curg,
-				       const struct create_fields *fields)
+static __always_inline int create_copy(struct ls_go_params *p, __u64 pid_tgid,
+				       const struct create_fields *fields, __u64 sp, __u64 pc,
+				       __u64 hi)
 {
 	struct ls_go_create_copy_event *e;
 	struct bpf_dynptr rec;
-	__u64 sp = read_u64(curg, p->sched_sp_off), hi = read_u64(curg, p->stack_hi_off);
 	__u32 n, flags = 0;
 
 	if (!sp || hi <= sp || hi - sp > (1ULL << 30))
@@ -140,7 +139,7 @@ static __always_inline int create_copy(struct pt_regs *regs, struct ls_go_params
 	e->g_addr = fields->g_addr;
 	e->gopc = fields->gopc;
 	e->startpc = fields->startpc;
-	e->pc = read_u64(curg, p->sched_pc_off);
+	e->pc = pc;
 	e->sp = sp;
 	e->flags = flags;
 	e->snap_bytes = n;
@@ -181,10 +180,17 @@ int go_create(struct pt_regs *regs)
 		f.startpc = read_u64(g, p->startpc_off);
 	}
 	curg = p->curg_off >= 0 ? creator_g(regs, p) : 0;
-	if (p->parent_goid_off < 0 && curg)
-		f.parent_goid = read_u64(curg, p->goid_off);
-	if (p->copy_bytes && curg && create_copy(regs, p, pid_tgid, curg, &f) == 0)
-		return 0;
+	/* the creator's goid, stack bounds and g.sched in one read (the
+	 * span is free again; userspace checked the fields lie in it) */
+	if (curg && bpf_probe_read_user(span, sizeof(span), (void *)curg) == 0) {
+		if (p->parent_goid_off < 0)
+			f.parent_goid = span_u64(span, 0, p->goid_off);
+		if (p->copy_bytes &&
+		    create_copy(p, pid_tgid, &f, span_u64(span, 0, p->sched_sp_off),
+				span_u64(span, 0, p->sched_pc_off),
+				span_u64(span, 0, p->stack_hi_off)) == 0)
+			return 0;
+	}
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;

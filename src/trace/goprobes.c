@@ -424,6 +424,18 @@ static int32_t g_span(const struct ls_go_params *p)
 }
 
 
+/* go_create reads the creating goroutine's goid, stack bounds and
+ * g.sched in one LS_GO_G_SPAN read from its start. */
+static bool creator_span_ok(const struct gobin_g_offsets *o)
+{
+	const int offs[] = { o->goid, o->stack_hi, o->sched_sp, o->sched_pc };
+
+	for (size_t i = 0; i < ARRAY_SIZE(offs); i++)
+		if (offs[i] < 0 || offs[i] % 8 || offs[i] + 8 > LS_GO_G_SPAN)
+			return false;
+	return true;
+}
+
 int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 {
 	struct ls_go_params params;
@@ -451,7 +463,7 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 		.stack_hi_off = b->goff.stack_hi,
 		/* the live stack copied (as much as --stack-snapshot allows
 		 * native events), else the kernel's walk */
-		.copy_bytes = g->copy_creation_stacks ?
+		.copy_bytes = g->copy_creation_stacks && creator_span_ok(&b->goff) ?
 			      g->p->native->rodata->snapshot_pages * LS_PAGE_BYTES : 0,
 	};
 	params.span_off = g_span(&params);

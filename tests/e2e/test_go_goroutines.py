@@ -327,3 +327,27 @@ def test_copied_creation_stacks_equal_the_kernels_walk():
     check(sum(copy.values()) >= 20, f"goroutines compared: {sum(copy.values())}")
     eq((dict(copy - walk), dict(walk - copy)), ({}, {}),
        "creation stacks (copied's not walked's, walked's not copied's)")
+
+
+def test_agent_defaults_to_snapshot_without_goroutine_probes():
+    """The fleet agent follows goroutines by walks of the runtime's list:
+    for a Go process it traces, the kernel holds its sampled-allocation
+    probe and no goroutine probe, and its goroutine gauge still equals
+    the runtime's own count (SIGQUIT dump, every goroutine)."""
+    from test_agent import Agent
+    agent = Agent("--comm", "goleaks", name="agent-snapshot")
+    fx = spawn([fixture(False), "-now"], env=dict(os.environ, GOTRACEBACK="system"))
+    pid = int(read_until(fx, "ready")[-1].split()[1])
+    read_until(fx, "leaked")
+    try:
+        agent.wait_value("leakscope_process_goroutines", lambda v: v >= 66, pid=pid)
+        probes = uprobe_programs(agent.p.pid)
+        eq(probes["go_create"] + probes["go_exit"], 0, f"goroutine probes ({probes})")
+        check(probes["go_alloc_sampled"] >= 1, f"the sampled allocation probe ({probes})")
+        gauge = agent.value("leakscope_process_goroutines", pid=pid)
+        os.kill(pid, signal.SIGQUIT)
+        _, dump = fx.communicate(timeout=30)
+        eq(int(gauge), len([g for g in sigquit_goroutines(dump) if g["goid"] != 0]),
+           "goroutines the agent counts vs the dump")
+    finally:
+        agent.stop()
