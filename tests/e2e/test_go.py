@@ -404,6 +404,15 @@ def test_too_old_go_is_said_and_native_kinds_stay():
     check(report["totals"]["mmap"]["count"] > 0, "native kinds still reported")
 
 
+def free_port():
+    """A loopback port nobody listens on now (other test runs share the
+    machine: a port made from our pid can be theirs)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def running_exe(binary, timeout=30):
     """Pids whose program is binary (not leakscope's child still held
     before its exec, whose command line names binary too)."""
@@ -449,7 +458,7 @@ def server_vs_sigquit(name, args):
 
 def test_buf_go121_go124_go127_goroutines_match_sigquit():
     """buf from npm covers the Go releases esbuild does not: 1.21, 1.24, 1.27."""
-    port = 20000 + os.getpid() % 20000
+    port = free_port()
     versions = [
         server_vs_sigquit("bufbuild-buf-linux-x64-1.28.1",
                           ["beta", "studio-agent", "--port", str(port)]),
@@ -578,7 +587,7 @@ def test_attach_to_running_servers_every_go_version():
         versions.append(attach_to_server_vs_sigquit(
             name, [os.path.join(site, "app.js"), f"--outdir={site}/out",
                    "--serve=127.0.0.1:0", f"--servedir={site}"]))
-    port = 20000 + (os.getpid() + 7) % 20000
+    port = free_port()
     versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.28.1",
                                                 ["beta", "studio-agent", "--port", str(port)]))
     versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.55.1", ["beta", "lsp"]))
