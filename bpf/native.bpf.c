@@ -14,6 +14,7 @@
  */
 #include "common.bpf.h"
 #include "stack_snapshot.bpf.h"
+#include "malloc_state.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -286,6 +287,11 @@ begin_acquire(struct syscall_exit_ctx *ctx, __u64 pid_tgid, struct bpf_dynptr *r
 	fill_header(&e->hdr, LS_EV_SYSCALL, pid_tgid);
 	fill_core(&e->sc, ctx);
 	capture_stack(ctx, e, plan);
+	/* memory the allocator takes for malloc's blocks (--malloc) */
+	e->flags = 0;
+	if ((ctx->nr == 9 /* mmap */ || ctx->nr == 25 /* mremap */ || ctx->nr == 12 /* brk */) &&
+	    in_malloc_call(user_regs()->sp))
+		e->flags = LS_SYSCALL_IN_ALLOCATOR;
 	return e;
 }
 

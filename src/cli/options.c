@@ -2,8 +2,10 @@
 #include "cli/options.h"
 #include "export/export.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "report/report.h"
 #include "leakscope.h"
+#include "base/util.h"
 
 #include <argp.h>
 #include <errno.h>
@@ -40,6 +42,9 @@ enum {
 	OPT_KIND,
 	OPT_SUSPECT_AGE,
 	OPT_GO_ALLOC,
+	OPT_MALLOC,
+	OPT_MALLOC_PREFIX,
+	OPT_MALLOC_RATE,
 };
 
 static const struct argp_option argp_options[] = {
@@ -54,7 +59,7 @@ static const struct argp_option argp_options[] = {
 	{ "format", OPT_FORMAT, "FORMAT", 0,
 	  "text, json, folded, pprof or svg: for stdout and files without a known extension", 0 },
 	{ "kind", OPT_KIND, "KIND", 0,
-	  "Only this kind in the outputs (mmap, brk, fd, goroutine, go_heap, go_alloc)", 0 },
+	  "Only this kind in the outputs (mmap, brk, fd, goroutine, go_heap, go_alloc, malloc)", 0 },
 	{ "min-age", OPT_MIN_AGE, "SECONDS", 0,
 	  "Hide items younger than this in processes still running (default 0.5; "
 	  "exited processes always show all they held)", 0 },
@@ -74,6 +79,16 @@ static const struct argp_option argp_options[] = {
 	  "each: short sessions), none, or check (both, to verify on a new Go "
 	  "release that every allocation is counted once: run the target with "
 	  "MemProfileRate 1 and compare the two counts in the JSON)", 0 },
+	{ "malloc", OPT_MALLOC, "off|all|sampled", 0,
+	  "Heap blocks of the malloc family (malloc, free, realloc, operator new, ...) "
+	  "per allocation stack: off (default: every call would cost a probe hit), all "
+	  "(every block: ~2 probe hits per malloc+free), or sampled (by bytes, about one "
+	  "block per --malloc-rate bytes, scaled like pprof)", 0 },
+	{ "malloc-prefix", OPT_MALLOC_PREFIX, "PREFIX", 0,
+	  "Also probe PREFIXmalloc, PREFIXfree... (an allocator's own names, e.g. je_ or "
+	  "mi_), repeatable", 0 },
+	{ "malloc-rate", OPT_MALLOC_RATE, "BYTES", 0,
+	  "--malloc=sampled: mean bytes allocated between samples (default 524288)", 0 },
 	{ "new-only", OPT_NEW_ONLY, NULL, 0,
 	  "With -p: leave out what the process held before leakscope attached", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
@@ -168,7 +183,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 		if (k < 0)
 			argp_error(state, "unknown --kind '%s' (mmap, brk, fd, goroutine, "
-				   "go_heap, go_alloc)", arg);
+				   "go_heap, go_alloc, malloc)", arg);
 		o->kind_filter = k;
 		break;
 	}
@@ -213,6 +228,31 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else
 			argp_error(state, "invalid --go-alloc '%s' (sampled, all, off or check)", arg);
 		break;
+	case OPT_MALLOC:
+		if (!strcmp(arg, "off"))
+			o->malloc_mode = MALLOC_OFF;
+		else if (!strcmp(arg, "all"))
+			o->malloc_mode = MALLOC_ALL;
+		else if (!strcmp(arg, "sampled"))
+			o->malloc_mode = MALLOC_SAMPLED;
+		else
+			argp_error(state, "invalid --malloc '%s' (off, all or sampled)", arg);
+		break;
+	case OPT_MALLOC_PREFIX:
+		if (o->nmalloc_prefixes == ARRAY_SIZE(o->malloc_prefixes))
+			argp_error(state, "too many --malloc-prefix (at most %zu)",
+				   ARRAY_SIZE(o->malloc_prefixes));
+		if (!arg[0] || strlen(arg) > 32 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(arg))
+			argp_error(state, "invalid --malloc-prefix '%s' (a C identifier "
+				   "prefix such as je_)", arg);
+		o->malloc_prefixes[o->nmalloc_prefixes++] = arg;
+		break;
+	case OPT_MALLOC_RATE:
+		if (parse_uint(arg, 1, 1UL << 40, &v))
+			argp_error(state, "invalid --malloc-rate '%s' (bytes, 1 to 2^40)", arg);
+		o->malloc_rate = v;
+		break;
 	case OPT_NEW_ONLY:
 		o->new_only = true;
 		break;
@@ -252,6 +292,7 @@ int options__parse(struct options *o, int argc, char **argv)
 	o->stack_depth = LS_MAX_STACK_DEPTH;
 	o->snapshot_kib = 16;
 	o->ringbuf_mib = 64;
+	o->malloc_rate = 512 * 1024;
 	/* argp exits with status 64 on usage errors; we want 2, so errors
 	 * come back here and we exit ourselves. */
 	argp_err_exit_status = 2;

@@ -35,6 +35,10 @@ struct options {
 	bool quiet;
 	bool new_only;		/* skip what -p targets held before attach */
 	int go_alloc;		/* enum go_alloc_mode */
+	int malloc_mode;	/* enum malloc_mode (--malloc) */
+	unsigned long malloc_rate;	/* sampled: mean bytes between samples */
+	const char *malloc_prefixes[4];	/* --malloc-prefix, repeatable */
+	size_t nmalloc_prefixes;
 };
 
 /* Parse argv (after the program name) into o. On a usage error, prints

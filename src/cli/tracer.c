@@ -21,6 +21,7 @@
 #include "trace/goprobes.h"
 #include "trace/goread.h"
 #include "trace/launch.h"
+#include "trace/mallocprobes.h"
 #include "trace/preexisting.h"
 #include "trace/preflight.h"
 #include "trace/probes.h"
@@ -124,9 +125,20 @@ static int load_and_attach(struct tracer *t)
 	t->cfg.snapshot_kib = o->snapshot_kib;
 	t->cfg.ringbuf_mib = o->ringbuf_mib;
 	t->cfg.verbose = o->verbose;
+	t->cfg.malloc_mode = o->malloc_mode;
+	t->cfg.malloc_sample_mean = o->malloc_rate;
 	t->coll.max_frames = o->stack_depth;
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
+	{
+		struct malloc_options mo = { .mode = o->malloc_mode,
+					     .sample_mean = o->malloc_rate,
+					     .verbose = o->verbose };
+
+		for (size_t i = 0; i < o->nmalloc_prefixes; i++)
+			mo.prefixes[mo.nprefixes++] = o->malloc_prefixes[i];
+		t->hook.mp = t->coll.malloc = mallocprobes__new(&t->probes, &mo);
+	}
 	t->hook.gp = goprobes__new(&t->probes, o->go_alloc, o->verbose);
 	t->hook.all_processes = o->follow;
 	t->hook.verbose = o->verbose;
@@ -156,6 +168,8 @@ static int release_command(struct tracer *t)
 	/* The command's image is known before it runs: a Go program gets
 	 * its probes now, so its first goroutine is seen. */
 	p->exe = intern(t->command_path);
+	/* its libraries' allocators, probed before it runs */
+	mallocprobes__prepare_launch(t->hook.mp, t->command_path, t->child.pid);
 	on_new_image(&t->hook, p);
 	if (launch__release(&t->child, t->opts.command[0])) {
 		t->exit_code = 127;
@@ -336,6 +350,7 @@ static void tracer_cleanup(struct tracer *t)
 		waitpid(t->child.pid, NULL, 0);
 	}
 	goprobes__free(t->hook.gp);
+	mallocprobes__free(t->hook.mp);
 	live__free(&t->live);
 	verdicts__free(&t->verdicts);
 	collector__free(&t->coll);

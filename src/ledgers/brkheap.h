@@ -17,6 +17,9 @@ struct brk_segment {
 	uint64_t birth_ns;
 	uint32_t stack;
 	uint32_t preexisting;	/* found at attach (issue 8) */
+	uint32_t allocator;	/* grown inside malloc (--malloc): its blocks
+				 * are counted under malloc */
+	uint32_t pad;
 };
 
 struct brkheap {

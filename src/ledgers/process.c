@@ -25,6 +25,7 @@ struct process *process__new(int pid, uint64_t page_size)
 	mappings__init(&p->maps, page_size);
 	brkheap__init(&p->brk, page_size);
 	fdtable__init(&p->fds);
+	heapblocks__init(&p->heap);
 	p->stack_cache = u64map__new(64);
 	return p;
 }
@@ -37,6 +38,7 @@ void process__free(struct process *p)
 	mappings__clear(&p->maps);
 	brkheap__clear(&p->brk);
 	fdtable__clear(&p->fds);
+	heapblocks__clear(&p->heap);
 	goproc__free(p->go);
 	u64map__free(p->stack_cache);
 	free(p);
@@ -62,6 +64,13 @@ void process__exec_reset(struct process *p)
 {
 	mappings__clear(&p->maps);
 	brkheap__clear(&p->brk);
+	{
+		uint64_t mean = p->heap.sample_mean;
+
+		heapblocks__clear(&p->heap);	/* a new image: no block survives */
+		heapblocks__init(&p->heap);
+		p->heap.sample_mean = mean;
+	}
 	addrspace__clear(&p->as);
 	u64map__clear(p->stack_cache);
 	goproc__free(p->go);	/* a new image: the hook decides again */
@@ -99,5 +108,5 @@ uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 
 size_t process__items(const struct process *p)
 {
-	return p->maps.allocs + p->brk.n + p->fds.count;
+	return p->maps.allocs + p->brk.n + p->fds.count + p->heap.n;
 }

@@ -13,6 +13,7 @@
 #include "symbols/addrspace.h"
 #include "ledgers/brkheap.h"
 #include "ledgers/fdtable.h"
+#include "ledgers/heapblocks.h"
 #include "ledgers/mappings.h"
 
 struct u64map;
@@ -33,6 +34,7 @@ struct process {
 	struct mappings maps;
 	struct brkheap brk;
 	struct fdtable fds;
+	struct heapblocks heap;	/* malloc family (--malloc) */
 	struct goproc *go;	/* Go runtime state, NULL if not a Go program */
 	struct u64map *stack_cache;	/* hash(raw ips, as.gen) -> stack id */
 	uint64_t unresolved_frames;	/* frames placed in no module */

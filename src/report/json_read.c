@@ -168,6 +168,28 @@ static int kind_error(struct reader *d, const char *ctx, const char *key,
 	return fail(d, ctx, key, "unknown kind \"%s\" (one of %s)", name, list);
 }
 
+/* targets[].malloc: optional (the malloc family off and no allocator) */
+static int read_target_malloc(struct reader *d, json_t *v, const char *ctx,
+			      struct report_target *t)
+{
+	json_t *m;
+	char sub[96];
+	int err;
+
+	if ((err = get_container(d, v, ctx, "malloc", false, false, &m)) || !m)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.malloc", ctx);
+	if ((err = get_string(d, m, sub, "allocator", false, &t->malloc_allocator)) ||
+	    (err = get_string(d, m, sub, "mode", false, &t->malloc_mode)) ||
+	    (err = get_uint(d, m, sub, "sample_bytes", false, &t->malloc_sample_mean)) ||
+	    (err = get_uint(d, m, sub, "allocs", false, &t->malloc_allocs)) ||
+	    (err = get_uint(d, m, sub, "frees", false, &t->malloc_frees)) ||
+	    (err = get_uint(d, m, sub, "unknown_frees", false, &t->malloc_unknown_frees)) ||
+	    (err = get_uint(d, m, sub, "replaced", false, &t->malloc_replaced)))
+		return err;
+	return 0;
+}
+
 static int read_target(struct reader *d, json_t *v, const char *ctx,
 		       struct report_target *t)
 {
@@ -185,7 +207,7 @@ static int read_target(struct reader *d, json_t *v, const char *ctx,
 	/* comm is the kernel's, at most 15 characters. */
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->exe = exe && *exe ? exe : NULL;	/* the writer's "" is NULL */
-	return 0;
+	return read_target_malloc(d, v, ctx, t);
 }
 
 static int read_frames(struct reader *d, json_t *v, const char *ctx,
@@ -264,6 +286,7 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 	    (err = get_bool(d, v, ctx, "suspect", false, &s->suspect)) ||
 	    (err = get_string(d, v, ctx, "fd_kind", false, &s->fd_kind)) ||
 	    (err = get_bool(d, v, ctx, "preexisting", false, &s->preexisting)) ||
+	    (err = get_bool(d, v, ctx, "allocator", false, &s->allocator)) ||
 	    (err = get_bool(d, v, ctx, "truncated", false, &s->truncated)) ||
 	    (err = get_uint(d, v, ctx, "alloc_count", false, &s->alloc_count)) ||
 	    (err = get_uint(d, v, ctx, "alloc_bytes", false, &s->alloc_bytes)) ||

@@ -3,6 +3,8 @@
 #include "base/jsonw.h"
 #include "report/report.h"
 
+#include <string.h>
+
 static void write_target(struct jsonw *w, const struct report_target *t)
 {
 	jsonw__begin_object(w);
@@ -53,6 +55,29 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 			}
 			jsonw__end_array(w);
 		}
+		jsonw__end_object(w);
+	}
+	if (t->malloc_allocator || (t->malloc_mode && strcmp(t->malloc_mode, "off"))) {
+		/* the malloc family: what it allocates with, how it was traced */
+		jsonw__key(w, "malloc");
+		jsonw__begin_object(w);
+		jsonw__key(w, "allocator");
+		if (t->malloc_allocator)
+			jsonw__string(w, t->malloc_allocator);
+		else
+			jsonw__null(w);
+		jsonw__key(w, "mode");
+		jsonw__string(w, t->malloc_mode ? t->malloc_mode : "off");
+		jsonw__key(w, "sample_bytes");
+		jsonw__uint(w, t->malloc_sample_mean);
+		jsonw__key(w, "allocs");
+		jsonw__uint(w, t->malloc_allocs);
+		jsonw__key(w, "frees");
+		jsonw__uint(w, t->malloc_frees);
+		jsonw__key(w, "unknown_frees");
+		jsonw__uint(w, t->malloc_unknown_frees);
+		jsonw__key(w, "replaced");
+		jsonw__uint(w, t->malloc_replaced);
 		jsonw__end_object(w);
 	}
 	jsonw__end_object(w);
@@ -112,6 +137,10 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 	}
 	jsonw__key(w, "preexisting");
 	jsonw__bool(w, s->preexisting);
+	if (s->allocator) {
+		jsonw__key(w, "allocator");
+		jsonw__bool(w, true);
+	}
 	jsonw__key(w, "truncated");
 	jsonw__bool(w, s->truncated);
 	jsonw__key(w, "frames");

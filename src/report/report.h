@@ -64,14 +64,16 @@ struct report_stack {
 	struct report_path paths[REPORT_MAX_PATHS];	/* files, by count */
 	size_t npaths;
 	bool preexisting;	/* held before attach: creator unknown */
+	bool allocator;		/* mmap/brk made inside malloc (--malloc): the
+				 * allocator's memory, its blocks are under malloc */
 	bool truncated;		/* stack capture filled its buffer */
 	struct report_frame *frames;	/* innermost first */
 	size_t nframes;
 	double growth_per_min;	/* count or bytes per minute */
 	bool suspect;
 	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
-	/* go_alloc only: allocated since tracing began, of which count and
-	 * bytes above are still in use (as for every kind). pprof exports
+	/* go_alloc and malloc: allocated since tracing began, of which count
+	 * and bytes above are still in use (as for every kind). pprof exports
 	 * them as alloc_objects/alloc_space; 0 = not known (then the
 	 * in-use values stand in). */
 	uint64_t alloc_count, alloc_bytes;
@@ -100,6 +102,15 @@ struct report_target {
 		uint64_t every, sampled;
 	} *alloc_sites;
 	size_t nalloc_sites;
+	/* the malloc family: what the process allocates with (NULL: none
+	 * found), how it was traced ("all", "sampled", "off") and what the
+	 * ledger saw while traced */
+	const char *malloc_allocator;
+	const char *malloc_mode;
+	uint64_t malloc_sample_mean;	/* bytes, sampled */
+	uint64_t malloc_allocs, malloc_frees;
+	uint64_t malloc_unknown_frees;	/* of blocks from before attach */
+	uint64_t malloc_replaced;	/* blocks whose free was never seen */
 };
 
 struct report_total {

@@ -156,7 +156,7 @@ void verdicts__apply(const struct verdicts *v, struct report *r)
 			continue;
 		per_s = slope(s);
 		st->growth_per_min = per_s * 60;
-		st->suspect = !st->preexisting && st->oldest_s > v->min_age_s &&
+		st->suspect = !st->preexisting && !st->allocator && st->oldest_s > v->min_age_s &&
 			      is_suspect(s, per_s);
 	}
 	report__sort(r);

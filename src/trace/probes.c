@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "trace/probes.h"
 #include "go.skel.h"
+#include "malloc.skel.h"
 #include "native.skel.h"
+#include "trace/mallocload.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -98,6 +100,12 @@ void probes__keep_link(struct probes *p, struct bpf_link *link)
 	p->links[p->nlinks++] = link;
 }
 
+void probes__keep_link_fd(struct probes *p, int fd)
+{
+	p->link_fds = xrealloc(p->link_fds, (p->nlink_fds + 1) * sizeof(*p->link_fds));
+	p->link_fds[p->nlink_fds++] = fd;
+}
+
 int probes__load(struct probes *p, const struct probe_config *cfg)
 {
 	struct native_bpf *skel;
@@ -153,7 +161,10 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 				"(run with -vv for the verifier log)\n", strerror(-err));
 		return err;
 	}
-	return load_go(p, cfg);
+	err = load_go(p, cfg);
+	if (!err && cfg->malloc_mode)
+		err = mallocload__load(p, cfg);
+	return err;
 }
 
 int probes__attach_native(struct probes *p)
@@ -223,6 +234,8 @@ void probes__set_enabled(struct probes *p, bool enabled)
 		p->native->data->enabled = enabled;
 	if (p->go)
 		p->go->data->enabled = enabled;
+	if (p->malloc)
+		p->malloc->data->enabled = enabled;
 }
 
 int probes__open_ring(struct probes *p,
@@ -274,10 +287,17 @@ void probes__destroy(struct probes *p)
 	free(p->links);
 	p->links = NULL;
 	p->nlinks = 0;
+	for (size_t i = 0; i < p->nlink_fds; i++)
+		close(p->link_fds[i]);
+	free(p->link_fds);
+	p->link_fds = NULL;
+	p->nlink_fds = 0;
 	ring_buffer__free(p->rb);
 	p->rb = NULL;
 	go_bpf__destroy(p->go);
 	p->go = NULL;
+	malloc_bpf__destroy(p->malloc);
+	p->malloc = NULL;
 	native_bpf__destroy(p->native);
 	p->native = NULL;
 }

@@ -16,6 +16,7 @@ struct ring_buffer;
 struct bpf_link;
 struct native_bpf;
 struct go_bpf;
+struct malloc_bpf;
 
 struct probe_config {
 	bool follow_forks;
@@ -26,13 +27,19 @@ struct probe_config {
 	unsigned max_traced;	/* processes */
 	bool notify_all_execs;	/* agent: exec records for every process */
 	int verbose;
+	int malloc_mode;	/* enum malloc_mode: 0 = the object is not loaded */
+	uint64_t malloc_sample_mean;	/* bytes; sampled mode */
 };
 
 struct probes {
 	struct native_bpf *native;
 	struct go_bpf *go;		/* Go uprobe programs, same maps */
+	struct malloc_bpf *malloc;	/* malloc family (--malloc), same maps */
+	bool malloc_session;		/* session uprobes (6.13+) are used */
 	struct bpf_link **links;
 	size_t nlinks;
+	int *link_fds;			/* links made without libbpf (uprobe_multi) */
+	size_t nlink_fds;
 	size_t skipped_optional;	/* tracepoints this kernel lacks */
 	struct ring_buffer *rb;
 };
@@ -59,6 +66,8 @@ void probes__destroy(struct probes *p);
 int probes__set_go_proc(struct probes *p, int pid, int64_t tls_g_off);
 /* Keep a link (attached elsewhere, e.g. Go uprobes) for destroy. */
 void probes__keep_link(struct probes *p, struct bpf_link *link);
+/* The same for a link fd made with a raw BPF_LINK_CREATE. */
+void probes__keep_link_fd(struct probes *p, int fd);
 /* libbpf's log goes through this; quiet unless verbose >= 2. */
 void probes__set_verbosity(int verbose);
 
