@@ -148,12 +148,17 @@ struct ls_syscall_event {
 	__u64 snap_base;		/* user address of snapshot[0]: sp */
 	__u32 snap_bytes;		/* valid bytes in snapshot[] */
 	__u32 flags;			/* LS_SYSCALL_* */
+	/* Made inside a malloc-family call whose return probe is pending
+	 * (--malloc): the kernel swapped that call's return address on the
+	 * stack for its trampoline; the unwinder puts this one back. */
+	__u64 alloc_ret_slot;		/* where, 0 = none */
+	__u64 alloc_ret;		/* the real return address */
 	struct ls_stack stack;		/* frame-pointer walk by the kernel */
 	struct ls_go_tail go_tail;	/* cgo: the goroutine behind the C code */
 	__u8 snapshot[];		/* snap_bytes of user stack */
 };
 _Static_assert(sizeof(struct ls_syscall_event) ==
-		       104 + LS_PATH_BYTES + 40 + 1024 + 8 + 8 * LS_GO_TAIL_FRAMES,
+		       104 + LS_PATH_BYTES + 56 + 1024 + 8 + 8 * LS_GO_TAIL_FRAMES,
 	       "syscall layout");
 
 struct ls_exec_event {

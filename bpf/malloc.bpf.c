@@ -196,8 +196,10 @@ static __always_inline int alloc_entry(struct pt_regs *regs, __u64 cookie, bool 
 	}
 	if (!session || (flags & (CALL_SAMPLED | CALL_OLD_SAMPLED)))
 		flags |= CALL_RETURN;
-	else
-		c->ret = user_word(entry_sp);	/* how malloc_call_above knows */
+	/* Without a return probe, how malloc_call_above knows the call is
+	 * over; with one, what the kernel replaces by its trampoline (put
+	 * back where stacks are unwound through the call) */
+	c->ret = user_word(entry_sp);
 	c->flags = flags;
 	return (flags & CALL_RETURN) ? 0 : 1;
 }

@@ -54,14 +54,4 @@ static __always_inline bool malloc_call_above(struct malloc_call *c, __u64 sp)
 	return ret == c->ret;
 }
 
-/* For the native side: is the current thread inside a malloc-family call
- * (the syscall being made is the allocator's)? */
-static __always_inline bool in_malloc_call(__u64 user_sp)
-{
-	struct malloc_call *c =
-		bpf_task_storage_get(&malloc_calls, bpf_get_current_task_btf(), 0, 0);
-
-	return c && malloc_call_above(c, user_sp);
-}
-
 #endif /* LEAKSCOPE_MALLOC_STATE_BPF_H */

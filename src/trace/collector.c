@@ -400,9 +400,21 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 		.fp_truncated = e->stack.flags & LS_STACK_TRUNCATED,
 		.go_tail = &e->go_tail,
 	};
-	uint64_t pcs[LS_MAX_STACK_DEPTH];
-	uint32_t flags, n = collector__unwind(c, p, &in, pcs, LS_MAX_STACK_DEPTH, &flags);
+	uint64_t pcs[LS_MAX_STACK_DEPTH], slot = e->alloc_ret_slot;
+	uint8_t *patched = NULL;
+	uint32_t flags, n;
 
+	/* Inside a malloc-family call with a return probe pending: its
+	 * return address on the stack is the kernel's trampoline; unwind
+	 * with the real one. */
+	if (slot && slot >= in.snap_base && slot + 8 <= in.snap_base + in.snap_bytes) {
+		patched = xmalloc(in.snap_bytes);
+		memcpy(patched, in.snap, in.snap_bytes);
+		memcpy(patched + (slot - in.snap_base), &e->alloc_ret, 8);
+		in.snap = patched;
+	}
+	n = collector__unwind(c, p, &in, pcs, LS_MAX_STACK_DEPTH, &flags);
+	free(patched);
 	return process__intern_stack(p, pcs, n, flags);
 }
 

@@ -7,6 +7,8 @@
 #include "trace/collector.h"
 #include "trace/mallocprobes.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Where the probed function starts in p, for the innermost frame of its
@@ -77,5 +79,6 @@ void heapevents__on_free(struct collector *c, struct process *p,
 			 const struct ls_free_event *e)
 {
 	(void)c;
-	heapblocks__free(&p->heap, e->addr);
+	if (!heapblocks__free(&p->heap, e->addr) && getenv("LS_DEBUG_FREE"))
+		fprintf(stderr, "unknown free %llx tid %u probe %u\n", (unsigned long long)e->addr, e->hdr.tid, LS_MC_PROBE(e->cookie));
 }

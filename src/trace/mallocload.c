@@ -3,6 +3,7 @@
 #include "malloc.skel.h"
 #include "native.skel.h"
 #include "trace/probes.h"
+#include "unwind_guard.skel.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -49,6 +50,40 @@ static bool has_uprobe_session(void)
 	return found;
 }
 
+/*
+ * The guard for exceptions thrown through probed calls (see
+ * bpf/unwind_guard.bpf.c): optional, kernels under lockdown refuse it.
+ */
+static void load_guard(struct probes *p, const struct probe_config *cfg)
+{
+	struct unwind_guard_bpf *g = unwind_guard_bpf__open();
+	struct native_bpf *n = p->native;
+	int err;
+
+	if (!g)
+		return;
+	g->rodata->trace_all = cfg->trace_all;
+	err = bpf_map__reuse_fd(g->maps.events, bpf_map__fd(n->maps.events));
+	if (!err)
+		err = bpf_map__reuse_fd(g->maps.traced, bpf_map__fd(n->maps.traced));
+	if (!err)
+		err = bpf_map__reuse_fd(g->maps.drops, bpf_map__fd(n->maps.drops));
+	if (!err)
+		err = bpf_map__reuse_fd(g->maps.stats, bpf_map__fd(n->maps.stats));
+	if (!err)
+		err = bpf_map__reuse_fd(g->maps.malloc_calls, bpf_map__fd(n->maps.malloc_calls));
+	if (!err)
+		err = unwind_guard_bpf__load(g);
+	if (err) {
+		unwind_guard_bpf__destroy(g);
+		if (cfg->verbose)
+			fprintf(stderr, "leakscope: cannot load the unwind guard (%s): operator "
+				"new that can throw is left unprobed\n", strerror(-err));
+		return;
+	}
+	p->guard = g;
+}
+
 int mallocload__load(struct probes *p, const struct probe_config *cfg)
 {
 	struct malloc_bpf *m = malloc_bpf__open();
@@ -86,6 +121,8 @@ int mallocload__load(struct probes *p, const struct probe_config *cfg)
 	if (err)
 		fprintf(stderr, "leakscope: cannot load the malloc BPF programs: %s "
 			"(run with -vv for the verifier log)\n", strerror(-err));
+	else
+		load_guard(p, cfg);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include "trace/mallocload.h"
 #include "trace/probe_site.h"
 #include "trace/probes.h"
+#include "unwind_guard.skel.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -33,6 +34,7 @@ static const struct family_fn {
 	uint32_t cls;
 	int nargs;
 	bool cxx;
+	bool throws;	/* may throw std::bad_alloc */
 } family[] = {
 	{ "malloc", LS_ALLOC_SIZE, 1, false },
 	{ "calloc", LS_ALLOC_CALLOC, 2, false },
@@ -46,12 +48,12 @@ static const struct family_fn {
 	{ "free", LS_ALLOC_FREE, 1, false },
 	{ "cfree", LS_ALLOC_FREE, 1, false },
 	/* operator new: plain, [], nothrow, aligned, aligned nothrow */
-	{ "_Znwm", LS_ALLOC_SIZE, 1, true },
-	{ "_Znam", LS_ALLOC_SIZE, 1, true },
+	{ "_Znwm", LS_ALLOC_SIZE, 1, true, true },
+	{ "_Znam", LS_ALLOC_SIZE, 1, true, true },
 	{ "_ZnwmRKSt9nothrow_t", LS_ALLOC_SIZE, 1, true },
 	{ "_ZnamRKSt9nothrow_t", LS_ALLOC_SIZE, 1, true },
-	{ "_ZnwmSt11align_val_t", LS_ALLOC_SIZE, 1, true },
-	{ "_ZnamSt11align_val_t", LS_ALLOC_SIZE, 1, true },
+	{ "_ZnwmSt11align_val_t", LS_ALLOC_SIZE, 1, true, true },
+	{ "_ZnamSt11align_val_t", LS_ALLOC_SIZE, 1, true, true },
 	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", LS_ALLOC_SIZE, 1, true },
 	{ "_ZnamSt11align_val_tRKSt9nothrow_t", LS_ALLOC_SIZE, 1, true },
 	/* operator delete: plain, [], sized, nothrow, aligned, combinations */
@@ -69,6 +71,12 @@ static const struct family_fn {
 	{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", LS_ALLOC_FREE, 1, true },
 };
 
+/* Where an unwind starts (libgcc_s, LLVM's libunwind, static binaries):
+ * the unwind guard goes there (bpf/unwind_guard.bpf.c). */
+static const char *const unwinders[] = {
+	"_Unwind_RaiseException", "_Unwind_Resume_or_Rethrow", "_Unwind_ForcedUnwind",
+};
+
 #define MAX_THUNK_HOPS 3
 #define CODE_MAX 4096	/* bytes of a function decoded */
 
@@ -81,6 +89,8 @@ struct alloc_module {
 	uint32_t *fns;		/* probe ids */
 	size_t nfns;
 	const char *skipped;	/* interned lines "name: why", or NULL */
+	uint64_t guard_off[3];	/* file offsets of unwinder entry sites */
+	size_t nguard;
 	struct u64map *pids;	/* attached for these pids */
 };
 
@@ -203,6 +213,44 @@ static bool follow_thunk(const struct elfsyms *s, uint64_t target, uint64_t *vad
 	return true;
 }
 
+static bool is_family(const struct malloc_options *o, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(family); i++) {
+		size_t n = strlen(family[i].name);
+
+		if (!strcmp(name, family[i].name))
+			return true;
+		for (size_t k = 0; !family[i].cxx && k < o->nprefixes; k++) {
+			size_t pl = strlen(o->prefixes[k]);
+
+			if (!strncmp(name, o->prefixes[k], pl) && !strcmp(name + pl, family[i].name) &&
+			    strlen(name) == pl + n)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A function with no probe site of its own that ends by jumping to
+ * another of the family (glibc's reallocarray: `jmp realloc`): its calls
+ * are seen there. The name it jumps to, or NULL. */
+static const char *tail_into_family(const struct mallocprobes *m, const struct elfsyms *s,
+				    const uint8_t *code, size_t n, uint64_t vaddr)
+{
+	uint64_t t = probe_site__tail_jump(code, n, vaddr);
+	struct elf_func f;
+	const char *name = NULL;
+	uint8_t stub[32];
+
+	if (!t)
+		return NULL;
+	if (elfsyms__in_plt(s, t))
+		name = elfsyms__got_symbol(s, probe_site__plt_slot(stub, elfsyms__read(s, t, stub, sizeof(stub)), t));
+	else if (!elfsyms__func_at(s, t, &f))
+		name = f.name;
+	return name && is_family(&m->o, name) ? name : NULL;
+}
+
 static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 			       const struct elfsyms *s, const struct family_fn *ff,
 			       const char *name, const struct elf_func *sym)
@@ -219,7 +267,10 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 		n = elfsyms__read(s, vaddr, code, MIN(size, CODE_MAX));
 		fail = n ? probe_site__find(code, n, vaddr, ff->nargs, &site) : PROBE_SITE_UNDECODABLE;
 		if (fail != PROBE_SITE_OK) {
-			why = probe_site__why(fail);
+			const char *tail = n ? tail_into_family(m, s, code, n, vaddr) : NULL;
+
+			why = tail ? intern(xasprintf("jumps to %s (probed there)", tail)) :
+				     probe_site__why(fail);
 			break;
 		}
 		if (!site.thunk)
@@ -294,13 +345,34 @@ static bool defines_any(const struct elfsyms *s, const struct malloc_options *o,
 	return false;
 }
 
+/* The unwinder's entry points in this module, for the unwind guard. */
+static void find_unwinders(struct alloc_module *a, const struct elfsyms *s)
+{
+	uint8_t code[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(unwinders); i++) {
+		struct elf_func f;
+		struct probe_site site;
+		size_t n;
+
+		if (elfsyms__func(s, unwinders[i], &f))
+			continue;
+		n = elfsyms__read(s, f.vaddr, code, MIN(sizeof(code), f.size ? f.size : sizeof(code)));
+		if (n && probe_site__find(code, n, f.vaddr, 0, &site) == PROBE_SITE_OK &&
+		    !site.thunk && elfsyms__file_offset(s, site.vaddr, &a->guard_off[a->nguard]))
+			a->nguard++;
+	}
+}
+
 static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *open_path)
 {
 	const char *why;
 	struct elfsyms *s = elfsyms__open(open_path, &why);
+	bool guarded = m->p && m->p->guard;
 
 	if (!s)
 		return;
+	find_unwinders(a, s);
 	a->allocator = defines_any(s, &m->o, "malloc") || defines_any(s, &m->o, "free");
 	if (!a->allocator) {
 		elfsyms__free(s);
@@ -311,6 +383,13 @@ static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *
 		const struct family_fn *ff = &family[i];
 		struct elf_func f;
 
+		if (ff->throws && !guarded && m->o.mode != MALLOC_OFF) {
+			if (!elfsyms__func(s, ff->name, &f))
+				add_skipped(a, ff->name, "can throw and the unwind guard could not be "
+					    "loaded (a return probe under an exception would end "
+					    "the program)");
+			continue;
+		}
 		if (!elfsyms__func(s, ff->name, &f))
 			place(m, a, s, ff, ff->name, &f);
 		for (size_t k = 0; !ff->cxx && k < m->o.nprefixes; k++) {
@@ -381,18 +460,29 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 	size_t nsession = 0;
 	int err = 0;
 
-	if (!a->allocator || !a->nfns)
-		return;
-	if (!p->heap.allocator)
-		p->heap.allocator = a->what;
-	else if (!strstr(p->heap.allocator, a->what))
-		p->heap.allocator = intern(xasprintf("%s, %s", p->heap.allocator, a->what));
-	if (a->skipped)
-		p->heap.skipped = a->skipped;
+	if (a->allocator && a->nfns) {
+		if (!p->heap.allocator)
+			p->heap.allocator = a->what;
+		else if (!strstr(p->heap.allocator, a->what))
+			p->heap.allocator = intern(xasprintf("%s, %s", p->heap.allocator, a->what));
+		if (a->skipped)
+			p->heap.skipped = a->skipped;
+	}
 	p->heap.sample_mean = m->o.mode == MALLOC_SAMPLED ? m->o.sample_mean : 0;
-	if (m->o.mode == MALLOC_OFF || !m->p || !m->p->malloc ||
+	if (m->o.mode == MALLOC_OFF || !m->p || !m->p->malloc || (!a->nfns && !a->nguard) ||
 	    !u64map__put(a->pids, (uint64_t)p->pid, 1))
 		return;
+	for (size_t i = 0; i < a->nguard && m->p->guard; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		struct bpf_link *l = bpf_program__attach_uprobe_opts(
+			m->p->guard->progs.unwind_guard, p->pid, file, a->guard_off[i], &opts);
+
+		if (l)
+			probes__keep_link(m->p, l);
+		else
+			fprintf(stderr, "leakscope: cannot attach the unwind guard in %s: %s\n",
+				a->path, strerror(errno));
+	}
 	offs = xcalloc(a->nfns, sizeof(*offs));
 	cookies = xcalloc(a->nfns, sizeof(*cookies));
 	for (size_t i = 0; i < a->nfns && !err; i++) {
@@ -414,7 +504,7 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 			fprintf(stderr, "leakscope: cannot attach to the malloc family in %s: %s\n",
 				a->path, strerror(-err));
 	}
-	if (!err && m->o.verbose)
+	if (!err && m->o.verbose && a->nfns)
 		fprintf(stderr, "leakscope: pid %d: malloc probes attached in %s\n", p->pid,
 			a->path);
 	free(offs);

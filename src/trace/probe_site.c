@@ -272,6 +272,36 @@ const char *probe_site__why(enum probe_site_fail f)
 	}
 }
 
+uint64_t probe_site__tail_jump(const uint8_t *code, size_t len, uint64_t vaddr)
+{
+	const uint8_t *p = code;
+	uint64_t addr = vaddr, target = 0;
+	size_t left = len;
+	cs_insn *in;
+	csh cs;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return 0;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(cs);
+	for (int n = 0; in && n < MAX_INSNS && cs_disasm_iter(cs, &p, &left, &addr, in); n++) {
+		const cs_x86 *x = &in->detail->x86;
+		bool jmp;
+
+		if (is_emulated(in->bytes, in->size, &jmp) && jmp) {
+			target = (uint64_t)x->operands[0].imm;
+			break;
+		}
+		/* conditional branches fall through; anything else ends it */
+		if (ends_path(in) && !(is_emulated(in->bytes, in->size, &jmp) &&
+				       in->bytes[0] != 0xe8))
+			break;
+	}
+	cs_free(in, 1);
+	cs_close(&cs);
+	return target;
+}
+
 uint64_t probe_site__plt_slot(const uint8_t *code, size_t len, uint64_t vaddr)
 {
 	const uint8_t *p = code;

@@ -47,6 +47,10 @@ enum probe_site_fail {
 enum probe_site_fail probe_site__find(const uint8_t *code, size_t len, uint64_t vaddr,
 				      int nargs, struct probe_site *out);
 const char *probe_site__why(enum probe_site_fail f);
+/* Where the function's straight line ends in an unconditional jump (a
+ * tail call, like glibc's reallocarray ending in `jmp realloc`): its
+ * target, or 0. */
+uint64_t probe_site__tail_jump(const uint8_t *code, size_t len, uint64_t vaddr);
 /* The GOT slot a PLT stub at code jumps through (jmp *disp(%rip)), 0 if
  * it is not such a stub. */
 uint64_t probe_site__plt_slot(const uint8_t *code, size_t len, uint64_t vaddr);

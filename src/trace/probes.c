@@ -3,6 +3,7 @@
 #include "go.skel.h"
 #include "malloc.skel.h"
 #include "native.skel.h"
+#include "unwind_guard.skel.h"
 #include "trace/mallocload.h"
 #include "base/util.h"
 
@@ -122,6 +123,7 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	skel->rodata->follow_forks = cfg->follow_forks;
 	skel->rodata->trace_all = cfg->trace_all;
 	skel->rodata->notify_all_execs = cfg->notify_all_execs;
+	skel->rodata->malloc_on = cfg->malloc_mode != 0;
 	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
 	skel->rodata->snapshot_pages = (cfg->snapshot_kib * 1024 + LS_PAGE_BYTES - 1) / LS_PAGE_BYTES;
 	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
@@ -236,6 +238,8 @@ void probes__set_enabled(struct probes *p, bool enabled)
 		p->go->data->enabled = enabled;
 	if (p->malloc)
 		p->malloc->data->enabled = enabled;
+	if (p->guard)
+		p->guard->data->enabled = enabled;
 }
 
 int probes__open_ring(struct probes *p,
@@ -298,6 +302,8 @@ void probes__destroy(struct probes *p)
 	p->go = NULL;
 	malloc_bpf__destroy(p->malloc);
 	p->malloc = NULL;
+	unwind_guard_bpf__destroy(p->guard);
+	p->guard = NULL;
 	native_bpf__destroy(p->native);
 	p->native = NULL;
 }

@@ -17,6 +17,7 @@ struct bpf_link;
 struct native_bpf;
 struct go_bpf;
 struct malloc_bpf;
+struct unwind_guard_bpf;
 
 struct probe_config {
 	bool follow_forks;
@@ -36,6 +37,8 @@ struct probes {
 	struct go_bpf *go;		/* Go uprobe programs, same maps */
 	struct malloc_bpf *malloc;	/* malloc family (--malloc), same maps */
 	bool malloc_session;		/* session uprobes (6.13+) are used */
+	struct unwind_guard_bpf *guard;	/* exceptions through probed calls;
+					 * NULL if the kernel refused it */
 	struct bpf_link **links;
 	size_t nlinks;
 	int *link_fds;			/* links made without libbpf (uprobe_multi) */
