@@ -176,14 +176,20 @@ int elfsyms__func(const struct elfsyms *s, const char *name, struct elf_func *ou
 	return -ENOENT;
 }
 
-int elfsyms__func_at(const struct elfsyms *s, uint64_t vaddr, struct elf_func *out)
+int elfsyms__func_nth_at(const struct elfsyms *s, uint64_t vaddr, size_t n,
+			 struct elf_func *out)
 {
 	for (size_t i = 0; i < s->nfuncs; i++)
-		if (s->funcs[i].vaddr == vaddr) {
+		if (s->funcs[i].vaddr == vaddr && n-- == 0) {
 			*out = s->funcs[i];
 			return 0;
 		}
 	return -ENOENT;
+}
+
+int elfsyms__func_at(const struct elfsyms *s, uint64_t vaddr, struct elf_func *out)
+{
+	return elfsyms__func_nth_at(s, vaddr, 0, out);
 }
 
 bool elfsyms__in_plt(const struct elfsyms *s, uint64_t vaddr)

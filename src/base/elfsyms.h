@@ -31,8 +31,11 @@ int elfsyms__each_func(const struct elfsyms *s,
 		       int (*fn)(void *ctx, const struct elf_func *f), void *ctx);
 /* Defined function by exact name: 0 or -ENOENT. */
 int elfsyms__func(const struct elfsyms *s, const char *name, struct elf_func *out);
-/* The defined function starting at vaddr: 0 or -ENOENT. */
+/* The defined function starting at vaddr: 0 or -ENOENT; _nth_at: its
+ * n-th name there (aliases), n from 0. */
 int elfsyms__func_at(const struct elfsyms *s, uint64_t vaddr, struct elf_func *out);
+int elfsyms__func_nth_at(const struct elfsyms *s, uint64_t vaddr, size_t n,
+			 struct elf_func *out);
 /* Is vaddr in a PLT section (.plt, .plt.sec, .plt.got)? */
 bool elfsyms__in_plt(const struct elfsyms *s, uint64_t vaddr);
 /* The symbol a GOT slot is relocated to (the name a PLT stub jumping

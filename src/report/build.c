@@ -629,6 +629,7 @@ struct report *report__build_traced(struct collector *c, const struct probes *p,
 	collector__refresh(c);
 	probes__read_drops(p, ro.drops);
 	r = report__build(c, &ro);
+	r->stats.malloc_failed = probes__stat(p, LS_STAT_ALLOC_FAILED);
 	if (c->bad_records)
 		report__add_note(r, "%llu malformed records ignored",
 				 (unsigned long long)c->bad_records);

@@ -410,7 +410,9 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 	     (err = get_uint(d, stats, "stats", "stacks_broken", false,
 			     &r->stats.stacks_broken)) ||
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
-			       &r->stats.unwind_us_per_stack))))
+			       &r->stats.unwind_us_per_stack)) ||
+	     (err = get_uint(d, stats, "stats", "malloc_failed", false,
+			     &r->stats.malloc_failed))))
 		return err;
 	if ((err = read_totals(d, r, totals)))
 		return err;

@@ -232,6 +232,10 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__uint(&w, r->stats.stacks_cgo);
 	jsonw__key(&w, "unwind_us_per_stack");
 	jsonw__double(&w, r->stats.unwind_us_per_stack);
+	if (r->has_kind[KIND_MALLOC]) {
+		jsonw__key(&w, "malloc_failed");
+		jsonw__uint(&w, r->stats.malloc_failed);
+	}
 	jsonw__end_object(&w);
 	jsonw__key(&w, "totals");
 	jsonw__begin_object(&w);

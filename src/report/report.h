@@ -140,6 +140,7 @@ struct report {
 		uint64_t stacks_broken;		/* no rule, no usable chain */
 		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 		double unwind_us_per_stack;	/* collector time per unwind */
+		uint64_t malloc_failed;		/* malloc-family calls that returned NULL */
 	} stats;
 	char **notes;		/* things the reader must know */
 	size_t nnotes;

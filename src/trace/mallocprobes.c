@@ -244,11 +244,15 @@ static const char *tail_into_family(const struct mallocprobes *m, const struct e
 
 	if (!t)
 		return NULL;
-	if (elfsyms__in_plt(s, t))
+	if (elfsyms__in_plt(s, t)) {
 		name = elfsyms__got_symbol(s, probe_site__plt_slot(stub, elfsyms__read(s, t, stub, sizeof(stub)), t));
-	else if (!elfsyms__func_at(s, t, &f))
-		name = f.name;
-	return name && is_family(&m->o, name) ? name : NULL;
+		return name && is_family(&m->o, name) ? name : NULL;
+	}
+	/* a function of this module: any of its names (aliases) will do */
+	for (size_t i = 0; !elfsyms__func_nth_at(s, t, i, &f); i++)
+		if (is_family(&m->o, f.name))
+			return f.name;
+	return NULL;
 }
 
 static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
@@ -369,6 +373,7 @@ static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *
 	const char *why;
 	struct elfsyms *s = elfsyms__open(open_path, &why);
 	bool guarded = m->p && m->p->guard;
+	int unguarded = 0;
 
 	if (!s)
 		return;
@@ -384,10 +389,7 @@ static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *
 		struct elf_func f;
 
 		if (ff->throws && !guarded && m->o.mode != MALLOC_OFF) {
-			if (!elfsyms__func(s, ff->name, &f))
-				add_skipped(a, ff->name, "can throw and the unwind guard could not be "
-					    "loaded (a return probe under an exception would end "
-					    "the program)");
+			unguarded += !elfsyms__func(s, ff->name, &f);
 			continue;
 		}
 		if (!elfsyms__func(s, ff->name, &f))
@@ -400,6 +402,11 @@ static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *
 				place(m, a, s, ff, name, &f);
 		}
 	}
+	if (unguarded)
+		add_skipped(a, "operator new", intern(xasprintf(
+			"%d variants that can throw left unprobed: the kernel refused the unwind "
+			"guard (bpf_probe_write_user: kernel lockdown?), and a std::bad_alloc "
+			"thrown through a return probe would end the program", unguarded)));
 	elfsyms__free(s);
 }
 

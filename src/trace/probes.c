@@ -278,6 +278,11 @@ void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX])
 		drops[i] = p->native ? sum_percpu(p->native->maps.drops, i) : 0;
 }
 
+uint64_t probes__stat(const struct probes *p, uint32_t slot)
+{
+	return p->native && slot < LS_STAT_MAX ? sum_percpu(p->native->maps.stats, slot) : 0;
+}
+
 uint64_t probes__events_sent(const struct probes *p)
 {
 	return p->native ? sum_percpu(p->native->maps.stats, LS_STAT_EVENTS) : 0;

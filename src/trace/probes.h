@@ -63,6 +63,8 @@ int probes__open_ring(struct probes *p,
 /* Summed per-CPU counters. */
 void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX]);
 uint64_t probes__events_sent(const struct probes *p);
+/* A per-CPU statistics slot (enum ls_stat), summed. */
+uint64_t probes__stat(const struct probes *p, uint32_t slot);
 void probes__destroy(struct probes *p);
 /* A Go process: where its runtime keeps g in TLS, so native events in
  * C code it calls through cgo carry the goroutine's stack too. */

@@ -132,13 +132,13 @@ int main(int argc, char **argv)
 	leaky::string_site();
 	if (!leaky::bad_alloc_site())
 		return 1;
-	std::printf("expect leaky::new_site malloc 4 %zu\n", 4 * sizeof(leaky::Node));
-	std::printf("expect leaky::array_site malloc 2 %zu\n", 2 * 25 * sizeof(int));
-	std::printf("expect leaky::aligned_site malloc 2 %zu\n", 2 * sizeof(leaky::Line));
-	std::printf("expect leaky::nothrow_site malloc 3 %zu\n", 3 * sizeof(leaky::Node));
-	std::printf("expect leaky::vector_site malloc 2 %zu\n",
+	std::printf("expect leaky::new_site() malloc 4 %zu\n", 4 * sizeof(leaky::Node));
+	std::printf("expect leaky::array_site() malloc 2 %zu\n", 2 * 25 * sizeof(int));
+	std::printf("expect leaky::aligned_site() malloc 2 %zu\n", 2 * sizeof(leaky::Line));
+	std::printf("expect leaky::nothrow_site() malloc 3 %zu\n", 3 * sizeof(leaky::Node));
+	std::printf("expect leaky::vector_site() malloc 2 %zu\n",
 		    sizeof(std::vector<int>) + 16 * sizeof(int));
-	std::printf("expect leaky::string_site malloc 2 %zu\n", sizeof(std::string) + 101);
+	std::printf("expect leaky::string_site() malloc 2 %zu\n", sizeof(std::string) + 101);
 	std::printf("leaked\n");
 	if (wait) {
 		signal(SIGTERM, on_signal);
