@@ -8,8 +8,8 @@
  * same chance (1/mean) of being picked, a block of s bytes is picked with
  * probability 1 - exp(-s/mean), and counts scale back like pprof's.
  * BPF has no floating point: -ln(U) comes from an integer log2 (the top
- * bit, then 64 table steps of the mantissa, linearly interpolated),
- * which is within 0.01% of libm's.
+ * bit, then 64 table steps of the mantissa, linearly interpolated):
+ * every gap is within 0.01% of the mean of libm's.
  */
 #ifndef LEAKSCOPE_SAMPLER_H
 #define LEAKSCOPE_SAMPLER_H
