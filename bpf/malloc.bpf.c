@@ -136,7 +136,9 @@ static __always_inline int alloc_entry(struct pt_regs *regs, __u64 cookie, bool 
 	__u64 a0 = arg_of(regs, cookie, 0), size, old = 0, memptr = 0;
 	struct malloc_call *c;
 
-	if (!is_traced(tgid))
+	/* Probes are attached per process: the kernel already filtered by
+	 * process (the agent, tracing every process, checks the table). */
+	if (!enabled || (trace_all && !is_traced(tgid)))
 		return 1;
 	c = bpf_task_storage_get(&malloc_calls, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -369,8 +371,8 @@ int free_entry(struct pt_regs *regs)
 		if (!bpf_map_lookup_elem(&sampled_blocks, &k))
 			return 0;
 		bpf_map_delete_elem(&sampled_blocks, &k);
-	} else if (!is_traced(pid_tgid >> 32)) {
-		return 0;
+	} else if (!enabled || (trace_all && !is_traced(pid_tgid >> 32))) {
+		return 0;	/* probes are per process: see alloc_entry */
 	}
 	e = reserve(sizeof(*e));
 	if (!e)
