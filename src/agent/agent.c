@@ -20,6 +20,7 @@
 #include "agent/agent.h"
 #include "agent/agent_int.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "ledgers/goproc.h"
 #include "trace/goread.h"
 #include "base/hashmap.h"
@@ -287,10 +288,18 @@ static int load(struct agent *a)
 	cfg.snapshot_kib = a->o.snapshot_kib;
 	cfg.ringbuf_mib = a->o.ringbuf_mib;
 	cfg.verbose = a->o.verbose;
+	cfg.malloc_mode = a->o.malloc_mode;
+	cfg.malloc_sample_mean = 512 * 1024;
 	a->coll.max_frames = a->o.stack_depth;
 	err = probes__load(&a->probes, &cfg);
 	if (err)
 		return err;
+	if (a->o.malloc_mode != MALLOC_OFF) {
+		struct malloc_options mo = { .mode = a->o.malloc_mode,
+					     .sample_mean = 512 * 1024 };
+
+		a->hook.mp = a->coll.malloc = mallocprobes__new(&a->probes, &mo);
+	}
 	a->hook.gp = goprobes__new(&a->probes, a->o.go_alloc, a->o.verbose);
 	/* One set of Go uprobes per binary, for every process running it:
 	 * the BPF side filters by the traced map, and children and later
@@ -431,6 +440,8 @@ static void cleanup(struct agent *a)
 {
 	http_server__stop(a->http);
 	a->http = NULL;
+	mallocprobes__free(a->hook.mp);	/* its links, per process */
+	a->hook.mp = a->coll.malloc = NULL;
 	probes__destroy(&a->probes);	/* detach: ~70 ms per tracepoint */
 	goprobes__free(a->hook.gp);
 	selfcheck__free(&a->sc);

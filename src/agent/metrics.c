@@ -104,8 +104,14 @@ static void verdict_of(const struct report *r, int pid, int kind, double *per_mi
 }
 
 /* Kinds a process has, in export order. */
-static const int memory_kinds[] = { KIND_MMAP, KIND_BRK, KIND_GO_HEAP };
+static const int memory_kinds[] = { KIND_MMAP, KIND_BRK, KIND_GO_HEAP, KIND_MALLOC };
 static const int count_kinds[] = { KIND_FD, KIND_GOROUTINE };
+
+/* Heap blocks are kept for this process (--malloc=sampled, not Go). */
+static bool heap_traced(const struct agent *a, const struct process *p)
+{
+	return a->hook.mp && !session__traced_as_go(p);
+}
 
 /* Per process and kind: the growth of what it holds, per second. */
 static void growth_family(FILE *f, const struct agent *a, const struct collector *c,
@@ -125,6 +131,8 @@ static void growth_family(FILE *f, const struct agent *a, const struct collector
 
 			if ((kinds[k] == KIND_GO_HEAP || kinds[k] == KIND_GOROUTINE) && !session__traced_as_go(p))
 				continue;
+			if (kinds[k] == KIND_MALLOC && !heap_traced(a, p))
+				continue;
 			verdict_of(a->verdict_report, p->pid, kinds[k], &per_min, &sus);
 			process_labels(a, p, &l, kind_name(kinds[k]));
 			metrics__sample(f, name, l.v, per_min / 60);
@@ -139,7 +147,8 @@ static void write_processes(struct agent *a, FILE *f)
 
 	metrics__family(f, "leakscope_process_outstanding_bytes", "gauge",
 			"Memory the process still holds, by kind (mmap: mapped ranges, brk: heap "
-			"growth, go_heap: the Go runtime's in-use heap profile).");
+			"growth, go_heap: the Go runtime's in-use heap profile, malloc: heap "
+			"blocks, sampled and scaled like pprof).");
 	for (size_t i = 0; i < c->nprocs; i++) {
 		const struct process *p = c->procs[i];
 		uint64_t objs, bytes;
@@ -148,6 +157,10 @@ static void write_processes(struct agent *a, FILE *f)
 			continue;
 		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "mmap", p->maps.bytes);
 		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "brk", p->brk.bytes);
+		if (heap_traced(a, p)) {
+			heapblocks__weight(&p->heap, &objs, &bytes);
+			kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "malloc", bytes);
+		}
 		if (session__traced_as_go(p)) {
 			go_heap(p, &objs, &bytes);
 			kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "go_heap", bytes);
@@ -165,6 +178,10 @@ static void write_processes(struct agent *a, FILE *f)
 		kind_sample(f, a, p, "leakscope_process_outstanding_items", "mmap", p->maps.allocs);
 		kind_sample(f, a, p, "leakscope_process_outstanding_items", "brk", p->brk.n);
 		kind_sample(f, a, p, "leakscope_process_outstanding_items", "fd", p->fds.count);
+		if (heap_traced(a, p)) {
+			heapblocks__weight(&p->heap, &objs, &bytes);
+			kind_sample(f, a, p, "leakscope_process_outstanding_items", "malloc", objs);
+		}
 		if (session__traced_as_go(p)) {
 			kind_sample(f, a, p, "leakscope_process_outstanding_items", "goroutine",
 				    goroutines__count(&p->go->gor));

@@ -2,6 +2,7 @@
 #include "agent/options.h"
 #include "agent/config_file.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "leakscope.h"
 #include "base/logfmt.h"
 #include "base/util.h"
@@ -27,6 +28,7 @@ enum opt_type {
 	T_SEED,
 	T_LOG_LEVEL,
 	T_GO_ALLOC,
+	T_MALLOC,
 	T_CONFIG,
 	T_VERBOSE,
 	T_HELP,
@@ -112,6 +114,9 @@ static const struct opt table[] = {
 	  "ring buffer size, a power of two (default 32)" },
 	{ "go-alloc", 0, T_GO_ALLOC, OFF(go_alloc), "sampled|off",
 	  "Go allocations at the runtime's own sampling rate (default), or none" },
+	{ "malloc", 0, T_MALLOC, OFF(malloc_mode), "sampled|off",
+	  "heap blocks of the malloc family, sampled by bytes (a uprobe hit per malloc "
+	  "and per free of every traced process; default off)" },
 	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_s), "DURATION",
 	  "on SIGTERM, how long the final push may take (default 10s)" },
 	{ "log-level", 0, T_LOG_LEVEL, OFF(log_level), "debug|info|warn|error",
@@ -393,6 +398,16 @@ static int set_opt(struct agent_options *o, const struct opt *t, const char *v,
 			o->go_alloc = GO_ALLOC_SAMPLED;
 		else if (!strcmp(v, "off"))
 			o->go_alloc = GO_ALLOC_OFF;
+		else
+			goto bad;
+		return 0;
+	case T_MALLOC:
+		/* a fleet gets the sampled mode only: every block of every
+		 * process would cost a return probe per allocation */
+		if (!strcmp(v, "sampled"))
+			o->malloc_mode = MALLOC_SAMPLED;
+		else if (!strcmp(v, "off"))
+			o->malloc_mode = MALLOC_OFF;
 		else
 			goto bad;
 		return 0;

@@ -63,6 +63,7 @@ struct agent_options {
 	unsigned snapshot_kib;
 	unsigned ringbuf_mib;
 	int go_alloc;			/* enum go_alloc_mode: sampled or off */
+	int malloc_mode;		/* enum malloc_mode: sampled or off */
 	double shutdown_timeout_s;
 	int log_level;			/* enum log_level */
 	int verbose;

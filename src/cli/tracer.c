@@ -343,6 +343,9 @@ static void end_command(struct tracer *t)
 
 static void tracer_cleanup(struct tracer *t)
 {
+	/* the malloc family's links first (it owns them, per process) */
+	mallocprobes__free(t->hook.mp);
+	t->hook.mp = t->coll.malloc = NULL;
 	probes__destroy(&t->probes);
 	if (t->child.pid > 0 && !t->launched && !t->child.reaped) {
 		/* Never released: it is still waiting on the pipe. */
@@ -350,7 +353,6 @@ static void tracer_cleanup(struct tracer *t)
 		waitpid(t->child.pid, NULL, 0);
 	}
 	goprobes__free(t->hook.gp);
-	mallocprobes__free(t->hook.mp);
 	live__free(&t->live);
 	verdicts__free(&t->verdicts);
 	collector__free(&t->coll);

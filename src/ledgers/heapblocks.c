@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ledgers/heapblocks.h"
+#include "ledgers/goallocs.h"
 #include "base/hashmap.h"
 #include "base/util.h"
 
@@ -124,4 +125,20 @@ const struct heap_block *heapblocks__get(const struct heapblocks *h, uint64_t ad
 	if (!h->by_addr || addr == U64MAP_EMPTY || !u64map__get(h->by_addr, addr, &idx))
 		return NULL;
 	return &h->b[idx];
+}
+
+void heapblocks__weight(const struct heapblocks *h, uint64_t *count, uint64_t *bytes)
+{
+	*count = h->n;
+	*bytes = h->bytes;
+	if (!h->sample_mean)
+		return;
+	*count = *bytes = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		uint64_t n, b;
+
+		goallocs__scale(1, h->b[i].size, h->sample_mean, &n, &b);
+		*count += n;
+		*bytes += b;
+	}
 }

@@ -67,5 +67,8 @@ bool heapblocks__free(struct heapblocks *h, uint64_t addr);
 bool heapblocks__retire(struct heapblocks *h, uint64_t addr, uint64_t call_ns,
 			bool count_unknown);
 const struct heap_block *heapblocks__get(const struct heapblocks *h, uint64_t addr);
+/* What the blocks stand for: themselves, or sampled blocks each weighed
+ * like pprof's (1 / (1 - exp(-size / mean)) blocks of its size). */
+void heapblocks__weight(const struct heapblocks *h, uint64_t *count, uint64_t *bytes);
 
 #endif

@@ -141,8 +141,5 @@ int mallocload__attach_session(struct probes *p, const char *path, const uint64_
 	a.cnt = (__u32)n;
 	a.pid = pid > 0 ? (__u32)pid : 0;
 	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
-	if (fd < 0)
-		return -errno;
-	probes__keep_link_fd(p, fd);
-	return 0;
+	return fd < 0 ? -errno : fd;
 }

@@ -17,8 +17,8 @@ struct probe_config;
 
 /* 0 or -errno (message printed). Sets p->malloc and p->malloc_session. */
 int mallocload__load(struct probes *p, const struct probe_config *cfg);
-/* One session link for n offsets of the file at path, for pid: 0 or
- * -errno; the link is kept by p. */
+/* One session link for n offsets of the file at path, for pid: its fd
+ * (closing it detaches), or -errno. */
 int mallocload__attach_session(struct probes *p, const char *path, const uint64_t *offsets,
 			       const uint64_t *cookies, size_t n, int pid);
 

@@ -94,9 +94,23 @@ struct alloc_module {
 	struct u64map *pids;	/* attached for these pids */
 };
 
+/* The links attached for one process (the kernel filters by process):
+ * detached when it exits, so a long-running agent keeps none of the
+ * processes it is done with. */
+struct pid_links {
+	int pid;
+	struct bpf_link **l;
+	size_t nl;
+	int *fds;	/* session links (raw BPF_LINK_CREATE) */
+	size_t nfds;
+};
+
 struct mallocprobes {
 	struct probes *p;
 	struct malloc_options o;
+	struct u64map *by_pid;	/* pid -> index in links[] + 1 */
+	struct pid_links *links;
+	size_t nlinks, caplinks;
 	struct alloc_module **mods;
 	size_t nmods, capmods;
 	struct malloc_fn **fns;	/* index = probe id */
@@ -109,15 +123,76 @@ struct mallocprobes *mallocprobes__new(struct probes *p, const struct malloc_opt
 
 	m->p = p;
 	m->o = *o;
+	m->by_pid = u64map__new(16);
 	if (!m->o.sample_mean)
 		m->o.sample_mean = 512 * 1024;
 	return m;
+}
+
+static void detach_set(struct pid_links *s)
+{
+	for (size_t i = 0; i < s->nl; i++)
+		bpf_link__destroy(s->l[i]);
+	for (size_t i = 0; i < s->nfds; i++)
+		close(s->fds[i]);
+	free(s->l);
+	free(s->fds);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct pid_links *links_of(struct mallocprobes *m, int pid)
+{
+	uint64_t idx;
+
+	if (!u64map__get(m->by_pid, (uint64_t)pid, &idx)) {
+		grow_array((void **)&m->links, &m->caplinks, m->nlinks + 1, sizeof(*m->links));
+		memset(&m->links[m->nlinks], 0, sizeof(*m->links));
+		m->links[m->nlinks].pid = pid;
+		idx = ++m->nlinks;
+		u64map__put(m->by_pid, (uint64_t)pid, idx);
+	}
+	return &m->links[idx - 1];
+}
+
+static void keep_link(struct mallocprobes *m, int pid, struct bpf_link *l)
+{
+	struct pid_links *s = links_of(m, pid);
+
+	s->l = xrealloc(s->l, (s->nl + 1) * sizeof(*s->l));
+	s->l[s->nl++] = l;
+}
+
+static void keep_fd(struct mallocprobes *m, int pid, int fd)
+{
+	struct pid_links *s = links_of(m, pid);
+
+	s->fds = xrealloc(s->fds, (s->nfds + 1) * sizeof(*s->fds));
+	s->fds[s->nfds++] = fd;
+}
+
+/* Detach what was attached for pid (it exited). */
+static void detach_pid(struct mallocprobes *m, int pid)
+{
+	uint64_t idx, last;
+
+	if (!u64map__del(m->by_pid, (uint64_t)pid, &idx))
+		return;
+	detach_set(&m->links[idx - 1]);
+	last = m->nlinks--;
+	if (idx != last) {
+		m->links[idx - 1] = m->links[last - 1];
+		u64map__put(m->by_pid, (uint64_t)m->links[idx - 1].pid, idx);
+	}
 }
 
 void mallocprobes__free(struct mallocprobes *m)
 {
 	if (!m)
 		return;
+	for (size_t i = 0; i < m->nlinks; i++)
+		detach_set(&m->links[i]);
+	free(m->links);
+	u64map__free(m->by_pid);
 	for (size_t i = 0; i < m->nmods; i++) {
 		free(m->mods[i]->fns);
 		u64map__free(m->mods[i]->pids);
@@ -448,7 +523,7 @@ static int attach_classic(struct mallocprobes *m, const struct malloc_fn *fn,
 					    skel->progs.malloc_entry, pid, file, fn->site_off, &opts);
 	if (!l)
 		return -errno;
-	probes__keep_link(m->p, l);
+	keep_link(m, pid, l);
 	if (fn->cls == LS_ALLOC_FREE)
 		return 0;
 	opts.retprobe = true;
@@ -456,7 +531,7 @@ static int attach_classic(struct mallocprobes *m, const struct malloc_fn *fn,
 					    &opts);
 	if (!l)
 		return -errno;
-	probes__keep_link(m->p, l);
+	keep_link(m, pid, l);
 	return 0;
 }
 
@@ -485,7 +560,7 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 			m->p->guard->progs.unwind_guard, p->pid, file, a->guard_off[i], &opts);
 
 		if (l)
-			probes__keep_link(m->p, l);
+			keep_link(m, p->pid, l);
 		else
 			fprintf(stderr, "leakscope: cannot attach the unwind guard in %s: %s\n",
 				a->path, strerror(errno));
@@ -506,7 +581,11 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 				a->path, strerror(-err));
 	}
 	if (!err && nsession) {
-		err = mallocload__attach_session(m->p, file, offs, cookies, nsession, p->pid);
+		int fd = mallocload__attach_session(m->p, file, offs, cookies, nsession, p->pid);
+
+		if (fd >= 0)
+			keep_fd(m, p->pid, fd);
+		err = fd < 0 ? fd : 0;
 		if (err)
 			fprintf(stderr, "leakscope: cannot attach to the malloc family in %s: %s\n",
 				a->path, strerror(-err));
@@ -697,6 +776,7 @@ void mallocprobes__exited(struct mallocprobes *m, int pid)
 	if (!m)
 		return;
 	mallocprobes__forget_blocks(m, pid);
+	detach_pid(m, pid);
 	/* a process that reuses the pid needs its own probes */
 	for (size_t i = 0; i < m->nmods; i++)
 		u64map__del(m->mods[i]->pids, (uint64_t)pid, NULL);

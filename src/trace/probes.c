@@ -101,11 +101,6 @@ void probes__keep_link(struct probes *p, struct bpf_link *link)
 	p->links[p->nlinks++] = link;
 }
 
-void probes__keep_link_fd(struct probes *p, int fd)
-{
-	p->link_fds = xrealloc(p->link_fds, (p->nlink_fds + 1) * sizeof(*p->link_fds));
-	p->link_fds[p->nlink_fds++] = fd;
-}
 
 int probes__load(struct probes *p, const struct probe_config *cfg)
 {
@@ -296,11 +291,6 @@ void probes__destroy(struct probes *p)
 	free(p->links);
 	p->links = NULL;
 	p->nlinks = 0;
-	for (size_t i = 0; i < p->nlink_fds; i++)
-		close(p->link_fds[i]);
-	free(p->link_fds);
-	p->link_fds = NULL;
-	p->nlink_fds = 0;
 	ring_buffer__free(p->rb);
 	p->rb = NULL;
 	go_bpf__destroy(p->go);

@@ -41,8 +41,6 @@ struct probes {
 					 * NULL if the kernel refused it */
 	struct bpf_link **links;
 	size_t nlinks;
-	int *link_fds;			/* links made without libbpf (uprobe_multi) */
-	size_t nlink_fds;
 	size_t skipped_optional;	/* tracepoints this kernel lacks */
 	struct ring_buffer *rb;
 };
@@ -71,8 +69,6 @@ void probes__destroy(struct probes *p);
 int probes__set_go_proc(struct probes *p, int pid, int64_t tls_g_off);
 /* Keep a link (attached elsewhere, e.g. Go uprobes) for destroy. */
 void probes__keep_link(struct probes *p, struct bpf_link *link);
-/* The same for a link fd made with a raw BPF_LINK_CREATE. */
-void probes__keep_link_fd(struct probes *p, int fd);
 /* libbpf's log goes through this; quiet unless verbose >= 2. */
 void probes__set_verbosity(int verbose);
 

@@ -2,10 +2,12 @@
 /*
  * Heap churn with a known leak, for sampling and cost measurements.
  *
- *   malloc_churn MIB BLOCK
+ *   malloc_churn MIB BLOCK [--wait]
  *       leaks MIB MiB in BLOCK-byte blocks at leak_site, with ten
  *       malloc+free pairs at churn_site per leaked block; prints
- *       "calls N" (malloc and free calls made) and "leaked", exits
+ *       "calls N" (malloc and free calls made) and "leaked", exits; with
+ *       --wait, prints "ready PID" first, starts on SIGUSR1 and stays
+ *       after leaking until SIGTERM
  *   malloc_churn --rate BYTES_PER_S --seconds S
  *       leaks at that rate (4 KiB blocks, spread over each second) for S
  *       seconds, with churn beside; prints "leaked" at the end, then
@@ -112,19 +114,26 @@ int main(int argc, char **argv)
 			pause();
 		return 0;
 	}
-	if (argc == 3) {
+	if (argc == 3 || (argc == 4 && !strcmp(argv[3], "--wait"))) {
 		unsigned long total = strtoul(argv[1], NULL, 10) << 20;
 		size_t block = strtoul(argv[2], NULL, 10);
 
+		if (argc == 4) {
+			printf("ready %d\n", (int)getpid());
+			while (sig != SIGUSR1)
+				pause();
+		}
 		for (unsigned long done = 0; block && done < total; done += block) {
 			leak_site(block);
 			churn_site(block);
 		}
 		printf("calls %lu\n", calls);
 		printf("leaked\n");
+		while (argc == 4 && sig != SIGTERM)
+			pause();
 		return 0;
 	}
-	fprintf(stderr, "usage: %s MIB BLOCK | --rate BYTES_PER_S --seconds S | "
+	fprintf(stderr, "usage: %s MIB BLOCK [--wait] | --rate BYTES_PER_S --seconds S | "
 		"--loop N [--size B] [--wait]\n", argv[0]);
 	return 2;
 }
