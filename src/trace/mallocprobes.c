@@ -459,7 +459,8 @@ static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *
 		return;
 	}
 	a->what = describe(s, a->path);
-	for (size_t i = 0; i < ARRAY_SIZE(family); i++) {
+	/* off: only what the process allocates with, for the report's note */
+	for (size_t i = 0; i < ARRAY_SIZE(family) && m->o.mode != MALLOC_OFF; i++) {
 		const struct family_fn *ff = &family[i];
 		struct elf_func f;
 
@@ -542,7 +543,7 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 	size_t nsession = 0;
 	int err = 0;
 
-	if (a->allocator && a->nfns) {
+	if (a->allocator && (a->nfns || m->o.mode == MALLOC_OFF)) {
 		if (!p->heap.allocator)
 			p->heap.allocator = a->what;
 		else if (!strstr(p->heap.allocator, a->what))
