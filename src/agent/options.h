@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Options of `leakscope agent`, from the command line and an optional
- * config file (--config FILE, same names: see agent_config.h). One table
+ * config file (--config FILE, same names: see config_file.h). One table
  * defines both, so a name cannot mean one thing on the command line and
  * another in the file; flags given on the command line override the
  * file (a list option given as a flag replaces the file's list).

@@ -11,7 +11,7 @@
 
 struct output {
 	const char *path;	/* "-" for stdout */
-	int format;		/* enum export_format (convert.h) */
+	int format;		/* enum export_format (export/export.h) */
 };
 
 struct options {

@@ -7,9 +7,9 @@
  * without script; the script below then only moves what is there.
  *
  * Each frame is
- *   <g class="f" data-n="leak_mmap" data-s="leaky.c:21" data-x="0"
- *      data-v="8388608" data-c="2" data-d="2"><title>...</title>
- *      <rect .../><text ...>leak_mmap</text></g>
+ *   <g class="f" data-n="leak_mmap_site" data-s="native_leaks.c:73"
+ *      data-x="0" data-v="327680" data-c="5" data-d="2"><title>...</title>
+ *      <rect .../><text ...>leak_mmap_site</text></g>
  * with x and v (start and weight) in the graph's units, so the script
  * can zoom without floating-point drift, and d the depth (root = 0).
  */

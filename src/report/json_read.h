@@ -2,7 +2,7 @@
 /*
  * Reading a JSON report (version 1, as report/json_write.c writes it) back
  * into the report model, for `leakscope convert`. Writing the model read
- * gives the same JSON again. Strings are interned (util.h), as in a
+ * gives the same JSON again. Strings are interned (base/intern.h), as in a
  * model built by the collector; report__free() frees the rest.
  *
  * Unknown fields are ignored (version 1 may gain fields); missing

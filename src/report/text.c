@@ -67,10 +67,10 @@ static void write_header(FILE *f, const struct report *r)
 }
 
 /*
- * mmap: 3 mappings outstanding, 12.0 MiB (1 younger than 0.5 s not shown)
- *   8.0 MiB in 2 mappings, oldest 4.9 s, pid 4242
- *       leak_mmap (tests/workloads/leaky.c:21)
- *       main (tests/workloads/leaky.c:80)
+ * mmap: 6 mappings outstanding, 448.0 KiB (1 younger than 0.5 s not shown)
+ *   320.0 KiB in 5 mappings, oldest 4.9 s, pid 4242
+ *       leak_mmap_site (tests/workloads/native_leaks.c:73)
+ *       main (tests/workloads/native_leaks.c:365)
  */
 static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		       const struct text_options *o)

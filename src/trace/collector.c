@@ -455,7 +455,6 @@ static void on_exec(struct collector *c, struct process *p,
 		if (!open)
 			fdtable__close(&p->fds, (int)fd);
 	}
-	(void)c;
 }
 
 static void on_fork(struct collector *c, struct process *parent,

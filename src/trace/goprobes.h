@@ -5,8 +5,9 @@
  * given a slot in the BPF go_params map, and its probes attached for a
  * process (pid filter) or for every process running it (pid -1).
  *
- * Probe points (see DESIGN.md for the costs): each on an instruction the
- * kernel emulates, found with a decoder:
+ * Probe points (what an emulated and a single-stepped hit cost: README.md,
+ * "Performance"), each on an instruction the kernel emulates, found with
+ * a decoder:
  *   goroutine created  the `call runtime.runqput` in runtime.newproc.func1
  *   goroutine ended    runtime.gdestroy (1.22+) or runtime.goexit0
  *   sampled alloc      runtime.profilealloc (the runtime's profiler sample)
