@@ -367,9 +367,9 @@ static int poll_once(struct agent *a, int timeout_ms)
 
 static void run(struct agent *a)
 {
-	uint64_t now = now_ns(), next_second = now + 1000000000ULL;
-	uint64_t verdict_ns = (uint64_t)(a->o.verdict_interval_s * 1e9);
-	uint64_t push_ns = (uint64_t)(a->o.push_interval_s * 1e9);
+	uint64_t now = now_ns(), next_second = now + NS_PER_S;
+	uint64_t verdict_ns = (uint64_t)(a->o.verdict_interval_s * NS_PER_S);
+	uint64_t push_ns = (uint64_t)(a->o.push_interval_s * NS_PER_S);
 	uint64_t next_verdict = now + verdict_ns, next_push = now + push_ns;
 
 	while (!signals__stop_requested()) {
@@ -399,7 +399,7 @@ static void run(struct agent *a)
 		if (now >= next_second) {
 			enum selfcheck_action act;
 
-			next_second = now + 1000000000ULL;
+			next_second = now + NS_PER_S;
 			if (a->tracing) {
 				reap_vanished(a);
 				caps__enforce(&a->caps, &a->coll);
@@ -409,7 +409,7 @@ static void run(struct agent *a)
 			if (act == SELFCHECK_PAUSE)
 				LOG_W("overhead over budget: probes paused",
 				      "ratio=%.4g budget=%g resume_in_s=%.0f", a->sc.last_ratio,
-				      a->sc.budget, (a->sc.resume_at_ns - now) / 1e9);
+				      a->sc.budget, (a->sc.resume_at_ns - now) / (double)NS_PER_S);
 		}
 		if (now >= next_verdict) {
 			next_verdict = now + verdict_ns;

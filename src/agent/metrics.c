@@ -293,11 +293,11 @@ static void write_agent(struct agent *a, FILE *f)
 	    "Records for processes no longer tracked (late after a pause or exit).",
 	    c->unknown_pid_records);
 	one(f, "leakscope_agent_bpf_run_seconds_total", "counter",
-	    "Run time of the agent's BPF programs (kernel BPF statistics).", a->sc.bpf_ns / 1e9);
+	    "Run time of the agent's BPF programs (kernel BPF statistics).", a->sc.bpf_ns / (double)NS_PER_S);
 	one(f, "leakscope_agent_bpf_runs_total", "counter",
 	    "Runs of the agent's BPF programs.", a->sc.bpf_runs);
 	one(f, "leakscope_agent_cpu_seconds_total", "counter",
-	    "CPU time of the agent process, all threads.", a->sc.cpu_ns / 1e9);
+	    "CPU time of the agent process, all threads.", a->sc.cpu_ns / (double)NS_PER_S);
 	one(f, "leakscope_agent_overhead_ratio", "gauge",
 	    "Agent CPU plus BPF run time over the last overhead window, in CPUs.",
 	    a->sc.last_ratio);

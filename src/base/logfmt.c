@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "base/logfmt.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -100,7 +101,7 @@ void logfmt__write(enum log_level level, const char *msg, const char *kv_fmt, ..
 		q[n + 2] = '\0';
 	}
 	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s msg=%s", ts,
-		     t.tv_nsec / 1000000, names[level], q);
+		     t.tv_nsec / (long)NS_PER_MS, names[level], q);
 	if (n > 0 && (size_t)n < sizeof(line) - 2 && kv_fmt && kv_fmt[0]) {
 		line[n] = ' ';
 		va_start(ap, kv_fmt);

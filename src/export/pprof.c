@@ -658,7 +658,7 @@ int pprof__encode(const struct report *r, const struct pprof_options *o,
 	prof.comment = comments;
 	prof.n_comment = ncomments;
 	prof.time_nanos = clamp_i64(r->start_unix_ns);
-	prof.duration_nanos = r->duration_s > 0 ? (int64_t)(r->duration_s * 1e9) : 0;
+	prof.duration_nanos = r->duration_s > 0 ? (int64_t)(r->duration_s * NS_PER_S) : 0;
 	/* Last: everything above may have added strings. */
 	prof.string_table = b.strings.keys;
 	prof.n_string_table = b.strings.n;

@@ -16,7 +16,7 @@ struct brk_segment {
 	uint64_t start, end;	/* page-aligned */
 	uint64_t birth_ns;
 	uint32_t stack;
-	uint32_t preexisting;	/* found at attach (issue 8) */
+	uint32_t preexisting;	/* found at attach (-p): creator unknown */
 };
 
 struct brkheap {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* Re-read /proc/PID/maps for unplaced frames at most this often. */
-#define PROC_REREAD_NS (20 * 1000 * 1000ULL)
+#define PROC_REREAD_NS (20 * NS_PER_MS)
 
 struct process *process__new(int pid, uint64_t page_size)
 {

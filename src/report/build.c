@@ -64,7 +64,7 @@ static struct report_stack *add_items(struct builder *b, enum ls_kind kind,
 				      uint64_t bytes, uint64_t birth_ns)
 {
 	struct report *r = b->r;
-	double age = birth_ns < b->end_ns ? (b->end_ns - birth_ns) / 1e9 : 0;
+	double age = birth_ns < b->end_ns ? (b->end_ns - birth_ns) / (double)NS_PER_S : 0;
 	struct report_stack *s;
 	uint64_t key, idx;
 
@@ -443,7 +443,7 @@ struct report *report__build(const struct collector *c,
 
 	r->version = 1;
 	r->start_unix_ns = c->start_realtime_ns;
-	r->duration_s = (now - c->start_ns) / 1e9;
+	r->duration_s = (now - c->start_ns) / (double)NS_PER_S;
 	r->min_age_s = o->min_age_s >= 0 ? o->min_age_s : DEFAULT_MIN_AGE_S;
 	memcpy(r->drops, o->drops, sizeof(r->drops));
 	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
@@ -454,7 +454,7 @@ struct report *report__build(const struct collector *c,
 	r->stats.stacks_stitched = c->stacks_stitched;
 	r->stats.stacks_broken = c->stacks_broken;
 	r->stats.stacks_cgo = c->stacks_cgo;
-	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / 1e3 / c->stacks_cfi : 0;
+	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / (double)NS_PER_US / c->stacks_cfi : 0;
 	r->targets = xcalloc(c->nprocs, sizeof(*r->targets));
 	for (size_t i = 0; i < c->nprocs; i++) {
 		const struct process *p = c->procs[i];

@@ -360,8 +360,9 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 		return fail(d, "", "start_unix_s", "negative");
 	/* Whole seconds, then the fraction to the microsecond: a double has
 	 * no nanoseconds to spare near 1.8e18, and the writer keeps ms. */
-	r->start_unix_ns = (uint64_t)start_s * 1000000000ULL +
-		(uint64_t)llround((start_s - floor(start_s)) * 1e6) * 1000;
+	r->start_unix_ns = (uint64_t)start_s * NS_PER_S +
+		(uint64_t)llround((start_s - floor(start_s)) * (double)(NS_PER_S / NS_PER_US)) *
+			NS_PER_US;
 
 	r->targets = json_array_size(targets) ?
 		xcalloc(json_array_size(targets), sizeof(*r->targets)) : NULL;

@@ -2,6 +2,7 @@
 #include "report/json_write.h"
 #include "base/jsonw.h"
 #include "report/report.h"
+#include "base/util.h"
 
 static void write_target(struct jsonw *w, const struct report_target *t)
 {
@@ -164,7 +165,7 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__key(&w, "tool");
 	jsonw__string(&w, "leakscope");
 	jsonw__key(&w, "start_unix_s");
-	jsonw__double(&w, r->start_unix_ns / 1e9);
+	jsonw__double(&w, r->start_unix_ns / (double)NS_PER_S);
 	jsonw__key(&w, "duration_s");
 	jsonw__double(&w, r->duration_s);
 	jsonw__key(&w, "min_age_s");

@@ -70,7 +70,7 @@ void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns
 
 	if (!v->first_ns)
 		v->first_ns = t_ns;
-	t = (t_ns - v->first_ns) / 1e9;
+	t = (t_ns - v->first_ns) / (double)NS_PER_S;
 	v->rounds++;
 	for (size_t i = 0; i < r->nstacks; i++) {
 		struct series *s;
