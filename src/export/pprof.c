@@ -402,12 +402,7 @@ static void choose_columns(struct builder *b, const struct pprof_options *o)
 	for (int k = 0; k < KIND_MAX; k++)
 		nkinds += b->included[k];
 	if (!nkinds) {	/* nothing at all: an empty profile of some kind */
-		int k = KIND_MMAP;
-
-		for (int i = KIND_MAX - 1; i >= 0; i--)
-			if (r->has_kind[i])
-				k = i;
-		b->included[k] = true;
+		b->included[report__first_traced_kind(r)] = true;
 		nkinds = 1;
 	}
 	b->mixed = nkinds > 1;

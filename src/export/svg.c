@@ -682,14 +682,8 @@ int svg__write(FILE *f, const struct report *r, const struct svg_options *o)
 		rows = MAX(rows, trees[ntrees].rows);
 		ntrees++;
 	}
-	if (!ntrees) {	/* no stacks at all: say so in a graph of the first kind */
-		int k = KIND_MMAP;
-
-		for (int i = KIND_MAX - 1; i >= 0; i--)
-			if (r->has_kind[i])
-				k = i;
-		build_tree(&trees[ntrees++], r, k);
-	}
+	if (!ntrees)	/* no stacks at all: say so in a graph of the first kind */
+		build_tree(&trees[ntrees++], r, report__first_traced_kind(r));
 	height = TOP_H + (int)rows * ROW_H + BOTTOM_H;
 
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"

@@ -90,6 +90,14 @@ uint64_t report__stack_key(const struct report_stack *s)
 	return h == U64MAP_EMPTY ? h - 1 : h;
 }
 
+enum ls_kind report__first_traced_kind(const struct report *r)
+{
+	for (int k = 0; k < KIND_MAX; k++)
+		if (r->has_kind[k])
+			return k;
+	return KIND_MMAP;
+}
+
 static uint64_t weight(const struct report_stack *s)
 {
 	return kind_has_bytes(s->kind) ? s->bytes : s->count;

@@ -143,5 +143,8 @@ const char *drop_reason_name(int reason);
 /* A stable identity for a stack across reports: kind, pid, fd kind and
  * symbolized frames (never 0 or ~0). */
 uint64_t report__stack_key(const struct report_stack *s);
+/* The first kind the session traced (has_kind), KIND_MMAP if none: the
+ * kind an export with no stacks at all shows, empty. */
+enum ls_kind report__first_traced_kind(const struct report *r);
 
 #endif
