@@ -283,17 +283,19 @@ static void set_text_base(struct gobin *bin)
 
 struct gobin *gobin__open(const char *path, const char **why)
 {
-	return gobin__open_flags(path, 0, why);
+	return gobin__open_flags(path, 0, why, NULL);
 }
 
 struct gobin *gobin__open_flags(const char *path, unsigned flags,
-				const char **why)
+				const char **why, enum gobin_fault *fault)
 {
 	struct gobin *bin = xcalloc(1, sizeof(*bin));
+	enum gobin_fault unused, *kind = fault ? fault : &unused;
 	GElf_Ehdr eh;
 	struct stat st;
 	int err;
 
+	*kind = GOBIN_UNREADABLE;
 	bin->fd = -1;
 	bin->path = xstrdup(path);
 	bin->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -303,6 +305,7 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 		goto fail;
 	}
 	if (fstat(bin->fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 64) {
+		*kind = GOBIN_NOT_ELF;
 		err = -EINVAL;
 		*why = "not an ELF file";
 		goto fail;
@@ -316,11 +319,13 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 		goto fail;
 	}
 	err = elfinfo__read_fd(bin->fd, &bin->ei, why);
+	*kind = err == -ENOEXEC ? GOBIN_NOT_ELF : GOBIN_UNSUPPORTED;
 	if (err)
 		goto fail;
 	elf_version(EV_CURRENT);
 	bin->elf = elf_begin(bin->fd, ELF_C_READ_MMAP, NULL);
 	if (!bin->elf || !gelf_getehdr(bin->elf, &eh)) {
+		*kind = GOBIN_NOT_ELF;
 		err = -EINVAL;
 		*why = "not an ELF file";
 		goto fail;
@@ -339,8 +344,12 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 			bin->has_dwarf = false;
 	}
 	err = find_pclntab(bin, why);
-	if (err)
+	if (err) {
+		/* -ENOENT: no table at all; anything else is a Go table
+		 * we cannot read */
+		*kind = err == -ENOENT ? GOBIN_NOT_GO : GOBIN_UNSUPPORTED;
 		goto fail;
+	}
 	bin->pcln.read = pcln_read;
 	bin->pcln.read_ctx = bin;
 	set_text_base(bin);
@@ -354,6 +363,7 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 		}
 	}
 	gobin_read_version(bin);
+	*kind = GOBIN_OK;
 	return bin;
 fail:
 	gobin__free(bin);

@@ -54,6 +54,17 @@ struct gobin_version {
 	enum gobin_source source;
 };
 
+/* Why gobin__open_flags failed, for callers that decide on it (the
+ * text in *why is for people). */
+enum gobin_fault {
+	GOBIN_OK = 0,
+	GOBIN_UNREADABLE,	/* cannot open or map the file */
+	GOBIN_NOT_ELF,		/* not an ELF file at all (a script, a directory) */
+	GOBIN_NOT_GO,		/* ELF without a Go function table: native code */
+	GOBIN_UNSUPPORTED,	/* Go (or broken ELF) we cannot read: another
+				 * architecture, an old or corrupt table */
+};
+
 /*
  * Opens path. NULL with errno set and *why a reason on failure:
  * "not an ELF file", "not a Go binary (no .gopclntab)", "Go 1.16/1.17
@@ -61,13 +72,14 @@ struct gobin_version {
  * ... (static strings or a thread-local buffer: copy before the next call).
  */
 struct gobin *gobin__open(const char *path, const char **why);
-/* Same, ignoring parts of the file: to test the paths taken for stripped
- * binaries on one that is not, and to compare the two answers. */
+/* Same, ignoring parts of the file (flags): to test the paths taken for
+ * stripped binaries on one that is not, and to compare the two answers.
+ * fault (may be NULL) says which kind of failure it was. */
 #define GOBIN_IGNORE_SYMTAB 0x1u	/* as if built with -ldflags=-s */
 #define GOBIN_IGNORE_DWARF 0x2u		/* as if built with -ldflags=-w */
 #define GOBIN_IGNORE_SECTIONS 0x4u	/* as if section headers were gone */
 struct gobin *gobin__open_flags(const char *path, unsigned flags,
-				const char **why);
+				const char **why, enum gobin_fault *fault);
 void gobin__free(struct gobin *bin);
 
 const char *gobin__path(const struct gobin *bin);

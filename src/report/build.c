@@ -246,10 +246,12 @@ static void add_go(struct builder *b, const struct process *p)
 	}
 	b->r->has_kind[KIND_GO_HEAP] = true;
 	if (g->heap_why[0])
-		report__add_note(b->r, "pid %d: go_heap: %s", p->pid, g->heap_why);
+		report__add_process_note(b->r, p->pid, "pid %d: go_heap: %s", p->pid,
+					 g->heap_why);
 	if (g->rate == 0)
-		report__add_note(b->r, "pid %d: sampled go_alloc is off with memory profiling "
-				 "(--go-alloc=all traces every allocation)", p->pid);
+		report__add_process_note(b->r, p->pid, "pid %d: sampled go_alloc is off with "
+					 "memory profiling (--go-alloc=all traces every "
+					 "allocation)", p->pid);
 }
 
 /* Pre-existing items have no stack: they are grouped by what they are
@@ -302,8 +304,8 @@ static void add_process(struct builder *b, const struct process *p)
 	if (p->go && p->go->bin && p->go->bin->bin)
 		add_go(b, p);
 	else if (p->go && p->go->bin)
-		report__add_note(b->r, "pid %d (%s): not traced as Go: %s", p->pid,
-				 p->go->bin->path, p->go->bin->why_not);
+		report__add_process_note(b->r, p->pid, "pid %d (%s): not traced as Go: %s",
+					 p->pid, p->go->bin->path, p->go->bin->why_not);
 }
 
 /* Frames of a stack as a reader sees them: each pc expands into the

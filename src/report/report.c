@@ -56,19 +56,34 @@ const char *drop_reason_name(int reason)
 	return reason >= 0 && reason < LS_DROP_MAX ? names[reason] : NULL;
 }
 
+static void add_note(struct report *r, int pid, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return;
+	r->notes = xrealloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));
+	r->note_pids = xrealloc(r->note_pids, (r->nnotes + 1) * sizeof(*r->note_pids));
+	r->note_pids[r->nnotes] = pid;
+	r->notes[r->nnotes++] = s;
+}
+
 void report__add_note(struct report *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	add_note(r, -1, fmt, ap);
 	va_end(ap);
-	if (!s)
-		return;
-	r->notes = xrealloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));
-	r->notes[r->nnotes++] = s;
+}
+
+void report__add_process_note(struct report *r, int pid, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_note(r, pid, fmt, ap);
+	va_end(ap);
 }
 
 /* Identity of a stack as a reader sees it: kind, process, what kind of
@@ -136,6 +151,7 @@ void report__free(struct report *r)
 	for (size_t i = 0; i < r->nnotes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	free(r->note_pids);
 	free(r->stacks);
 	free(r->targets);
 	free(r);

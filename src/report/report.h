@@ -131,11 +131,15 @@ struct report {
 		double unwind_us_per_stack;	/* collector time per unwind */
 	} stats;
 	char **notes;		/* things the reader must know */
+	int *note_pids;		/* per note: the process it is about, -1: all */
 	size_t nnotes;
 };
 
 void report__add_note(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A note about one process (kept with its profiles in the agent). */
+void report__add_process_note(struct report *r, int pid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void report__free(struct report *r);
 /* Sort stacks: kind order, then suspects, then weight (bytes or count). */
 void report__sort(struct report *r);

@@ -257,19 +257,22 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 	b->dev = dev;
 	b->ino = ino;
 	b->slot = (uint32_t)g->nbins;
-	b->bin = gobin__open(path, &why);
+	b->bin = gobin__open_flags(path, 0, &why, &b->fault);
 	if (!b->bin && pid > 0) {	/* another mount namespace */
 		const char *why2 = NULL;
+		enum gobin_fault fault2;
 
 		/* why may sit in gobin's one message buffer: keep a copy */
 		snprintf(b->why_not, sizeof(b->why_not), "%s", why ? why : "unreadable");
 		why = b->why_not;
 		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
-		b->bin = gobin__open(buf, &why2);
+		b->bin = gobin__open_flags(buf, 0, &why2, &fault2);
 		/* The process may be gone (short-lived, in a fleet): then
 		 * the answer for our own file stands. */
-		if (!b->bin && why2 && strncmp(why2, "cannot open", 11))
+		if (b->bin || fault2 != GOBIN_UNREADABLE) {
+			b->fault = fault2;
 			why = why2;
+		}
 	}
 	if (!b->bin) {
 		if (why != b->why_not)
@@ -322,6 +325,7 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 unsupported:
 	gobin__free(b->bin);
 	b->bin = NULL;
+	b->fault = GOBIN_UNSUPPORTED;
 	return b;
 }
 

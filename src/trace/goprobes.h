@@ -57,6 +57,8 @@ struct go_binary {
 	uint64_t dev, ino;
 	struct gobin *bin;	/* NULL: not Go, or not supported */
 	char why_not[160];	/* the reason, for the report */
+	enum gobin_fault fault;	/* the reason, for decisions; GOBIN_UNSUPPORTED
+				 * also for a Go we read but cannot probe */
 	uint32_t slot;		/* in go_params */
 	struct gobin_g_offsets goff;
 	struct go_probe probes[GO_PROBE_MAX];

@@ -7,6 +7,7 @@
 #include "agent/config_file.h"
 #include "agent/filter.h"
 #include "agent/options.h"
+#include "agent/profiles.h"
 #include "agent/limits.h"
 #include "trace/collector.h"
 #include "ledgers/goproc.h"
@@ -17,6 +18,7 @@
 #include "agent/sampling.h"
 #include "agent/selfcheck.h"
 #include "base/util.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -496,4 +498,32 @@ TEST(logfmt_quoting)
 	CHECK_EQ_S(b, "\"a=\\\"b\\\"\\\\\\n\"");
 	logfmt__quote(b, sizeof(b), "");
 	CHECK_EQ_S(b, "\"\"");
+}
+
+/* A process's profiles carry the notes about it and those about the whole
+ * session, never another process's (pid 5 must not take pid 50's, whose
+ * text starts the same). */
+TEST(profile_view_keeps_notes_of_its_process)
+{
+	struct report r = { 0 };
+	struct report *v;
+
+	report__add_note(&r, "12 malformed records ignored");
+	report__add_process_note(&r, 5, "pid 5: go_heap: unreadable");
+	report__add_process_note(&r, 50, "pid 50: go_heap: unreadable");
+	v = profile__view(&r, 5);
+	CHECK_EQ_U(v->nnotes, 2);
+	CHECK_EQ_S(v->nnotes > 0 ? v->notes[0] : NULL, "12 malformed records ignored");
+	CHECK_EQ_S(v->nnotes > 1 ? v->notes[1] : NULL, "pid 5: go_heap: unreadable");
+	profile__view_free(v);
+	v = profile__view(&r, -1);
+	CHECK_EQ_U(v->nnotes, 3);
+	profile__view_free(v);
+	v = profile__view(&r, 7);
+	CHECK_EQ_U(v->nnotes, 1);
+	profile__view_free(v);
+	for (size_t i = 0; i < r.nnotes; i++)
+		free(r.notes[i]);
+	free(r.notes);
+	free(r.note_pids);
 }

@@ -148,7 +148,7 @@ static bool have_fixtures(const char **why)
 static struct gobin *open_ok(const char *path, unsigned flags)
 {
 	const char *why = "";
-	struct gobin *b = gobin__open_flags(path, flags, &why);
+	struct gobin *b = gobin__open_flags(path, flags, &why, NULL);
 
 	if (!b)
 		fprintf(stderr, "  cannot open %s: %s\n", path, why);
@@ -1156,30 +1156,35 @@ TEST(gobin_rejects_non_go_and_garbage)
 	char path[] = "/tmp/gobin_test.garbage.XXXXXX";
 	int fd = mkstemp(path);
 	uint8_t junk[8192];
+	enum gobin_fault fault = GOBIN_OK;
 	struct gobin *b;
 
 	errno = 0;
-	CHECK(gobin__open("/nonexistent/leakscope", &why) == NULL);
+	CHECK(gobin__open_flags("/nonexistent/leakscope", 0, &why, &fault) == NULL);
 	CHECK_EQ_I(errno, ENOENT);
 	CHECK(strstr(why, "cannot open") != NULL);
+	CHECK_EQ_I(fault, GOBIN_UNREADABLE);
 
 	srand(7);
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = rand();
 	CHECK(write(fd, junk, sizeof(junk)) == sizeof(junk));
 	close(fd);
-	b = gobin__open(path, &why);
+	b = gobin__open_flags(path, 0, &why, &fault);
 	CHECK(b == NULL);
 	CHECK_EQ_S(why, "not an ELF file");
+	CHECK_EQ_I(fault, GOBIN_NOT_ELF);
 	CHECK(truncate(path, 0) == 0);
 	CHECK(gobin__open(path, &why) == NULL);
 	CHECK_EQ_S(why, "not an ELF file");
 	unlink(path);
 
-	b = gobin__open("/bin/ls", &why);
+	b = gobin__open_flags("/bin/ls", 0, &why, &fault);
 	CHECK(b == NULL);
 	CHECK(strstr(why, "not a Go binary") != NULL);
-	CHECK(gobin__open("/tmp", &why) == NULL);
+	CHECK_EQ_I(fault, GOBIN_NOT_GO);
+	CHECK(gobin__open_flags("/tmp", 0, &why, &fault) == NULL);
+	CHECK_EQ_I(fault, GOBIN_NOT_ELF);
 	gobin__free(NULL);
 }
 
@@ -1190,14 +1195,16 @@ static void check_old_magic(uint32_t magic, const char *expect)
 	const char *why = "";
 	size_t size;
 	char *copy = copy_file(path, "oldmagic", &size);
+	enum gobin_fault fault = GOBIN_OK;
 	struct gobin *b;
 
 	CHECK(off != 0);
 	patch_file(copy, off, &magic, 4);
 	errno = 0;
-	b = gobin__open(copy, &why);
+	b = gobin__open_flags(copy, 0, &why, &fault);
 	CHECK(b == NULL);
 	CHECK_EQ_I(errno, ENOTSUP);
+	CHECK_EQ_I(fault, GOBIN_UNSUPPORTED);
 	CHECK(strstr(why, expect) != NULL);
 	gobin__free(b);
 	unlink(copy);
