@@ -14,7 +14,6 @@
 #include <string.h>
 
 const char *argp_program_version = "leakscope 0.1";
-const char *argp_program_bug_address = "<https://github.com/leakscope/leakscope/issues>";
 
 static const char doc[] =
 	"leakscope -- live leak tracer: what a process still holds, per call stack\v"
@@ -24,8 +23,17 @@ static const char doc[] =
 	"  leakscope -f -i 5 -- ./server --port 8080\n"
 	"\n"
 	"Kinds: mmap (mapped memory), brk (heap growth), fd (open file\n"
-	"descriptors). The final report is printed when the tool stops: on\n"
-	"Ctrl-C, after --duration, or when every target has exited.";
+	"descriptors); for Go programs also goroutine (live goroutines), go_heap\n"
+	"(the runtime's in-use heap profile) and go_alloc (heap allocated while\n"
+	"traced). The final report is printed when the tool stops: on Ctrl-C,\n"
+	"after --duration, or when every target has exited.\n"
+	"\n"
+	"Other commands (each has --help):\n"
+	"  leakscope agent [OPTION...]           fleet mode: every process on the\n"
+	"                                        host, Prometheus metrics, profiles\n"
+	"  leakscope convert REPORT.json -o OUT  a JSON report in other formats\n"
+	"\n"
+	"Documentation: README.md in the leakscope source tree.";
 
 static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
 
