@@ -228,7 +228,7 @@ static void reap_vanished(struct agent *a)
 static void reset_verdicts(struct agent *a)
 {
 	verdicts__free(&a->verdicts);
-	verdicts__init(&a->verdicts, a->o.suspect_age_s);
+	verdicts__init(&a->verdicts, a->o.trace.suspect_age_s);
 	report__free(a->verdict_report);
 	a->verdict_report = NULL;
 }
@@ -283,15 +283,15 @@ static int load(struct agent *a)
 	cfg.follow_forks = true;
 	cfg.notify_all_execs = true;
 	cfg.max_traced = (unsigned)MIN(a->o.max_processes, 1u << 22);
-	cfg.stack_depth = a->o.stack_depth;
-	cfg.snapshot_kib = a->o.snapshot_kib;
-	cfg.ringbuf_mib = a->o.ringbuf_mib;
+	cfg.stack_depth = a->o.trace.stack_depth;
+	cfg.snapshot_kib = a->o.trace.snapshot_kib;
+	cfg.ringbuf_bytes = trace_options__ringbuf_bytes(&a->o.trace);
 	cfg.verbose = a->o.verbose;
-	a->coll.max_frames = a->o.stack_depth;
+	a->coll.max_frames = a->o.trace.stack_depth;
 	err = probes__load(&a->probes, &cfg);
 	if (err)
 		return err;
-	a->hook.gp = goprobes__new(&a->probes, a->o.go_alloc, a->o.verbose);
+	a->hook.gp = goprobes__new(&a->probes, a->o.trace.go_alloc, a->o.verbose);
 	/* One set of Go uprobes per binary, for every process running it:
 	 * the BPF side filters by the traced map, and children and later
 	 * processes of the binary are covered without attaching again. */
@@ -461,7 +461,7 @@ int agent__main(int argc, char **argv)
 	a->sc.stats_fd = -1;
 	collector__init(&a->coll);
 	agent_filter__init(&a->filter, &a->o);
-	verdicts__init(&a->verdicts, a->o.suspect_age_s);
+	verdicts__init(&a->verdicts, a->o.trace.suspect_age_s);
 	alloc_deltas__init(&a->deltas);
 	a->last_push_s = u64map__new(64);
 	a->caps.per_process = a->o.max_items_per_process;

@@ -120,14 +120,14 @@ static int load_and_attach(struct tracer *t)
 	const struct options *o = &t->opts;
 
 	t->cfg.follow_forks = o->follow;
-	t->cfg.stack_depth = o->stack_depth;
-	t->cfg.snapshot_kib = o->snapshot_kib;
-	t->cfg.ringbuf_mib = o->ringbuf_mib;
+	t->cfg.stack_depth = o->trace.stack_depth;
+	t->cfg.snapshot_kib = o->trace.snapshot_kib;
+	t->cfg.ringbuf_bytes = trace_options__ringbuf_bytes(&o->trace);
 	t->cfg.verbose = o->verbose;
-	t->coll.max_frames = o->stack_depth;
+	t->coll.max_frames = o->trace.stack_depth;
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
-	t->hook.gp = goprobes__new(&t->probes, o->go_alloc, o->verbose);
+	t->hook.gp = goprobes__new(&t->probes, o->trace.go_alloc, o->verbose);
 	t->hook.all_processes = o->follow;
 	t->hook.verbose = o->verbose;
 	t->coll.on_new_image = on_new_image;
@@ -351,11 +351,11 @@ int tracer__main(int argc, char **argv)
 	err = options__parse(&t->opts, argc, argv);
 	if (err) {
 		free(t);
-		return err;
+		return err == 1 ? 0 : err;	/* 1: help shown */
 	}
 	collector__init(&t->coll);
 	live__init(&t->live);
-	verdicts__init(&t->verdicts, t->opts.suspect_age_s);
+	verdicts__init(&t->verdicts, t->opts.trace.suspect_age_s);
 	probes__set_verbosity(t->opts.verbose);
 	if (start(t) || poll_loop(t))
 		goto cleanup;

@@ -104,6 +104,13 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	int err;
 
 	memset(p, 0, sizeof(*p));
+	if (!cfg->ringbuf_bytes || cfg->ringbuf_bytes > UINT32_MAX ||
+	    (cfg->ringbuf_bytes & (cfg->ringbuf_bytes - 1))) {
+		/* the options refuse such sizes first (trace_options.h) */
+		fprintf(stderr, "leakscope: ring buffer of %llu bytes: the kernel takes a power "
+			"of two up to 2 GiB\n", (unsigned long long)cfg->ringbuf_bytes);
+		return -EINVAL;
+	}
 	skel = native_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -116,9 +123,9 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	skel->rodata->notify_all_execs = cfg->notify_all_execs;
 	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
 	skel->rodata->snapshot_pages = (cfg->snapshot_kib * 1024 + LS_PAGE_BYTES - 1) / LS_PAGE_BYTES;
-	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
+	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	/* wake the collector early enough that a burst cannot fill it */
-	skel->rodata->wakeup_bytes = ((__u64)cfg->ringbuf_mib << 20) / 8;
+	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 8;
 	if (cfg->max_traced)
 		bpf_map__set_max_entries(skel->maps.traced, cfg->max_traced);
 	/* Programs for tracepoints this kernel does not have stay unloaded. */
@@ -148,6 +155,10 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 		    (major < 6 || (major == 6 && minor < 16)))
 			fprintf(stderr, "leakscope: cannot load BPF programs on Linux %s: "
 				"leakscope needs 6.16 or later\n", u.release);
+		else if (err == -ENOMEM || err == -E2BIG)
+			fprintf(stderr, "leakscope: cannot load BPF programs with a %llu MiB ring "
+				"buffer: %s (a smaller --ring-buffer?)\n",
+				(unsigned long long)(cfg->ringbuf_bytes >> 20), strerror(-err));
 		else
 			fprintf(stderr, "leakscope: cannot load BPF programs: %s "
 				"(run with -vv for the verifier log)\n", strerror(-err));

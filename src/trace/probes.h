@@ -22,7 +22,7 @@ struct probe_config {
 	bool trace_all;
 	unsigned stack_depth;	/* frames */
 	unsigned snapshot_kib;	/* user stack copied per event; 0 = off */
-	unsigned ringbuf_mib;
+	uint64_t ringbuf_bytes;	/* a power of two the kernel takes (a __u32) */
 	unsigned max_traced;	/* processes */
 	bool notify_all_execs;	/* agent: exec records for every process */
 	int verbose;

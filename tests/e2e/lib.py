@@ -30,6 +30,16 @@ def check(cond, what):
         raise Failure(what)
 
 
+def one_line_error(err, *words):
+    """Bad input: exactly one line on stderr, naming the tool and the
+    problem (each of words)."""
+    lines = err.splitlines()
+    eq(len(lines), 1, f"lines of the error message {err!r}")
+    check(lines[0].startswith("leakscope"), f"message names the tool: {lines[0]!r}")
+    for w in words:
+        check(w in lines[0], f"error mentions {w!r}: {lines[0]!r}")
+
+
 def workload(name):
     return os.path.join(WORKLOADS, name)
 

@@ -12,6 +12,7 @@
 #include "trace/collector.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
+#include "base/parse.h"
 #include "agent/prom_text.h"
 #include "ledgers/process.h"
 #include "agent/pusher.h"
@@ -193,24 +194,24 @@ TEST(option_values)
 	double d;
 	uint64_t b;
 
-	CHECK_EQ_I(agent_options__duration("90", &d), 0);
+	CHECK_EQ_I(parse__seconds("90", &d), 0);
 	CHECK(d == 90);
-	CHECK_EQ_I(agent_options__duration("250ms", &d), 0);
+	CHECK_EQ_I(parse__seconds("250ms", &d), 0);
 	CHECK(fabs(d - 0.25) < 1e-12);
-	CHECK_EQ_I(agent_options__duration("1.5m", &d), 0);
+	CHECK_EQ_I(parse__seconds("1.5m", &d), 0);
 	CHECK(d == 90);
-	CHECK_EQ_I(agent_options__duration("2h", &d), 0);
+	CHECK_EQ_I(parse__seconds("2h", &d), 0);
 	CHECK(d == 7200);
-	CHECK(agent_options__duration("5 s", &d) < 0);
-	CHECK(agent_options__duration("-1", &d) < 0);
-	CHECK(agent_options__duration("1d", &d) < 0);
-	CHECK_EQ_I(agent_options__size("512", &b), 0);
+	CHECK(parse__seconds("5 s", &d) < 0);
+	CHECK(parse__seconds("-1", &d) < 0);
+	CHECK(parse__seconds("1d", &d) < 0);
+	CHECK_EQ_I(parse__size("512", &b), 0);
 	CHECK_EQ_U(b, 512);
-	CHECK_EQ_I(agent_options__size("4KiB", &b), 0);
+	CHECK_EQ_I(parse__size("4KiB", &b), 0);
 	CHECK_EQ_U(b, 4096);
-	CHECK_EQ_I(agent_options__size("1G", &b), 0);
+	CHECK_EQ_I(parse__size("1G", &b), 0);
 	CHECK_EQ_U(b, 1ULL << 30);
-	CHECK(agent_options__size("1T", &b) < 0);
+	CHECK(parse__size("1T", &b) < 0);
 }
 
 static struct push_item item(int n)
