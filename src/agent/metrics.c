@@ -235,15 +235,13 @@ static void one(FILE *f, const char *name, const char *type, const char *help, d
 	metrics__sample(f, name, NULL, v);
 }
 
-static void write_agent(struct agent *a, FILE *f)
+/* What the agent traces: processes, items, execs. */
+static void write_agent_scope(struct agent *a, FILE *f, const uint64_t *drops)
 {
 	struct collector *c = &a->coll;
-	uint64_t drops[LS_DROP_MAX] = { 0 }, items = 0;
+	uint64_t items = 0;
 	size_t live = 0;
 
-	if (a->loaded)
-		probes__read_drops(&a->probes, drops);
-	selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
 	for (size_t i = 0; i < c->nprocs; i++) {
 		live += !c->procs[i]->exited;
 		items += caps__items(c->procs[i]);
@@ -266,6 +264,13 @@ static void write_agent(struct agent *a, FILE *f)
 	metrics__sample(f, "leakscope_agent_execs_total",
 			(const char *const[]){ "matched", "false", NULL },
 			a->execs_seen - a->execs_matched);
+}
+
+/* Records from the BPF side, and what was lost or dropped on the way. */
+static void write_agent_records(struct agent *a, FILE *f, const uint64_t *drops)
+{
+	struct collector *c = &a->coll;
+
 	one(f, "leakscope_agent_events_total", "counter",
 	    "Records the BPF programs submitted.", a->loaded ? probes__events_sent(&a->probes) : 0);
 	one(f, "leakscope_agent_records_total", "counter",
@@ -292,6 +297,11 @@ static void write_agent(struct agent *a, FILE *f)
 	one(f, "leakscope_agent_unknown_pid_records_total", "counter",
 	    "Records for processes no longer tracked (late after a pause or exit).",
 	    c->unknown_pid_records);
+}
+
+/* What the agent costs the host, and how it keeps that in budget. */
+static void write_agent_cost(struct agent *a, FILE *f)
+{
 	one(f, "leakscope_agent_bpf_run_seconds_total", "counter",
 	    "Run time of the agent's BPF programs (kernel BPF statistics).", a->sc.bpf_ns / (double)NS_PER_S);
 	one(f, "leakscope_agent_bpf_runs_total", "counter",
@@ -317,6 +327,11 @@ static void write_agent(struct agent *a, FILE *f)
 			a->sampler.intervals - a->sampler.traced_intervals);
 	one(f, "leakscope_agent_stacks", "gauge", "Distinct call stacks interned.",
 	    stacks__count());
+}
+
+/* Profiles out: built, pushed, written; requests served. */
+static void write_agent_exports(struct agent *a, FILE *f)
+{
 	one(f, "leakscope_agent_profiles_built_total", "counter",
 	    "Profiles made for pushing or writing (one per process and kind).",
 	    a->profiles_built);
@@ -353,6 +368,19 @@ static void write_agent(struct agent *a, FILE *f)
 	}
 	one(f, "leakscope_agent_http_requests_total", "counter",
 	    "Requests served on --listen.", http_server__requests(a->http));
+}
+
+static void write_agent(struct agent *a, FILE *f)
+{
+	uint64_t drops[LS_DROP_MAX] = { 0 };
+
+	if (a->loaded)
+		probes__read_drops(&a->probes, drops);
+	selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
+	write_agent_scope(a, f, drops);
+	write_agent_records(a, f, drops);
+	write_agent_cost(a, f);
+	write_agent_exports(a, f);
 }
 
 void agent_metrics__write(struct agent *a, FILE *f)
