@@ -278,7 +278,8 @@ static int load(struct agent *a)
 	struct probe_config cfg = { 0 };
 	int err;
 
-	if (preflight__privileges() || preflight__btf() || tracefs__ensure())
+	if (preflight__privileges(&a->log) || preflight__btf(&a->log) ||
+	    tracefs__ensure(&a->log))
 		return -EPERM;
 	cfg.follow_forks = true;
 	cfg.notify_all_execs = true;
@@ -287,6 +288,7 @@ static int load(struct agent *a)
 	cfg.snapshot_kib = a->o.trace.snapshot_kib;
 	cfg.ringbuf_bytes = trace_options__ringbuf_bytes(&a->o.trace);
 	cfg.verbose = a->o.verbose;
+	cfg.log = &a->log;
 	a->coll.max_frames = a->o.trace.stack_depth;
 	err = probes__load(&a->probes, &cfg);
 	if (err)
@@ -457,7 +459,8 @@ int agent__main(int argc, char **argv)
 		return ret == 1 ? 0 : 2;
 	}
 	logfmt__set_level(a->o.log_level);
-	probes__set_verbosity(a->o.verbose);
+	a->log.logfmt = 1;
+	probes__set_verbosity(a->o.verbose, &a->log);
 	a->sc.stats_fd = -1;
 	collector__init(&a->coll);
 	agent_filter__init(&a->filter, &a->o);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/logfmt.h"
 #include "agent/filter.h"
 #include "agent/options.h"
 #include "agent/profiles.h"
@@ -30,6 +31,7 @@ struct u64map;
 
 struct agent {
 	struct agent_options o;
+	struct logger log;		/* logfmt: every line the agent says */
 	struct agent_filter filter;
 	struct collector coll;
 	struct probes probes;

@@ -99,7 +99,7 @@ static int check_targets(struct tracer *t)
 {
 	const struct options *o = &t->opts;
 
-	if (preflight__privileges() || preflight__btf())
+	if (preflight__privileges(NULL) || preflight__btf(NULL))
 		return -EPERM;
 	for (size_t i = 0; i < o->npids; i++) {
 		t->pids[i] = preflight__pid(o->pids[i]);
@@ -211,7 +211,7 @@ static int start(struct tracer *t)
 		return -errno;
 	}
 	signals__install(true, true);
-	if (tracefs__ensure())
+	if (tracefs__ensure(NULL))
 		return -ENOENT;
 	/* For tests only: widen the window in which a target can exit while
 	 * we attach, to check that this is reported cleanly. */
@@ -356,7 +356,7 @@ int tracer__main(int argc, char **argv)
 	collector__init(&t->coll);
 	live__init(&t->live);
 	verdicts__init(&t->verdicts, t->opts.trace.suspect_age_s);
-	probes__set_verbosity(t->opts.verbose);
+	probes__set_verbosity(t->opts.verbose, NULL);
 	if (start(t) || poll_loop(t))
 		goto cleanup;
 	err = final_report(t);

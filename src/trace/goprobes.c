@@ -5,6 +5,7 @@
 #include "leakscope.h"
 #include "trace/probes.h"
 #include "base/intern.h"
+#include "base/logfmt.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -313,13 +314,13 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 	if (g->verbose) {
 		for (int k = 0; k < GO_PROBE_MAX; k++)
 			if (b->probes[k].present)
-				fprintf(stderr, "leakscope: %s (%s): probe in %s at %#lx (%s)\n",
-					path, v->str, b->probes[k].func,
-					(unsigned long)(b->probes[k].vaddr), b->probes[k].insn);
+				logger__say(g->p->log, LOG_DEBUG, "%s (%s): probe in %s at %#lx (%s)",
+					    path, v->str, b->probes[k].func,
+					    (unsigned long)(b->probes[k].vaddr), b->probes[k].insn);
 		for (size_t i = 0; i < b->nleaves; i++)
-			fprintf(stderr, "leakscope: %s (%s): allocation probe in %s at %#lx (%s)\n",
-				path, v->str, b->leaves[i].func,
-				(unsigned long)b->leaves[i].vaddr, b->leaves[i].insn);
+			logger__say(g->p->log, LOG_DEBUG, "%s (%s): allocation probe in %s at %#lx (%s)",
+				    path, v->str, b->leaves[i].func,
+				    (unsigned long)b->leaves[i].vaddr, b->leaves[i].insn);
 	}
 	return b;
 unsupported:
@@ -375,8 +376,8 @@ static int attach_probe(struct goprobes *g, struct bpf_program *prog,
 	if (!link) {
 		int err = -errno;
 
-		fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n", pr->func,
-			b->path, strerror(-err));
+		logger__say(g->p->log, LOG_WARN, "cannot attach to %s in %s: %s", pr->func,
+			    b->path, strerror(-err));
 		return err;
 	}
 	probes__keep_link(g->p, link);
