@@ -71,6 +71,9 @@ $(OBJS): $(OUT)/obj/%.o: src/%.c $(SKELS) $(PROTO_H) | $(OUT)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The SVG writer embeds its script with .incbin (src/export/svg.c).
+$(OUT)/obj/export/svg.o: src/export/flamegraph.js
+
 $(OUT)/libleakscope.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 

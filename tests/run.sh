@@ -47,9 +47,11 @@ run_unit() {
 }
 
 # Exported formats read back by the tools users open them with:
-# go tool pprof, and a real browser for the SVG flame graph.
+# go tool pprof, and a real browser for the SVG flame graph; the graph's
+# script on its own as JavaScript (parse, lint, its helpers).
 run_export() {
 	/usr/bin/python3 tests/export/check_pprof.py || true
+	node tests/export/flamegraph_test.js || true
 	node tests/export/check_svg.js || true
 }
 
