@@ -38,7 +38,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps test-deps vmlinux test unit unit-bins e2e demo bench clean install
 
-all: deps leakscope
+# The BPF objects are kept (not only their skeletons): the tests list
+# every program of ours from them.
+all: deps leakscope $(BPF_OBJS)
 
 # Packages come from Debian only; the script is a no-op when all are there.
 deps:

@@ -21,7 +21,7 @@ trap 'rm -f "$log"' EXIT
 # at test time, cached under tests/.cache (git-ignored); never committed.
 fetch_go_binaries() {
 	scripts/fetch-go-binaries.sh tests/.cache/go-binaries >"$out/fetch-go.log" 2>&1 ||
-		echo "# fetching Go binaries from npm failed (tests needing them skip): see $out/fetch-go.log"
+		echo "# fetching Go binaries from npm failed (the tests needing them fail): see $out/fetch-go.log"
 }
 
 # Unit test binaries are built by the Makefile (same flags and libraries
