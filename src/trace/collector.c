@@ -429,6 +429,7 @@ static void on_exec(struct collector *c, struct process *p,
 {
 	char name[LS_PATH_BYTES];
 	const char *exe;
+	size_t bitmap_fds;
 
 	process__exec_reset(p);
 	memcpy(p->comm, e->comm, sizeof(p->comm));
@@ -442,13 +443,15 @@ static void on_exec(struct collector *c, struct process *p,
 			     (const uint64_t *)e->auxv, LS_AUXV_WORDS);
 	if (c->on_new_image)
 		c->on_new_image(c->hook_ctx, p);
-	/* Close-on-exec fds are gone: keep exactly what survived. */
+	/* Close-on-exec fds are gone: keep exactly what survived. The
+	 * bitmap is as long as the record holds, whatever fd_words says. */
+	bitmap_fds = (size_t)MIN(e->fd_words, LS_EXEC_FD_WORDS) * 64;
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		bool open;
 
 		if (!p->fds.fds[fd])
 			continue;
-		if (fd < (size_t)e->fd_words * 64)
+		if (fd < bitmap_fds)
 			open = e->open_fds[fd / 64] >> (fd % 64) & 1;
 		else
 			open = proc_fd_link(p->pid, (int)fd) != NULL;
