@@ -25,23 +25,11 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
+#include <linux/close_range.h>
 #include <linux/mman.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-
-#ifndef CLOSE_RANGE_UNSHARE
-#define CLOSE_RANGE_UNSHARE (1U << 1)
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-#ifndef F_DUPFD_CLOEXEC
-#define F_DUPFD_CLOEXEC 1030
-#endif
 
 #define PID 2147483646		/* no such process */
 #define MAX_STEPS 8
