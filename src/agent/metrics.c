@@ -132,101 +132,111 @@ static void growth_family(FILE *f, const struct agent *a, const struct collector
 	}
 }
 
+/* The samples of one family for one live process. */
+typedef void (*process_samples_fn)(FILE *f, const struct agent *a, const struct process *p,
+				   const char *name);
+
+static void process_family(FILE *f, const struct agent *a, const char *name,
+			   const char *type, const char *help, process_samples_fn samples)
+{
+	const struct collector *c = &a->coll;
+
+	metrics__family(f, name, type, help);
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (!c->procs[i]->exited)
+			samples(f, a, c->procs[i], name);
+}
+
+static void outstanding_bytes(FILE *f, const struct agent *a, const struct process *p,
+			      const char *name)
+{
+	uint64_t objs, bytes;
+
+	kind_sample(f, a, p, name, "mmap", p->maps.bytes);
+	kind_sample(f, a, p, name, "brk", p->brk.bytes);
+	if (session__traced_as_go(p)) {
+		go_heap(p, &objs, &bytes);
+		kind_sample(f, a, p, name, "go_heap", bytes);
+	}
+}
+
+static void outstanding_items(FILE *f, const struct agent *a, const struct process *p,
+			      const char *name)
+{
+	uint64_t objs, bytes;
+
+	kind_sample(f, a, p, name, "mmap", p->maps.allocs);
+	kind_sample(f, a, p, name, "brk", p->brk.n);
+	kind_sample(f, a, p, name, "fd", p->fds.count);
+	if (session__traced_as_go(p)) {
+		kind_sample(f, a, p, name, "goroutine", goroutines__count(&p->go->gor));
+		go_heap(p, &objs, &bytes);
+		kind_sample(f, a, p, name, "go_heap", objs);
+	}
+}
+
+static void open_fds(FILE *f, const struct agent *a, const struct process *p, const char *name)
+{
+	kind_sample(f, a, p, name, NULL, p->fds.count);
+}
+
+static void goroutines(FILE *f, const struct agent *a, const struct process *p, const char *name)
+{
+	if (session__traced_as_go(p))
+		kind_sample(f, a, p, name, NULL, goroutines__count(&p->go->gor));
+}
+
+static void go_allocated_bytes(FILE *f, const struct agent *a, const struct process *p,
+			       const char *name)
+{
+	uint64_t objs, bytes;
+
+	if (!session__traced_as_go(p))
+		return;
+	go_allocated(p, &objs, &bytes);
+	kind_sample(f, a, p, name, NULL, bytes);
+}
+
+static void suspect_stacks(FILE *f, const struct agent *a, const struct process *p,
+			   const char *name)
+{
+	for (int k = 0; k < KIND_MAX; k++) {
+		double per_min;
+		uint64_t sus;
+
+		if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
+		    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !session__traced_as_go(p)))
+			continue;
+		verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);
+		kind_sample(f, a, p, name, kind_name(k), sus);
+	}
+}
+
 static void write_processes(struct agent *a, FILE *f)
 {
-	struct collector *c = &a->coll;
-	struct plabels l;
-
-	metrics__family(f, "leakscope_process_outstanding_bytes", "gauge",
-			"Memory the process still holds, by kind (mmap: mapped ranges, brk: heap "
-			"growth, go_heap: the Go runtime's in-use heap profile).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-		uint64_t objs, bytes;
-
-		if (p->exited)
-			continue;
-		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "mmap", p->maps.bytes);
-		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "brk", p->brk.bytes);
-		if (session__traced_as_go(p)) {
-			go_heap(p, &objs, &bytes);
-			kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "go_heap", bytes);
-		}
-	}
-	metrics__family(f, "leakscope_process_outstanding_items", "gauge",
-			"Items the process still holds, by kind: mappings, heap growths, fds, "
-			"goroutines, Go heap objects.");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-		uint64_t objs, bytes;
-
-		if (p->exited)
-			continue;
-		kind_sample(f, a, p, "leakscope_process_outstanding_items", "mmap", p->maps.allocs);
-		kind_sample(f, a, p, "leakscope_process_outstanding_items", "brk", p->brk.n);
-		kind_sample(f, a, p, "leakscope_process_outstanding_items", "fd", p->fds.count);
-		if (session__traced_as_go(p)) {
-			kind_sample(f, a, p, "leakscope_process_outstanding_items", "goroutine",
-				    goroutines__count(&p->go->gor));
-			go_heap(p, &objs, &bytes);
-			kind_sample(f, a, p, "leakscope_process_outstanding_items", "go_heap", objs);
-		}
-	}
-	metrics__family(f, "leakscope_process_open_fds", "gauge",
-			"Open file descriptors of the process.");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		if (c->procs[i]->exited)
-			continue;
-		process_labels(a, c->procs[i], &l, NULL);
-		metrics__sample(f, "leakscope_process_open_fds", l.v, c->procs[i]->fds.count);
-	}
-	metrics__family(f, "leakscope_process_goroutines", "gauge",
-			"Live goroutines of a Go process (the runtime's own included).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		if (c->procs[i]->exited || !session__traced_as_go(c->procs[i]))
-			continue;
-		process_labels(a, c->procs[i], &l, NULL);
-		metrics__sample(f, "leakscope_process_goroutines", l.v,
-				goroutines__count(&c->procs[i]->go->gor));
-	}
-	metrics__family(f, "leakscope_process_go_allocated_bytes_total", "counter",
-			"Go heap bytes allocated since tracing began (the runtime's samples, "
-			"scaled like pprof).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		uint64_t objs, bytes;
-
-		if (c->procs[i]->exited || !session__traced_as_go(c->procs[i]))
-			continue;
-		go_allocated(c->procs[i], &objs, &bytes);
-		process_labels(a, c->procs[i], &l, NULL);
-		metrics__sample(f, "leakscope_process_go_allocated_bytes_total", l.v, bytes);
-	}
-	growth_family(f, a, c, "leakscope_process_growth_bytes_per_second",
+	process_family(f, a, "leakscope_process_outstanding_bytes", "gauge",
+		       "Memory the process still holds, by kind (mmap: mapped ranges, brk: heap "
+		       "growth, go_heap: the Go runtime's in-use heap profile).", outstanding_bytes);
+	process_family(f, a, "leakscope_process_outstanding_items", "gauge",
+		       "Items the process still holds, by kind: mappings, heap growths, fds, "
+		       "goroutines, Go heap objects.", outstanding_items);
+	process_family(f, a, "leakscope_process_open_fds", "gauge",
+		       "Open file descriptors of the process.", open_fds);
+	process_family(f, a, "leakscope_process_goroutines", "gauge",
+		       "Live goroutines of a Go process (the runtime's own included).", goroutines);
+	process_family(f, a, "leakscope_process_go_allocated_bytes_total", "counter",
+		       "Go heap bytes allocated since tracing began (the runtime's samples, "
+		       "scaled like pprof).", go_allocated_bytes);
+	growth_family(f, a, &a->coll, "leakscope_process_growth_bytes_per_second",
 		      "Growth of outstanding memory by kind: least-squares slope over the "
 		      "verdict samples, summed over the process's stacks.",
 		      memory_kinds, ARRAY_SIZE(memory_kinds));
-	growth_family(f, a, c, "leakscope_process_growth_items_per_second",
+	growth_family(f, a, &a->coll, "leakscope_process_growth_items_per_second",
 		      "Growth of open fds and live goroutines (slope over the verdict samples).",
 		      count_kinds, ARRAY_SIZE(count_kinds));
-	metrics__family(f, "leakscope_process_suspect_stacks", "gauge",
-			"Call stacks of the process judged leaking (steady growth, old items).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-
-		if (p->exited)
-			continue;
-		for (int k = 0; k < KIND_MAX; k++) {
-			double per_min;
-			uint64_t sus;
-
-			if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
-			    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !session__traced_as_go(p)))
-				continue;
-			verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);
-			process_labels(a, p, &l, kind_name(k));
-			metrics__sample(f, "leakscope_process_suspect_stacks", l.v, sus);
-		}
-	}
+	process_family(f, a, "leakscope_process_suspect_stacks", "gauge",
+		       "Call stacks of the process judged leaking (steady growth, old items).",
+		       suspect_stacks);
 }
 
 static void one(FILE *f, const char *name, const char *type, const char *help, double v)
