@@ -5,6 +5,7 @@
  * where two raw stacks read the same, sorted.
  */
 #include "report/build.h"
+#include "report/frames.h"
 #include "base/hashmap.h"
 #include "base/intern.h"
 #include "base/util.h"
@@ -306,8 +307,6 @@ static void add_process(struct builder *b, const struct process *p)
 				 p->go->bin->path, p->go->bin->why_not);
 }
 
-/* Frames of a stack as a reader sees them: each pc expands into the
- * functions inlined there, innermost first. */
 /* A goroutine's creation stack as the probe sees it starts inside the
  * runtime's newproc machinery: what a reader wants first is the function
  * holding the `go` statement. */
@@ -334,60 +333,15 @@ static void trim_creation_frames(struct report_stack *s)
 	}
 }
 
-/* A Go allocation's stack starts in the allocator (profilealloc,
- * mallocgc, makeslice...): as in pprof, show it from the code that asked
- * for the memory. Stacks that never leave the runtime stay whole, and so
- * do allocations the runtime made for itself on the system stack (a new
- * M, GC workers) while serving a goroutine: those are the runtime's, not
- * the goroutine's, as in the runtime's own profile. */
-static void trim_allocator_frames(struct report_stack *s)
-{
-	size_t skip = 0;
-
-	while (skip < s->nframes && s->frames[skip].name &&
-	       !strncmp(s->frames[skip].name, "runtime.", 8)) {
-		if (!strcmp(s->frames[skip].name, "runtime.systemstack") ||
-		    !strcmp(s->frames[skip].name, "runtime.mcall"))
-			return;
-		skip++;
-	}
-	if (skip == s->nframes || !skip)
-		return;
-	memmove(s->frames, s->frames + skip, (s->nframes - skip) * sizeof(*s->frames));
-	s->nframes -= skip;
-}
-
 static void symbolize_stack(struct report_stack *s)
 {
-	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(s->stack_id, &n, &flags);
-	size_t cap = 0;
-
-	s->truncated = flags & STACK_TRUNCATED;
-	s->nframes = 0;
-	s->frames = NULL;
-	for (uint32_t i = 0; i < n; i++) {
-		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
-		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
-
-		for (uint32_t l = 0; l < fs->nlevels; l++) {
-			grow_array((void **)&s->frames, &cap, s->nframes + 1,
-				   sizeof(*s->frames));
-			s->frames[s->nframes++] = (struct report_frame){
-				.name = fs->levels[l].name,
-				.file = fs->levels[l].file,
-				.line = fs->levels[l].line,
-				.module = fs->module,
-				.address = fs->offset,
-				.build_id = fs->build_id,
-				.inlined = l + 1 < fs->nlevels,
-			};
-		}
-	}
+	frames__expand(s);
 	if (s->kind == KIND_GOROUTINE)
 		trim_creation_frames(s);
 	else if (s->kind == KIND_GO_ALLOC)
-		trim_allocator_frames(s);
+		frames__trim_go_alloc(s);
+	else if (s->kind == KIND_GO_HEAP)
+		frames__hide_go_runtime(s);
 }
 
 static void merge_into(struct report_stack *dst, struct report_stack *src)

@@ -11,6 +11,7 @@
 #include "ledgers/goproc.h"
 #include "ledgers/process.h"
 #include "trace/goprobes.h"
+#include "symbols/stacks.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -142,8 +143,9 @@ static void add_bucket(void *ctx, const struct goheap_bucket *b)
 		return;
 	grow_array((void **)&g->heap, &g->capheap, g->nheap + 1, sizeof(*g->heap));
 	e = &g->heap[g->nheap++];
-	/* the runtime records return addresses: all frames are callers */
-	e->stack = process__intern_stack(h->p, b->pcs, b->nstk, 0);
+	/* the runtime records return addresses (all frames are callers),
+	 * one per inlined call */
+	e->stack = process__intern_stack(h->p, b->pcs, b->nstk, STACK_GO_LOGICAL);
 	goallocs__scale(in_n, in_b, g->rate, &e->inuse_count, &e->inuse_bytes);
 	goallocs__scale(b->allocs, b->alloc_bytes, g->rate, &e->alloc_count, &e->alloc_bytes);
 }
