@@ -125,6 +125,7 @@ static int load_and_attach(struct tracer *t)
 	t->cfg.ringbuf_mib = o->ringbuf_mib;
 	t->cfg.verbose = o->verbose;
 	t->coll.max_frames = o->stack_depth;
+	t->coll.measure_memory = true;
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
 	t->hook.gp = goprobes__new(&t->probes, o->go_alloc, o->verbose);
@@ -188,8 +189,10 @@ static int adopt_pids(struct tracer *t)
 		on_new_image(&t->hook, p);
 		if (!o->new_only) {
 			preexisting__scan(p, now_ns(), NULL);
-			if (session__traced_as_go(p))
+			if (session__traced_as_go(p)) {
 				goread__scan_allgs(p->go, p, now_ns());
+				goread__heap_baseline(p->go, p);
+			}
 		}
 		if (!o->quiet)
 			fprintf(stderr, "leakscope: tracing pid %d (%s)%s\n", p->pid, p->comm,
@@ -357,7 +360,10 @@ int tracer__main(int argc, char **argv)
 	live__init(&t->live);
 	verdicts__init(&t->verdicts, t->opts.suspect_age_s);
 	probes__set_verbosity(t->opts.verbose);
-	if (start(t) || poll_loop(t))
+	if (start(t))
+		goto cleanup;
+	t->coll.traced_ns = now_ns();	/* attach time is not traced time */
+	if (poll_loop(t))
 		goto cleanup;
 	err = final_report(t);
 	t->exit_code = err ? 1 : 0;

@@ -27,6 +27,9 @@
  * has exited shows everything it held at exit: that is its leak. */
 #define DEFAULT_MIN_AGE_S 0.5
 
+/* The goroutine that runs runtime.main, in every Go release. */
+#define MAIN_GOID 1
+
 struct builder {
 	struct report *r;
 	struct u64map *index;	/* aggregation key -> stacks[] index + 1 */
@@ -199,9 +202,20 @@ static void add_go(struct builder *b, const struct process *p)
 		goread__states(g, p->pid, l.v, l.n, states);
 	b->r->has_kind[KIND_GOROUTINE] = true;
 	for (size_t i = 0; i < l.n; i++) {
-		struct report_stack *s = add_item(b, KIND_GOROUTINE, l.v[i]->stack, 0, NULL,
-						  l.v[i]->preexisting, 0, l.v[i]->birth_ns);
+		/* The runtime starts goroutine 1 (runtime.main) itself: the
+		 * stack seen creating it is the runtime's bootstrap, no
+		 * creator a reader could act on. */
+		bool main_g = l.v[i]->goid == MAIN_GOID;
+		struct report_stack *s = add_item(b, KIND_GOROUTINE,
+						  main_g ? STACK_NONE : l.v[i]->stack, main_g,
+						  NULL, l.v[i]->preexisting, 0, l.v[i]->birth_ns);
 
+		if (s)
+			s->main_goroutine = main_g;
+
+		/* A process that exited: what each was doing when last read. */
+		if (s && b->goroutine_states && !states[i])
+			states[i] = goread__state_name(g, l.v[i]->last_state);
 		if (s && b->goroutine_states)
 			add_state(s, states[i] ? states[i] : intern("unknown (exited)"), 1);
 	}
@@ -237,9 +251,11 @@ static void add_go(struct builder *b, const struct process *p)
 
 		if (!e->inuse_count && !e->inuse_bytes)
 			continue;
-		/* Age is not known per object: count from when tracing began. */
-		s = add_items(b, KIND_GO_HEAP, e->stack, 0, NULL, false, e->inuse_count,
-			      e->inuse_bytes, p->seen_ns);
+		/* Objects have no birth time: a stack's age counts from the
+		 * first reading that showed it grow while traced. */
+		s = add_items(b, KIND_GO_HEAP, e->stack, 0, NULL, e->preexisting,
+			      e->inuse_count, e->inuse_bytes,
+			      e->grew_ns ? e->grew_ns : p->seen_ns);
 		if (s) {
 			s->alloc_count += e->alloc_count;
 			s->alloc_bytes += e->alloc_bytes;
@@ -260,14 +276,60 @@ static uint32_t path_key(const char *path)
 	return (uint32_t)hash_u64((uint64_t)(uintptr_t)path);
 }
 
+/* Code, libraries and data files a program maps are not what leaks:
+ * they are shown apart. Shared memory reached through a file (memfd,
+ * /dev/shm, /dev/zero) is memory like any other. */
+static bool maps_a_file(const struct mapping_alloc *a)
+{
+	static const char *const memory[] = { "/memfd:", "/dev/shm/", "/dev/zero", "/SYSV" };
+
+	if (!(a->flags & MAPPING_FILE) || !a->file || a->file[0] != '/')
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(memory); i++)
+		if (!strncmp(a->file, memory[i], strlen(memory[i])))
+			return false;
+	return true;
+}
+
+/* What an item's memory uses, into its kind's totals and its stack
+ * (NULL when the item is hidden for its age). */
+static void add_usage(struct builder *b, enum ls_kind kind, struct report_stack *s,
+		      bool file, uint64_t bytes, uint64_t resident,
+		      uint64_t committed, uint64_t measured_ns)
+{
+	struct report_total *t = &b->r->totals[kind];
+
+	if (measured_ns) {
+		t->measured = true;
+		t->resident_bytes += resident;
+		t->committed_bytes += committed;
+	}
+	if (file) {
+		t->file_count++;
+		t->file_bytes += bytes;
+		t->file_resident_bytes += measured_ns ? resident : 0;
+		t->file_committed_bytes += measured_ns ? committed : 0;
+	}
+	if (!s)
+		return;
+	s->file_backed |= file;
+	if (measured_ns) {
+		s->measured = true;
+		s->resident_bytes += resident;
+		s->committed_bytes += committed;
+	}
+}
+
 static void add_mapping(void *ctx, const struct mapping_alloc *a)
 {
 	struct builder *b = ctx;
-	bool pre = a->flags & MAPPING_PREEXISTING;
+	bool pre = a->flags & MAPPING_PREEXISTING, file = maps_a_file(a);
 	struct report_stack *s;
 
-	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : 0, NULL,
+	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : file, NULL,
 		     pre, a->bytes, a->birth_ns);
+	add_usage(b, KIND_MMAP, s, file, a->bytes, a->resident_bytes, a->committed_bytes,
+		  a->measured_ns);
 	if (s && pre && a->file)
 		add_path(s, a->file);
 }
@@ -284,6 +346,8 @@ static void add_process(struct builder *b, const struct process *p)
 						   s->preexisting, s->end - s->start,
 						   s->birth_ns);
 
+		add_usage(b, KIND_BRK, rs, false, s->end - s->start, s->resident_bytes,
+			  s->committed_bytes, s->measured_ns);
 		if (rs && s->preexisting && !rs->npaths)
 			add_path(rs, intern("[heap]"));
 	}
@@ -353,6 +417,10 @@ static void merge_into(struct report_stack *dst, struct report_stack *src)
 	dst->truncated |= src->truncated;
 	dst->alloc_count += src->alloc_count;
 	dst->alloc_bytes += src->alloc_bytes;
+	dst->resident_bytes += src->resident_bytes;
+	dst->committed_bytes += src->committed_bytes;
+	dst->measured |= src->measured;
+	dst->file_backed |= src->file_backed;
 	for (size_t i = 0; i < src->nstates; i++)
 		add_state(dst, src->states[i].name, src->states[i].count);
 	for (size_t p = 0; p < src->npaths; p++) {
@@ -397,7 +465,10 @@ struct report *report__build(const struct collector *c,
 
 	r->version = 1;
 	r->start_unix_ns = c->start_realtime_ns;
-	r->duration_s = (now - c->start_ns) / 1e9;
+	uint64_t traced = c->traced_ns ? c->traced_ns : c->start_ns;
+
+	r->attach_s = (traced - c->start_ns) / 1e9;
+	r->duration_s = now > traced ? (now - traced) / 1e9 : 0;
 	r->min_age_s = o->min_age_s >= 0 ? o->min_age_s : DEFAULT_MIN_AGE_S;
 	memcpy(r->drops, o->drops, sizeof(r->drops));
 	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
@@ -417,6 +488,7 @@ struct report *report__build(const struct collector *c,
 		t->pid = p->pid;
 		memcpy(t->comm, p->comm, sizeof(t->comm));
 		t->exe = p->exe;
+		t->exe_file = p->exe_file;
 		t->exited = p->exited;
 		t->exit_status = p->exit_status;
 		t->go_mem_profile_rate = -1;

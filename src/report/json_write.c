@@ -12,6 +12,10 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 	jsonw__string(w, t->comm);
 	jsonw__key(w, "exe");
 	jsonw__string(w, t->exe ? t->exe : "");
+	if (t->exe_file) {
+		jsonw__key(w, "exe_file");
+		jsonw__string(w, t->exe_file);
+	}
 	jsonw__key(w, "exited");
 	jsonw__bool(w, t->exited);
 	if (t->exited) {
@@ -58,6 +62,14 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 	jsonw__end_object(w);
 }
 
+static void write_usage(struct jsonw *w, uint64_t resident, uint64_t committed)
+{
+	jsonw__key(w, "resident_bytes");
+	jsonw__uint(w, resident);
+	jsonw__key(w, "committed_bytes");
+	jsonw__uint(w, committed);
+}
+
 static void write_stack(struct jsonw *w, const struct report_stack *s)
 {
 	jsonw__begin_object(w);
@@ -69,6 +81,16 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 	jsonw__uint(w, s->count);
 	jsonw__key(w, "bytes");
 	jsonw__uint(w, s->bytes);
+	if (s->measured)	/* of bytes (reserved): in RAM, private writable */
+		write_usage(w, s->resident_bytes, s->committed_bytes);
+	if (s->file_backed) {
+		jsonw__key(w, "file_backed");
+		jsonw__bool(w, true);
+	}
+	if (s->main_goroutine) {
+		jsonw__key(w, "main_goroutine");
+		jsonw__bool(w, true);
+	}
 	if (s->alloc_count || s->alloc_bytes) {
 		/* allocated (not only still in use): go_heap since process
 		 * start, go_alloc during the session */
@@ -81,6 +103,8 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 	jsonw__double(w, s->oldest_s);
 	jsonw__key(w, "growth_per_min");
 	jsonw__double(w, s->growth_per_min);
+	jsonw__key(w, "growth_window_s");
+	jsonw__double(w, s->growth_window_s);
 	jsonw__key(w, "suspect");
 	jsonw__bool(w, s->suspect);
 	if (s->fd_kind) {
@@ -167,6 +191,8 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__double(&w, r->start_unix_ns / 1e9);
 	jsonw__key(&w, "duration_s");
 	jsonw__double(&w, r->duration_s);
+	jsonw__key(&w, "attach_s");
+	jsonw__double(&w, r->attach_s);
 	jsonw__key(&w, "min_age_s");
 	jsonw__double(&w, r->min_age_s);
 	jsonw__key(&w, "targets");
@@ -221,6 +247,20 @@ int report_json__write(FILE *f, const struct report *r)
 		jsonw__uint(&w, t->hidden_count);
 		jsonw__key(&w, "hidden_bytes");
 		jsonw__uint(&w, t->hidden_bytes);
+		if (t->measured)
+			write_usage(&w, t->resident_bytes, t->committed_bytes);
+		if (t->file_count) {
+			/* the part of the above that maps files */
+			jsonw__key(&w, "file_backed");
+			jsonw__begin_object(&w);
+			jsonw__key(&w, "count");
+			jsonw__uint(&w, t->file_count);
+			jsonw__key(&w, "bytes");
+			jsonw__uint(&w, t->file_bytes);
+			if (t->measured)
+				write_usage(&w, t->file_resident_bytes, t->file_committed_bytes);
+			jsonw__end_object(&w);
+		}
 		jsonw__end_object(&w);
 	}
 	jsonw__end_object(&w);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/collector.h"
+#include "trace/memusage.h"
 #include "ledgers/fdtable.h"
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
@@ -437,6 +438,7 @@ static void on_exec(struct collector *c, struct process *p,
 	name[sizeof(name) - 1] = '\0';
 	exe = absolute_path(p->pid, AT_FDCWD, name);
 	p->exe = exe;
+	process__resolve_exe(p);	/* the path is as started: a link stays */
 	addrspace__from_exec(&p->as, p->pid, exe,
 			     modules__kdev_to_dev(e->exe_dev), e->exe_ino,
 			     (const uint64_t *)e->auxv, LS_AUXV_WORDS);
@@ -589,9 +591,16 @@ int collector__on_record(void *ctx, void *data, size_t size)
 
 void collector__refresh(struct collector *c)
 {
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i]->go && !c->procs[i]->exited)
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		if (c->procs[i]->exited)
+			continue;
+		if (c->procs[i]->go)
 			goread__refresh(c->procs[i]->go, c->procs[i]);
+		if (c->measure_memory)
+			memusage__refresh(c->procs[i], now);
+	}
 }
 
 size_t collector__reap_vanished(struct collector *c,
