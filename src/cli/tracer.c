@@ -60,6 +60,7 @@ struct tracer {
 	char command_path[PATH_MAX];
 	int pids[MAX_PIDS];
 	bool launched;		/* the child was released to exec */
+	bool child_scanned;	/* what the command started with is known */
 	int exit_code;
 };
 
@@ -80,7 +81,18 @@ static int write_report(const struct report *r, const struct output *out,
 
 static void on_new_image(void *ctx, struct process *p)
 {
-	session__on_new_image(ctx, p);
+	struct tracer *t = ctx;
+
+	session__on_new_image(&t->hook, p);
+	/* The launched command's first image: what it starts with (stdin,
+	 * stdout, stderr, inherited fds; the program, its loader and stack
+	 * as exec mapped them) was not made under tracing: pre-existing, as
+	 * with -p. What it did since then arrives as records after this. */
+	if (p->pid == t->child.pid && p->execed && !t->child_scanned) {
+		t->child_scanned = true;
+		if (!t->opts.new_only)
+			preexisting__scan(p, now_ns(), NULL);
+	}
 }
 
 static int poll_timeout_ms(uint64_t now, uint64_t next_live, uint64_t deadline)
@@ -132,7 +144,7 @@ static int load_and_attach(struct tracer *t)
 	t->hook.all_processes = o->follow;
 	t->hook.verbose = o->verbose;
 	t->coll.on_new_image = on_new_image;
-	t->coll.hook_ctx = &t->hook;
+	t->coll.hook_ctx = t;
 	/* Trace the pids before attaching, so the first event already
 	 * passes the filter; register them with the collector after. */
 	if (o->command && probes__trace_pid(&t->probes, t->child.pid))
@@ -157,7 +169,7 @@ static int release_command(struct tracer *t)
 	/* The command's image is known before it runs: a Go program gets
 	 * its probes now, so its first goroutine is seen. */
 	p->exe = intern(t->command_path);
-	on_new_image(&t->hook, p);
+	on_new_image(t, p);
 	if (launch__release(&t->child, t->opts.command[0])) {
 		t->exit_code = 127;
 		return -ENOEXEC;
@@ -186,7 +198,7 @@ static int adopt_pids(struct tracer *t)
 		}
 		/* What it already holds: the probes are live, so anything that
 		 * changes from here on arrives as an event after this scan. */
-		on_new_image(&t->hook, p);
+		on_new_image(t, p);
 		if (!o->new_only) {
 			preexisting__scan(p, now_ns(), NULL);
 			if (session__traced_as_go(p)) {

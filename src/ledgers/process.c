@@ -54,6 +54,19 @@ static bool same_file(int pid, const char *path, const struct stat *exe)
 	return same;
 }
 
+/* Is the last part of path (as the process sees it) a symbolic link?
+ * Only then is the name it was started by worth showing beside the
+ * file's own ("./app" or a linked directory are the same file). */
+static bool is_link(int pid, const char *path)
+{
+	struct stat st;
+	char *buf = xasprintf("/proc/%d/root%s", pid, path);
+	bool link = lstat(buf, &st) == 0 && S_ISLNK(st.st_mode);
+
+	free(buf);
+	return link;
+}
+
 /* The value of NAME in the process's environment, copied into out. */
 static bool env_of(int pid, const char *name, char *out, size_t size)
 {
@@ -134,7 +147,7 @@ static void read_started_as(struct process *p, const char *real)
 		*strchr(argv0, ' ') = '\0';
 		as = started_as(p->pid, argv0, real, &exe);
 	}
-	if (as && strcmp(as, real)) {
+	if (as && strcmp(as, real) && is_link(p->pid, as)) {
 		p->exe = as;
 		p->exe_file = intern(real);
 	}
@@ -169,8 +182,12 @@ void process__resolve_exe(struct process *p)
 	if (n <= 0 || !p->exe)
 		return;
 	buf[n] = '\0';
-	if (strcmp(buf, p->exe))
+	if (!strcmp(buf, p->exe))
+		return;
+	if (is_link(p->pid, p->exe))
 		p->exe_file = intern(buf);
+	else
+		p->exe = intern(buf);	/* the same file by another spelling */
 }
 
 void process__exec_reset(struct process *p)

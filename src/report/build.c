@@ -511,12 +511,13 @@ struct report *report__build(const struct collector *c,
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
 		b.goroutine_states = o->goroutine_states;
 		add_process(&b, p);
-		r->unresolved_frames += p->unresolved_frames;
 	}
 	for (size_t i = 0; i < r->nstacks; i++)
 		symbolize_stack(&r->stacks[i]);
 	u64map__free(b.index);
 	merge_same_symbols(r);
+	for (size_t i = 0; i < r->nstacks; i++)
+		r->unresolved_frames += r->stacks[i].unresolved;
 	report__sort(r);
 	return r;
 }

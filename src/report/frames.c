@@ -36,6 +36,7 @@ void frames__expand(struct report_stack *s)
 	s->truncated = flags & STACK_TRUNCATED;
 	s->nframes = 0;
 	s->frames = NULL;
+	s->unresolved = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
 		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
@@ -51,6 +52,8 @@ void frames__expand(struct report_stack *s)
 			if (elide || (sl->name && !strcmp(sl->name, "runtime.goexit")))
 				continue;
 			push_frame(s, &cap, fs, l);
+			/* module+0xoffset or an address outside every module */
+			s->unresolved += !fs->func;
 		}
 	}
 }
@@ -105,4 +108,49 @@ void frames__trim_go_alloc(struct report_stack *s)
 		skip++;
 	drop_leading(s, skip);
 	frames__hide_go_runtime(s);
+}
+
+/* Go names a function by its package path: "net/http.(*conn).serve",
+ * "github.com/x/y.F", "main.main". The standard library's paths have no
+ * dot in their first element; main is the program's own. */
+static bool go_std(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	const char *dot = strchr(slash ? slash : name, '.');
+	size_t pkg, first;
+
+	if (!dot)
+		return false;
+	pkg = (size_t)(dot - name);
+	if (pkg == 4 && !strncmp(name, "main", 4))
+		return false;
+	first = MIN(strcspn(name, "/"), pkg);
+	return !memchr(name, '.', first);
+}
+
+bool frames__is_system(const struct report_frame *f)
+{
+	static const char *const lib_dirs[] = { "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/" };
+	size_t len = f->file ? strlen(f->file) : 0;
+
+	if (!f->name)
+		return false;
+	if (len > 3 && !strcmp(f->file + len - 3, ".go"))
+		return go_std(f->name);
+	if (!strcmp(f->name, "_start"))
+		return true;
+	for (size_t i = 0; f->module && i < ARRAY_SIZE(lib_dirs); i++)
+		if (!strncmp(f->module, lib_dirs[i], strlen(lib_dirs[i])))
+			return true;
+	return false;
+}
+
+void frames__shorten(const struct report_stack *s, size_t max, size_t *from, size_t *to)
+{
+	*from = 0;
+	*to = s->nframes;
+	while (*to - *from > max && *from < *to && frames__is_system(&s->frames[*from]))
+		(*from)++;
+	while (*to - *from > max && *to > *from && frames__is_system(&s->frames[*to - 1]))
+		(*to)--;
 }

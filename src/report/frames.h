@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct report_frame;
 struct report_stack;
 
 /* Fill s->frames, s->nframes and s->truncated from s->stack_id. */
@@ -31,5 +32,14 @@ void frames__trim_go_alloc(struct report_stack *s);
 /* go_heap and go_alloc: hide the runtime's leading frames, as pprof's
  * heap profile does, unless every frame is the runtime's. */
 void frames__hide_go_runtime(struct report_stack *s);
+
+/* A frame of the language runtime or a system library (Go's standard
+ * library and runtime, libc, the loader, libraries under /usr/lib), as
+ * opposed to the program's own code: what a shortened stack drops first. */
+bool frames__is_system(const struct report_frame *f);
+/* The frames of s to show when at most max fit: [*from, *to), dropping
+ * system frames from the leaf end, then from the root end, never the
+ * program's own (so more than max may be shown). */
+void frames__shorten(const struct report_stack *s, size_t max, size_t *from, size_t *to);
 
 #endif

@@ -89,6 +89,7 @@ struct report_stack {
 	uint64_t resident_bytes, committed_bytes;
 	bool measured;
 	bool file_backed;	/* mappings of files (code, libraries, data) */
+	uint32_t unresolved;	/* frames no function was found for */
 };
 
 struct report_target {
@@ -133,7 +134,7 @@ struct report {
 	size_t ntargets;
 	uint64_t lost_events;	/* records lost whole (ring buffer full) */
 	uint64_t drops[LS_DROP_MAX];
-	uint64_t unresolved_frames;
+	uint64_t unresolved_frames;	/* frames in stacks with no function name */
 	struct report_total totals[KIND_MAX];
 	bool has_kind[KIND_MAX];
 	struct report_stack *stacks;

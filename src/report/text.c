@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "report/text.h"
 #include "report/report.h"
+#include "report/frames.h"
 #include "base/util.h"
 
 #include <inttypes.h>
@@ -48,6 +49,9 @@ static void write_header(FILE *f, const struct report *r)
 	if (r->stats.stacks_truncated)
 		fprintf(f, ", stacks truncated %" PRIu64 " (raise --stack-snapshot)",
 			r->stats.stacks_truncated);
+	if (r->unresolved_frames)
+		fprintf(f, ", frames without a name %" PRIu64 " (a -dbgsym package or "
+			"debug info by build id names them)", r->unresolved_frames);
 	if (r->drops[LS_DROP_STACK_FAILED] || r->drops[LS_DROP_PATH_FAILED])
 		fprintf(f, ", stacks failed %" PRIu64 ", paths failed %" PRIu64,
 			r->drops[LS_DROP_STACK_FAILED],
@@ -144,7 +148,7 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 	fputc('\n', f);
 	for (size_t i = 0; i < r->nstacks; i++) {
 		const struct report_stack *s = &r->stacks[i];
-		size_t nf;
+		size_t from, to;
 
 		if (s->kind != k)
 			continue;
@@ -209,10 +213,15 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 			fputs("      [held before leakscope attached: creator unknown]\n", f);
 			continue;
 		}
-		nf = o->max_frames ? MIN(o->max_frames, s->nframes) : s->nframes;
+		if (o->max_frames)
+			frames__shorten(s, o->max_frames, &from, &to);
+		else
+			from = 0, to = s->nframes;
 		if (!s->nframes)
 			fputs("      [no stack captured]\n", f);
-		for (size_t j = 0; j < nf; j++) {
+		if (from)
+			fprintf(f, "      ... %zu runtime/library frame%s\n", from, from == 1 ? "" : "s");
+		for (size_t j = from; j < to; j++) {
 			const struct report_frame *fr = &s->frames[j];
 
 			fprintf(f, "      %s", fr->name);
@@ -220,8 +229,9 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 				fprintf(f, " (%s:%u)", fr->file, fr->line);
 			fputc('\n', f);
 		}
-		if (nf < s->nframes)
-			fprintf(f, "      ... %zu more frames\n", s->nframes - nf);
+		if (to < s->nframes)
+			fprintf(f, "      ... %zu runtime/library frame%s\n", s->nframes - to,
+				s->nframes - to == 1 ? "" : "s");
 		else if (s->truncated)
 			fputs("      ... [stack truncated: raise --stack-depth]\n", f);
 	}

@@ -12,11 +12,17 @@
 //	viaClosure     a closure called in place (inlined) and one passed on
 //	               (a real call of main.viaClosure.func2)
 //	viaRecursion   a function calling itself, so the same name twice
+//	leakFiles      3 open files of /etc/hostname, kept (a stack of
+//	               os/syscall frames above the program's own)
 //
 // It sets MemProfileRate to 1 (every allocation recorded), prints
 // "ready PID", waits for SIGUSR1 (or starts at once with -now), keeps the
 // heap, writes its own heap profile after two GCs (-heapprofile FILE),
 // prints "leaked" and waits for SIGTERM (or exits with -exit).
+//
+// With -young it runs no GC: the heap profile is written when SIGUSR2
+// comes (then "profiled" is printed), so with GOGC=off no GC cycle has
+// been published when a tracer reads the heap before that.
 package main
 
 import (
@@ -101,15 +107,36 @@ func viaRecursion(depth int) {
 	viaRecursion(depth - 1)
 }
 
+var files []*os.File
+
+//go:noinline
+func leakFiles(n int) {
+	for i := 0; i < n; i++ {
+		f, err := os.Open("/etc/hostname")
+		if err == nil {
+			files = append(files, f)
+		}
+	}
+}
+
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		pprof.WriteHeapProfile(f)
+		f.Close()
+	}
+}
+
 func main() {
 	now := flag.Bool("now", false, "start at once instead of waiting for SIGUSR1")
 	exit := flag.Bool("exit", false, "exit after leaking instead of waiting for SIGTERM")
 	heapProfile := flag.String("heapprofile", "", "write a heap profile here after leaking")
+	young := flag.Bool("young", false, "no GC: write the heap profile on SIGUSR2")
 	flag.Parse()
 	runtime.MemProfileRate = 1
 
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTERM)
 	fmt.Println("ready", os.Getpid())
 	if !*now {
 		<-sigs
@@ -125,20 +152,21 @@ func main() {
 	for i := 0; i < 15; i++ {
 		viaRecursion(3)
 	}
-	if *heapProfile != "" {
+	leakFiles(3)
+	if *heapProfile != "" && !*young {
 		runtime.GC()
 		runtime.GC()
-		f, err := os.Create(*heapProfile)
-		if err == nil {
-			pprof.WriteHeapProfile(f)
-			f.Close()
-		}
+		writeHeapProfile(*heapProfile)
 	}
 	fmt.Println("leaked", len(kept))
 	if !*exit {
 		for s := range sigs {
 			if s == syscall.SIGTERM {
 				break
+			}
+			if s == syscall.SIGUSR2 && *young && *heapProfile != "" {
+				writeHeapProfile(*heapProfile)
+				fmt.Println("profiled")
 			}
 		}
 	}
