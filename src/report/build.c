@@ -245,6 +245,11 @@ static void add_go(struct builder *b, const struct process *p)
 	if (g->allocs.n || g->bin->probes[GO_PROBE_ALLOC_SAMPLED].present ||
 	    g->bin->probes[GO_PROBE_ALLOC_ALL].present)
 		b->r->has_kind[KIND_GO_ALLOC] = true;
+	/* The runtime's profile is as of the last GC: nothing in it is in
+	 * flight, so no stack of it is too young to show. */
+	double min_age_s = b->min_age_s;
+
+	b->min_age_s = 0;
 	for (size_t i = 0; i < g->nheap; i++) {
 		const struct goheap_entry *e = &g->heap[i];
 		struct report_stack *s;
@@ -261,6 +266,7 @@ static void add_go(struct builder *b, const struct process *p)
 			s->alloc_bytes += e->alloc_bytes;
 		}
 	}
+	b->min_age_s = min_age_s;
 	b->r->has_kind[KIND_GO_HEAP] = true;
 	if (g->heap_why[0])
 		report__add_note(b->r, "pid %d: go_heap: %s", p->pid, g->heap_why);

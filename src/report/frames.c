@@ -135,7 +135,9 @@ bool frames__is_system(const struct report_frame *f)
 
 	if (!f->name)
 		return false;
-	if (len > 3 && !strcmp(f->file + len - 3, ".go"))
+	/* Go code, and the Go runtime's assembly (.s; C's is .S) */
+	if ((len > 3 && !strcmp(f->file + len - 3, ".go")) ||
+	    (len > 2 && !strcmp(f->file + len - 2, ".s")))
 		return go_std(f->name);
 	if (!strcmp(f->name, "_start"))
 		return true;

@@ -40,7 +40,8 @@ def creation_site(stack):
 def goroutines_by_site(report, pid):
     counts, states = collections.Counter(), collections.defaultdict(collections.Counter)
     for s in report["stacks"]:
-        if s["kind"] == "goroutine" and s["pid"] == pid:
+        # the main goroutine has no creator ("created by" in no dump)
+        if s["kind"] == "goroutine" and s["pid"] == pid and not s.get("main_goroutine"):
             counts[creation_site(s)] += s["count"]
             states[creation_site(s)].update(s.get("states", {}))
     return counts, states
