@@ -26,6 +26,7 @@ struct mapping_alloc {
 
 #define MAPPING_FILE 0x1	/* backed by a file (not anonymous) */
 #define MAPPING_PREEXISTING 0x2	/* found at attach, not seen created */
+#define MAPPING_COMMITS 0x4	/* private writable when mapped: committed */
 
 struct mappings {
 	struct ranges ranges;

@@ -37,6 +37,7 @@ struct process {
 	struct goproc *go;	/* Go runtime state, NULL if not a Go program */
 	struct u64map *stack_cache;	/* hash(raw ips, as.gen) -> stack id */
 	uint64_t unresolved_frames;	/* frames placed in no module */
+	uint64_t memory_measured_ns;	/* last trace/memusage reading, 0 never */
 };
 
 struct process *process__new(int pid, uint64_t page_size);

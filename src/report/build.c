@@ -38,6 +38,9 @@ struct builder {
 	uint64_t end_ns;	/* ages are measured up to here */
 	double min_age_s;
 	bool goroutine_states;
+	/* the process's memory was measured at least once (its items made
+	 * since then are taken as made); 0 if never */
+	uint64_t measured;
 };
 
 static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
@@ -334,8 +337,12 @@ static void add_mapping(void *ctx, const struct mapping_alloc *a)
 
 	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : file, NULL,
 		     pre, a->bytes, a->birth_ns);
-	add_usage(b, KIND_MMAP, s, file, a->bytes, a->resident_bytes, a->committed_bytes,
-		  a->measured_ns);
+	if (a->measured_ns || !b->measured)
+		add_usage(b, KIND_MMAP, s, file, a->bytes, a->resident_bytes,
+			  a->committed_bytes, a->measured_ns);
+	else	/* made since the last reading: as it was made, untouched */
+		add_usage(b, KIND_MMAP, s, file, a->bytes, 0,
+			  a->flags & MAPPING_COMMITS ? a->bytes : 0, b->measured);
 	if (s && pre && a->file)
 		add_path(s, a->file);
 }
@@ -343,6 +350,7 @@ static void add_mapping(void *ctx, const struct mapping_alloc *a)
 static void add_process(struct builder *b, const struct process *p)
 {
 	b->p = p;
+	b->measured = p->memory_measured_ns;
 	b->end_ns = p->exited ? p->exit_ns : b->end_ns;
 	mappings__visit_allocs(&p->maps, add_mapping, b);
 	for (size_t i = 0; i < p->brk.n; i++) {
@@ -352,8 +360,12 @@ static void add_process(struct builder *b, const struct process *p)
 						   s->preexisting, s->end - s->start,
 						   s->birth_ns);
 
-		add_usage(b, KIND_BRK, rs, false, s->end - s->start, s->resident_bytes,
-			  s->committed_bytes, s->measured_ns);
+		if (s->measured_ns || !b->measured)
+			add_usage(b, KIND_BRK, rs, false, s->end - s->start, s->resident_bytes,
+				  s->committed_bytes, s->measured_ns);
+		else	/* grown since the last reading: the heap is private writable */
+			add_usage(b, KIND_BRK, rs, false, s->end - s->start, 0,
+				  s->end - s->start, b->measured);
 		if (rs && s->preexisting && !rs->npaths)
 			add_path(rs, intern("[heap]"));
 	}

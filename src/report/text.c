@@ -74,9 +74,9 @@ static void write_header(FILE *f, const struct report *r)
 		fprintf(f, "  note: %s\n", r->notes[i]);
 	for (int k = 0; k < KIND_MAX; k++)
 		if (r->has_kind[k] && r->totals[k].measured) {
-			fputs("  memory: resident = in RAM now; committed = private writable memory, "
+			fputs("  memory: resident = in RAM; committed = private writable memory, "
 			      "counted against the kernel's commit limit; reserved = address space "
-			      "mapped, used or not\n", f);
+			      "mapped, used or not (read each second while a process runs)\n", f);
 			break;
 		}
 }
@@ -92,8 +92,10 @@ static void write_memory(FILE *f, bool measured, uint64_t resident, uint64_t com
 			format_bytes(resident, b1, sizeof(b1)),
 			format_bytes(committed, b2, sizeof(b2)),
 			format_bytes(reserved, b3, sizeof(b3)));
+	else if (reserved)
+		fprintf(f, "%s reserved (use not measured)", format_bytes(reserved, b1, sizeof(b1)));
 	else
-		fputs(format_bytes(reserved, b1, sizeof(b1)), f);
+		fputs("0 B", f);
 }
 
 /*

@@ -291,8 +291,13 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 			addrspace__add(&p->as, addr, addr + len, e->sc.args[5], mod);
 		}
 	}
+	/* What the kernel counts against its commit limit (VM_ACCOUNT):
+	 * until memusage measures it, the mapping is taken at that. */
+	bool commits = (prot & PROT_WRITE) && (flags & MAP_TYPE) == MAP_PRIVATE &&
+		       !(flags & MAP_NORESERVE);
+
 	mappings__map(&p->maps, addr, len, stack, e->hdr.ts_ns,
-		      file ? MAPPING_FILE : 0, path);
+		      (file ? MAPPING_FILE : 0) | (commits ? MAPPING_COMMITS : 0), path);
 }
 
 /*

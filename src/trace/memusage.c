@@ -94,5 +94,6 @@ int memusage__refresh(struct process *p, uint64_t now_ns)
 	if (m.pagemap >= 0)
 		close(m.pagemap);
 	free(vmas);
+	p->memory_measured_ns = now_ns;
 	return 0;
 }
