@@ -168,6 +168,54 @@ static int kind_error(struct reader *d, const char *ctx, const char *key,
 	return fail(d, ctx, key, "unknown kind \"%s\" (one of %s)", name, list);
 }
 
+/* targets[].go: what was learned of a Go program. */
+static int read_go(struct reader *d, json_t *v, const char *ctx, struct report_target *t)
+{
+	json_t *go, *hits, *sites, *it;
+	char sub[96];
+	size_t i;
+	int err;
+
+	t->go_mem_profile_rate = -1;
+	if ((err = get_container(d, v, ctx, "go", false, false, &go)) || !go)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.go", ctx);
+	if ((err = get_string(d, go, sub, "version", true, &t->go_version)) ||
+	    (err = field(d, go, sub, "mem_profile_rate", false, &it)) ||
+	    (err = get_string(d, go, sub, "rate_source", false, &t->go_rate_source)) ||
+	    (err = get_uint(d, go, sub, "goroutines_created", false, &t->goroutines_created)) ||
+	    (err = get_uint(d, go, sub, "goroutines_exited", false, &t->goroutines_exited)) ||
+	    (err = get_container(d, go, sub, "alloc_probe_hits", false, false, &hits)) ||
+	    (err = get_container(d, go, sub, "alloc_check", false, true, &sites)))
+		return err;
+	if (it && !json_is_integer(it))
+		return fail(d, sub, "mem_profile_rate", "expected an integer, found %s",
+			    type_name(it));
+	if (it)
+		t->go_mem_profile_rate = json_integer_value(it);
+	if (hits &&
+	    ((err = get_uint(d, hits, sub, "every", false, &t->go_alloc_every)) ||
+	     (err = get_uint(d, hits, sub, "sampled", false, &t->go_alloc_sampled))))
+		return err;
+	if (!sites || !json_array_size(sites))
+		return 0;
+	t->alloc_sites = xcalloc(json_array_size(sites), sizeof(*t->alloc_sites));
+	json_array_foreach(sites, i, it) {
+		struct report_alloc_site *a = &t->alloc_sites[t->nalloc_sites];
+		char where[160];
+
+		snprintf(where, sizeof(where), "%s.alloc_check[%zu]", sub, i);
+		if (!json_is_object(it))
+			return fail(d, where, NULL, "expected an object, found %s", type_name(it));
+		if ((err = get_string(d, it, where, "site", true, &a->site)) ||
+		    (err = get_uint(d, it, where, "every", false, &a->every)) ||
+		    (err = get_uint(d, it, where, "sampled", false, &a->sampled)))
+			return err;
+		t->nalloc_sites++;
+	}
+	return 0;
+}
+
 static int read_target(struct reader *d, json_t *v, const char *ctx,
 		       struct report_target *t)
 {
@@ -187,7 +235,7 @@ static int read_target(struct reader *d, json_t *v, const char *ctx,
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->exe = exe && *exe ? exe : NULL;	/* the writer's "" is NULL */
 	t->exe_file = exe_file;
-	return 0;
+	return read_go(d, v, ctx, t);
 }
 
 static int read_frames(struct reader *d, json_t *v, const char *ctx,

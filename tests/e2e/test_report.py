@@ -9,6 +9,7 @@ executable (Debian's redis-server); debug info found by build id; the
 live view's shortened stacks; goroutine creators and states; traced time
 apart from attach time."""
 import collections
+import json
 import os
 import re
 import shutil
@@ -63,6 +64,15 @@ def committed(vmas, start, end):
 
 
 # ---- 1. Memory: reserved, committed, resident ----
+
+def round_trips(path):
+    """convert reads back every field it wrote (JSON -> model -> JSON)."""
+    again = tmpfile("again-" + os.path.basename(path))
+    code, _, err = run([LEAKSCOPE, "convert", "-q", path, "-o", again])
+    eq(code, 0, f"convert: {err}")
+    with open(path) as a, open(again) as b:
+        eq(json.load(b), json.load(a), f"{path}: JSON -> model -> JSON is identical")
+
 
 def test_memory_split_equals_smaps_per_stack_and_in_total():
     fx = spawn([workload("memory_shapes"), "split"])
@@ -120,6 +130,7 @@ def test_memory_split_equals_smaps_per_stack_and_in_total():
                           capture_output=True, text=True, timeout=60).stdout
     explain = [line for line in text.splitlines() if line.strip().startswith("memory: resident")]
     eq(len(explain), 1, "one line says what each memory figure means")
+    round_trips(out)
 
 
 # ---- 2. Go stacks frame for frame as pprof prints them ----
@@ -423,6 +434,7 @@ def test_symlinked_server_named_as_started_connections_grouped():
                         for p in s.get("paths", []))]
         eq([(s["count"], len(s["paths"])) for s in accepted], [(25, 1)],
            "25 accepted connections: one group with its count")
+        round_trips(out)
         # launch mode: the exec names the same path
         out2 = tmpfile("redis-launch.json")
         s = socket.socket()
@@ -544,6 +556,7 @@ def test_goroutine_creators_main_goroutine_and_states_after_exit():
     main_g = [s for s in load_report(out)["stacks"] if s["kind"] == "goroutine" and
               s.get("main_goroutine")]
     eq([(s["count"], s["frames"]) for s in main_g], [(1, [])], "-p: the main goroutine")
+    round_trips(out)
     g1 = re.search(r"^goroutine 1 \[.*?(?=^goroutine |\Z)", dump, re.M | re.S).group(0)
     check("created by" not in g1, "the dump gives goroutine 1 no creator either")
     # launched, and killed by SIGQUIT: its dump says what each goroutine
@@ -573,6 +586,7 @@ def test_goroutine_creators_main_goroutine_and_states_after_exit():
     check(truth["main.leakSend"], f"the dump has the leaked goroutines: {dump[-500:]}")
     eq({k: dict(v) for k, v in states.items()}, {k: dict(v) for k, v in truth.items()},
        "states per creator after the exit vs the SIGQUIT dump")
+    round_trips(out)
 
 
 # ---- 8. Time ----
@@ -589,3 +603,4 @@ def test_duration_is_the_traced_time_and_attach_time_its_own():
     check(r["duration_s"] >= 1.0, f"traced for -d 1: {r['duration_s']}")
     check(r["duration_s"] < r["attach_s"], "the traced time leaves the attach time out")
     check(r["duration_s"] + r["attach_s"] <= ended - began, "both within the run")
+    round_trips(out)
