@@ -99,8 +99,10 @@ static struct process *start_process(struct agent *a, int pid,
 		return NULL;
 	}
 	preexisting__scan(p, now_ns(), NULL);
-	if (session__traced_as_go(p))
+	if (session__traced_as_go(p)) {
 		goread__scan_allgs(p->go, p, now_ns());
+		goread__heap_baseline(p->go, p);
+	}
 	a->procs_traced++;
 	logfmt__write(has_filters(a) ? LOG_INFO : LOG_DEBUG, "tracing process",
 		      "pid=%d comm=%s exe=%s go=%s", pid, logfmt__q(p->comm),

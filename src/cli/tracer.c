@@ -60,6 +60,7 @@ struct tracer {
 	char command_path[PATH_MAX];
 	int pids[MAX_PIDS];
 	bool launched;		/* the child was released to exec */
+	bool child_scanned;	/* what the command started with is known */
 	int exit_code;
 };
 
@@ -80,7 +81,18 @@ static int write_report(const struct report *r, const struct output *out,
 
 static void on_new_image(void *ctx, struct process *p)
 {
-	session__on_new_image(ctx, p);
+	struct tracer *t = ctx;
+
+	session__on_new_image(&t->hook, p);
+	/* The launched command's first image: what it starts with (stdin,
+	 * stdout, stderr, inherited fds; the program, its loader and stack
+	 * as exec mapped them) was not made under tracing: pre-existing, as
+	 * with -p. What it did since then arrives as records after this. */
+	if (p->pid == t->child.pid && p->execed && !t->child_scanned) {
+		t->child_scanned = true;
+		if (!t->opts.new_only)
+			preexisting__scan(p, now_ns(), NULL);
+	}
 }
 
 static int poll_timeout_ms(uint64_t now, uint64_t next_live, uint64_t deadline)
@@ -125,13 +137,14 @@ static int load_and_attach(struct tracer *t)
 	t->cfg.ringbuf_bytes = trace_options__ringbuf_bytes(&o->trace);
 	t->cfg.verbose = o->verbose;
 	t->coll.max_frames = o->trace.stack_depth;
+	t->coll.measure_memory = true;
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
 	t->hook.gp = goprobes__new(&t->probes, o->trace.go_alloc, o->verbose);
 	t->hook.all_processes = o->follow;
 	t->hook.verbose = o->verbose;
 	t->coll.on_new_image = on_new_image;
-	t->coll.hook_ctx = &t->hook;
+	t->coll.hook_ctx = t;
 	/* Trace the pids before attaching, so the first event already
 	 * passes the filter; register them with the collector after. */
 	if (o->command && probes__trace_pid(&t->probes, t->child.pid))
@@ -156,7 +169,7 @@ static int release_command(struct tracer *t)
 	/* The command's image is known before it runs: a Go program gets
 	 * its probes now, so its first goroutine is seen. */
 	p->exe = intern(t->command_path);
-	on_new_image(&t->hook, p);
+	on_new_image(t, p);
 	if (launch__release(&t->child, t->opts.command[0])) {
 		t->exit_code = 127;
 		return -ENOEXEC;
@@ -185,11 +198,13 @@ static int adopt_pids(struct tracer *t)
 		}
 		/* What it already holds: the probes are live, so anything that
 		 * changes from here on arrives as an event after this scan. */
-		on_new_image(&t->hook, p);
+		on_new_image(t, p);
 		if (!o->new_only) {
 			preexisting__scan(p, now_ns(), NULL);
-			if (session__traced_as_go(p))
+			if (session__traced_as_go(p)) {
 				goread__scan_allgs(p->go, p, now_ns());
+				goread__heap_baseline(p->go, p);
+			}
 		}
 		if (!o->quiet)
 			fprintf(stderr, "leakscope: tracing pid %d (%s)%s\n", p->pid, p->comm,
@@ -357,7 +372,10 @@ int tracer__main(int argc, char **argv)
 	live__init(&t->live);
 	verdicts__init(&t->verdicts, t->opts.trace.suspect_age_s);
 	probes__set_verbosity(t->opts.verbose, NULL);
-	if (start(t) || poll_loop(t))
+	if (start(t))
+		goto cleanup;
+	t->coll.traced_ns = now_ns();	/* attach time is not traced time */
+	if (poll_loop(t))
 		goto cleanup;
 	err = final_report(t);
 	t->exit_code = err ? 1 : 0;

@@ -199,8 +199,10 @@ static void collect_modules(struct builder *b)
 			bool is_exe = false;
 
 			for (size_t t = 0; t < r->ntargets && !is_exe; t++)
-				is_exe = r->targets[t].exe &&
-					 strcmp(r->targets[t].exe, m->path) == 0;
+				is_exe = (r->targets[t].exe &&
+					  strcmp(r->targets[t].exe, m->path) == 0) ||
+					 (r->targets[t].exe_file &&
+					  strcmp(r->targets[t].exe_file, m->path) == 0);
 			if (is_exe == (pass == 0))
 				m->id = next_id++;
 		}

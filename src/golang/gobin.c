@@ -696,6 +696,48 @@ int gobin__func_by_name(struct gobin *bin, const char *name,
 	return 0;
 }
 
+/* The funcID of a runtime function, by name; -1 if it is not there. */
+static int func_id_of(struct gobin *bin, const char *name)
+{
+	struct gopclntab_func f;
+	uint64_t entry;
+
+	if (gobin__func_by_name(bin, name, &entry, NULL) ||
+	    gopclntab__find_pc(&bin->pcln, entry, &f))
+		return -1;
+	return f.func_id;
+}
+
+/*
+ * The runtime lists its special functions in one enum whose last member
+ * is the wrapper ID, right after systemstack_switch (true from Go 1.18 to
+ * 1.27, though members were added before it): so the wrapper ID is that
+ * function's ID plus one, whatever the release.
+ */
+static void learn_func_ids(struct gobin *bin)
+{
+	static const char *const panics[3] = {
+		"runtime.gopanic", "runtime.sigpanic", "runtime.panicwrap",
+	};
+	int sw;
+
+	if (bin->fid_done)
+		return;
+	bin->fid_done = true;
+	sw = func_id_of(bin, "runtime.systemstack_switch");
+	bin->fid_wrapper = sw > 0 ? sw + 1 : -1;
+	for (int i = 0; i < 3; i++)
+		bin->fid_panic[i] = func_id_of(bin, panics[i]);
+}
+
+static void set_roles(struct gobin *bin, struct gobin_frame *fr, int func_id)
+{
+	fr->wrapper = bin->fid_wrapper > 0 && func_id == bin->fid_wrapper;
+	fr->panics = false;
+	for (int i = 0; i < 3; i++)
+		fr->panics |= func_id > 0 && func_id == bin->fid_panic[i];
+}
+
 int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		   size_t max)
 {
@@ -707,6 +749,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 
 	if (!max)
 		return -EINVAL;
+	learn_func_ids(bin);
 	if (gopclntab__find_pc(t, pc, &f))
 		return -ENOENT;
 	if (!t->gofunc)
@@ -725,6 +768,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		fr->func = inl.name;
 		fr->entry = f.entry;
 		fr->inlined = true;
+		set_roles(bin, fr, inl.func_id);
 		if (gopclntab__fileline(t, &f, at, &fr->file, &fr->line)) {
 			fr->file = NULL;
 			fr->line = 0;
@@ -737,6 +781,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 	frames[n].func = f.name;
 	frames[n].entry = f.entry;
 	frames[n].inlined = false;
+	set_roles(bin, &frames[n], f.func_id);
 	if (gopclntab__fileline(t, &f, at, &frames[n].file, &frames[n].line)) {
 		frames[n].file = NULL;
 		frames[n].line = 0;

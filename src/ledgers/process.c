@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Re-read /proc/PID/maps for unplaced frames at most this often. */
@@ -42,6 +43,116 @@ void process__free(struct process *p)
 	free(p);
 }
 
+/* Does path (as the process sees it) lead to the file /proc/PID/exe is? */
+static bool same_file(int pid, const char *path, const struct stat *exe)
+{
+	struct stat st;
+	char *buf = xasprintf("/proc/%d/root%s", pid, path);
+	bool same = stat(buf, &st) == 0 && st.st_dev == exe->st_dev && st.st_ino == exe->st_ino;
+
+	free(buf);
+	return same;
+}
+
+/* Is the last part of path (as the process sees it) a symbolic link?
+ * Only then is the name it was started by worth showing beside the
+ * file's own ("./app" or a linked directory are the same file). */
+static bool is_link(int pid, const char *path)
+{
+	struct stat st;
+	char *buf = xasprintf("/proc/%d/root%s", pid, path);
+	bool link = lstat(buf, &st) == 0 && S_ISLNK(st.st_mode);
+
+	free(buf);
+	return link;
+}
+
+/* The value of NAME in the process's environment, copied into out. */
+static bool env_of(int pid, const char *name, char *out, size_t size)
+{
+	char path[64];
+	size_t len, nlen = strlen(name);
+	char *env, *e;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	env = read_file(path, &len);
+	for (e = env; e && e < env + len && !found; e += strlen(e) + 1)
+		if (!strncmp(e, name, nlen) && e[nlen] == '=') {
+			snprintf(out, size, "%s", e + nlen + 1);
+			found = true;
+		}
+	free(env);
+	return found;
+}
+
+/* argv[0] made a path: as is when it has a slash (relative to the cwd),
+ * else looked up in PATH and in the directory of the running file. */
+static const char *started_as(int pid, const char *argv0, const char *real,
+			      const struct stat *exe)
+{
+	char buf[2 * PATH_MAX + 2], dirs[4096] = "", cwd[PATH_MAX], link[64];
+	ssize_t n;
+
+	if (!argv0[0])
+		return NULL;
+	if (argv0[0] == '/')
+		return same_file(pid, argv0, exe) ? intern(argv0) : NULL;
+	if (strchr(argv0, '/')) {
+		snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n <= 0)
+			return NULL;
+		cwd[n] = '\0';
+		snprintf(buf, sizeof(buf), "%s/%s", strcmp(cwd, "/") ? cwd : "", argv0);
+		return same_file(pid, buf, exe) ? intern(buf) : NULL;
+	}
+	env_of(pid, "PATH", dirs, sizeof(dirs));
+	snprintf(dirs + strlen(dirs), sizeof(dirs) - strlen(dirs), ":%.*s",
+		 (int)(strrchr(real, '/') ? strrchr(real, '/') - real : 0), real);
+	for (char *d = dirs, *end; d && *d; d = end ? end + 1 : NULL) {
+		end = strchr(d, ':');
+		if (end)
+			*end = '\0';
+		if (d[0] != '/')
+			continue;
+		snprintf(buf, sizeof(buf), "%s/%s", d, argv0);
+		if (same_file(pid, buf, exe))
+			return intern(buf);
+	}
+	return NULL;
+}
+
+static void read_started_as(struct process *p, const char *real)
+{
+	char path[64], argv0[PATH_MAX];
+	const char *as = NULL;
+	struct stat exe;
+	size_t len;
+	char *cmd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	if (stat(path, &exe))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", p->pid);
+	cmd = read_file(path, &len);
+	if (!cmd)
+		return;
+	snprintf(argv0, sizeof(argv0), "%.*s", (int)strnlen(cmd, len), cmd);
+	free(cmd);
+	as = started_as(p->pid, argv0, real, &exe);
+	/* A program that rewrites its title ("redis-server *:6379") keeps
+	 * its name as the first word. */
+	if (!as && strchr(argv0, ' ')) {
+		*strchr(argv0, ' ') = '\0';
+		as = started_as(p->pid, argv0, real, &exe);
+	}
+	if (as && strcmp(as, real) && is_link(p->pid, as)) {
+		p->exe = as;
+		p->exe_file = intern(real);
+	}
+}
+
 void process__read_identity(struct process *p)
 {
 	char path[64], buf[PATH_MAX];
@@ -55,7 +166,28 @@ void process__read_identity(struct process *p)
 	if (n > 0) {
 		buf[n] = '\0';
 		p->exe = intern(buf);
+		p->exe_file = NULL;
+		read_started_as(p, p->exe);
 	}
+}
+
+void process__resolve_exe(struct process *p)
+{
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	p->exe_file = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0 || !p->exe)
+		return;
+	buf[n] = '\0';
+	if (!strcmp(buf, p->exe))
+		return;
+	if (is_link(p->pid, p->exe))
+		p->exe_file = intern(buf);
+	else
+		p->exe = intern(buf);	/* the same file by another spelling */
 }
 
 void process__exec_reset(struct process *p)

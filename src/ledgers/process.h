@@ -22,7 +22,8 @@ struct process {
 	int pid;
 	int parent_pid;		/* 0 for targets named on the command line */
 	char comm[16];
-	const char *exe;	/* interned path of the program */
+	const char *exe;	/* interned path of the program, as started */
+	const char *exe_file;	/* the file exe leads to, if not exe itself */
 	uint64_t seen_ns;	/* when tracing of it began */
 	bool exited;
 	int exit_status;	/* wait status, valid when exited */
@@ -36,12 +37,18 @@ struct process {
 	struct goproc *go;	/* Go runtime state, NULL if not a Go program */
 	struct u64map *stack_cache;	/* hash(raw ips, as.gen) -> stack id */
 	uint64_t unresolved_frames;	/* frames placed in no module */
+	uint64_t memory_measured_ns;	/* last trace/memusage reading, 0 never */
 };
 
 struct process *process__new(int pid, uint64_t page_size);
 void process__free(struct process *p);
-/* comm and exe from /proc; quiet if the process is gone. */
+/* comm and exe from /proc; quiet if the process is gone. exe is the
+ * path the program was started by (argv[0], when it leads to the running
+ * file), as a user knows it: Debian's redis-server is a link to
+ * redis-check-rdb. */
 void process__read_identity(struct process *p);
+/* exe_file from /proc/PID/exe, for an exe just set (an exec). */
+void process__resolve_exe(struct process *p);
 /* Drop what an exec replaces: memory ledgers and code map. */
 void process__exec_reset(struct process *p);
 /* Intern a raw user stack of this process (see stacks.h). */

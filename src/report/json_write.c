@@ -10,6 +10,8 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 	jsonw__field_int(w, "pid", t->pid);
 	jsonw__field_string(w, "comm", t->comm);
 	jsonw__field_string(w, "exe", t->exe ? t->exe : "");
+	if (t->exe_file)
+		jsonw__field_string(w, "exe_file", t->exe_file);
 	jsonw__field_bool(w, "exited", t->exited);
 	if (t->exited)
 		jsonw__field_int(w, "exit_status", t->exit_status);
@@ -43,6 +45,12 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 	jsonw__end_object(w);
 }
 
+static void write_usage(struct jsonw *w, uint64_t resident, uint64_t committed)
+{
+	jsonw__field_uint(w, "resident_bytes", resident);
+	jsonw__field_uint(w, "committed_bytes", committed);
+}
+
 static void write_stack(struct jsonw *w, const struct report_stack *s)
 {
 	jsonw__begin_object(w);
@@ -50,6 +58,12 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 	jsonw__field_int(w, "pid", s->pid);
 	jsonw__field_uint(w, "count", s->count);
 	jsonw__field_uint(w, "bytes", s->bytes);
+	if (s->measured)	/* of bytes (reserved): in RAM, private writable */
+		write_usage(w, s->resident_bytes, s->committed_bytes);
+	if (s->file_backed)
+		jsonw__field_bool(w, "file_backed", true);
+	if (s->main_goroutine)
+		jsonw__field_bool(w, "main_goroutine", true);
 	if (s->alloc_count || s->alloc_bytes) {
 		/* allocated (not only still in use): go_heap since process
 		 * start, go_alloc during the session */
@@ -58,6 +72,7 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 	}
 	jsonw__field_double(w, "oldest_s", s->oldest_s);
 	jsonw__field_double(w, "growth_per_min", s->growth_per_min);
+	jsonw__field_double(w, "growth_window_s", s->growth_window_s);
 	jsonw__field_bool(w, "suspect", s->suspect);
 	if (s->fd_kind)
 		jsonw__field_string(w, "fd_kind", s->fd_kind);
@@ -124,6 +139,7 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__field_string(&w, "tool", "leakscope");
 	jsonw__field_double(&w, "start_unix_s", r->start_unix_ns / (double)NS_PER_S);
 	jsonw__field_double(&w, "duration_s", r->duration_s);
+	jsonw__field_double(&w, "attach_s", r->attach_s);
 	jsonw__field_double(&w, "min_age_s", r->min_age_s);
 	jsonw__key(&w, "targets");
 	jsonw__begin_array(&w);
@@ -164,6 +180,18 @@ int report_json__write(FILE *f, const struct report *r)
 		jsonw__field_uint(&w, "bytes", t->bytes);
 		jsonw__field_uint(&w, "hidden_count", t->hidden_count);
 		jsonw__field_uint(&w, "hidden_bytes", t->hidden_bytes);
+		if (t->measured)
+			write_usage(&w, t->resident_bytes, t->committed_bytes);
+		if (t->file_count) {
+			/* the part of the above that maps files */
+			jsonw__key(&w, "file_backed");
+			jsonw__begin_object(&w);
+			jsonw__field_uint(&w, "count", t->file_count);
+			jsonw__field_uint(&w, "bytes", t->file_bytes);
+			if (t->measured)
+				write_usage(&w, t->file_resident_bytes, t->file_committed_bytes);
+			jsonw__end_object(&w);
+		}
 		jsonw__end_object(&w);
 	}
 	jsonw__end_object(&w);

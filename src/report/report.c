@@ -113,9 +113,14 @@ enum ls_kind report__first_traced_kind(const struct report *r)
 	return KIND_MMAP;
 }
 
+/* Memory that was measured weighs what it commits: a large reservation
+ * never touched (the Go runtime's arenas) is not where a reader looks
+ * first. */
 static uint64_t weight(const struct report_stack *s)
 {
-	return kind_has_bytes(s->kind) ? s->bytes : s->count;
+	if (!kind_has_bytes(s->kind))
+		return s->count;
+	return s->measured ? s->committed_bytes : s->bytes;
 }
 
 static int cmp_stacks(const void *a, const void *b)
@@ -126,6 +131,8 @@ static int cmp_stacks(const void *a, const void *b)
 		return x->kind < y->kind ? -1 : 1;
 	if (x->suspect != y->suspect)
 		return x->suspect ? -1 : 1;
+	if (x->file_backed != y->file_backed)	/* code and files last */
+		return x->file_backed ? 1 : -1;
 	if (weight(x) != weight(y))
 		return weight(x) > weight(y) ? -1 : 1;
 	if (x->count != y->count)

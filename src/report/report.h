@@ -68,6 +68,7 @@ struct report_stack {
 	struct report_frame *frames;	/* innermost first */
 	size_t nframes;
 	double growth_per_min;	/* count or bytes per minute */
+	double growth_window_s;	/* the samples the verdict judged span this */
 	bool suspect;
 	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
 	/* go_alloc only: allocated since tracing began, of which count and
@@ -79,12 +80,23 @@ struct report_stack {
 				 * the path of pre-existing items) */
 	struct report_state states[REPORT_MAX_STATES];	/* goroutines */
 	size_t nstates;
+	bool main_goroutine;	/* started by the runtime: it has no creator */
+	/* Memory kinds (mmap, brk): of `bytes` (the address space reserved),
+	 * what is resident in RAM and what is committed (private writable,
+	 * counted against the kernel's commit limit), as measured from
+	 * /proc/PID/smaps; measured false: not known (a process that exited
+	 * before it was measured, or a report of an older version). */
+	uint64_t resident_bytes, committed_bytes;
+	bool measured;
+	bool file_backed;	/* mappings of files (code, libraries, data) */
+	uint32_t unresolved;	/* frames no function was found for */
 };
 
 struct report_target {
 	int pid;
 	char comm[16];
-	const char *exe;
+	const char *exe;	/* as it was started (a link is not followed) */
+	const char *exe_file;	/* the file exe leads to, when it differs */
 	bool exited;
 	int exit_status;	/* wait status */
 	const char *go_version;	/* "go1.19.8" when traced as Go, else NULL */
@@ -105,18 +117,24 @@ struct report_target {
 struct report_total {
 	uint64_t count, bytes;		/* everything outstanding */
 	uint64_t hidden_count, hidden_bytes;	/* of which younger than min age */
+	/* Memory kinds: of everything, resident and committed (see
+	 * report_stack), and the part that maps files, shown apart. */
+	bool measured;
+	uint64_t resident_bytes, committed_bytes;
+	uint64_t file_count, file_bytes, file_resident_bytes, file_committed_bytes;
 };
 
 struct report {
 	int version;
 	uint64_t start_unix_ns;
-	double duration_s;
+	double duration_s;	/* traced: from the end of attaching to the report */
+	double attach_s;	/* loading and attaching the probes, before that */
 	double min_age_s;	/* for live processes; exited ones show all */
 	struct report_target *targets;
 	size_t ntargets;
 	uint64_t lost_events;	/* records lost whole (ring buffer full) */
 	uint64_t drops[LS_DROP_MAX];
-	uint64_t unresolved_frames;
+	uint64_t unresolved_frames;	/* frames in stacks with no function name */
 	struct report_total totals[KIND_MAX];
 	bool has_kind[KIND_MAX];
 	struct report_stack *stacks;

@@ -24,6 +24,8 @@
 #define STACK_TRUNCATED 0x1	/* capture filled its buffer */
 #define STACK_LEAF_EXACT 0x2	/* frame 0 is an exact pc (uprobe), not a
 				 * return address */
+#define STACK_GO_LOGICAL 0x4	/* recorded by the Go runtime (heap profile
+				 * buckets): one pc per inlined call already */
 
 struct addrspace;
 

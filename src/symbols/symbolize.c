@@ -167,6 +167,7 @@ static bool go_lookup(struct gobin *bin, uint64_t vaddr, struct frame_sym *out)
 		out->levels[out->nlevels++] = (struct sym_line){
 			intern(frames[i].func), frames[i].file ? intern(frames[i].file) : NULL,
 			frames[i].line > 0 ? (uint32_t)frames[i].line : 0,
+			frames[i].wrapper, frames[i].panics,
 		};
 	out->func = out->levels[n - 1].name;
 	out->file = out->levels[0].file;

@@ -17,6 +17,9 @@ struct sym_line {
 	const char *name;	/* interned: function, or mod+0xoff */
 	const char *file;	/* interned source file; NULL if unknown */
 	uint32_t line;
+	/* Go only: a compiler-made wrapper, and a function raising panics
+	 * (see gobin_frame): what the runtime's tracebacks leave out. */
+	bool go_wrapper, go_panics;
 };
 
 struct frame_sym {

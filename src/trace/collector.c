@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/collector.h"
+#include "trace/memusage.h"
 #include "ledgers/fdtable.h"
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
@@ -284,8 +285,13 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 			addrspace__add(&p->as, addr, addr + len, e->sc.args[5], mod);
 		}
 	}
+	/* What the kernel counts against its commit limit (VM_ACCOUNT):
+	 * until memusage measures it, the mapping is taken at that. */
+	bool commits = (prot & PROT_WRITE) && (flags & MAP_TYPE) == MAP_PRIVATE &&
+		       !(flags & MAP_NORESERVE);
+
 	mappings__map(&p->maps, addr, len, stack, e->hdr.ts_ns,
-		      file ? MAPPING_FILE : 0, path);
+		      (file ? MAPPING_FILE : 0) | (commits ? MAPPING_COMMITS : 0), path);
 }
 
 /*
@@ -432,6 +438,7 @@ static void on_exec(struct collector *c, struct process *p,
 	name[sizeof(name) - 1] = '\0';
 	exe = absolute_path(p->pid, AT_FDCWD, name);
 	p->exe = exe;
+	process__resolve_exe(p);	/* the path is as started: a link stays */
 	addrspace__from_exec(&p->as, p->pid, exe,
 			     modules__kdev_to_dev(e->exe_dev), e->exe_ino,
 			     (const uint64_t *)e->auxv, LS_AUXV_WORDS);
@@ -585,9 +592,16 @@ int collector__on_record(void *ctx, void *data, size_t size)
 
 void collector__refresh(struct collector *c)
 {
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i]->go && !c->procs[i]->exited)
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		if (c->procs[i]->exited)
+			continue;
+		if (c->procs[i]->go)
 			goread__refresh(c->procs[i]->go, c->procs[i]);
+		if (c->measure_memory)
+			memusage__refresh(c->procs[i], now);
+	}
 }
 
 size_t collector__reap_vanished(struct collector *c,

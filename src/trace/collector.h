@@ -18,10 +18,14 @@ struct collector {
 	struct process **procs;		/* every process seen, in order */
 	size_t nprocs, cap;
 	uint64_t page_size;
-	uint64_t start_ns;		/* tracing began (CLOCK_MONOTONIC) */
+	uint64_t start_ns;		/* the collector started (CLOCK_MONOTONIC) */
+	uint64_t traced_ns;		/* probes attached: tracing began; 0 = start_ns */
 	uint64_t start_realtime_ns;
 	size_t live;			/* traced processes not yet exited */
 	unsigned max_frames;		/* unwinding depth */
+	/* Measure what each live process's memory uses (resident,
+	 * committed) at every refresh: trace/memusage.c. */
+	bool measure_memory;
 
 	/* counters shown in reports */
 	uint64_t records;		/* records consumed */
@@ -61,7 +65,7 @@ int collector__on_record(void *ctx, void *data, size_t size);
 size_t collector__reap_vanished(struct collector *c,
 				void (*on_gone)(void *ctx, struct process *p), void *ctx);
 /* Read what the processes keep about themselves (the Go runtime's heap
- * profile...), before a report is built. */
+ * profile, what their memory uses...), before a report is built. */
 void collector__refresh(struct collector *c);
 
 #endif

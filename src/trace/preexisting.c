@@ -57,8 +57,40 @@ static void format_endpoint(const char *hex, char *out, size_t size)
 	}
 }
 
-/* inode -> description, for the inet tables of /proc/PID/net. */
-static void scan_inet(int pid, const char *proto, struct u64map *names)
+/* Local ports some socket listens on: an established socket on one of
+ * them was accepted by that listener. */
+static void listening_ports(int pid, const char *proto, struct u64map *ports)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char local[64];
+		unsigned st;
+		const char *colon;
+
+		if (sscanf(line, "%*s %63s %*s %x", local, &st) == 2 && st == 10 &&
+		    (colon = strchr(local, ':')))
+			u64map__put(ports, strtoul(colon + 1, NULL, 16) + 1, 1);
+	}
+	fclose(f);
+}
+
+/*
+ * inode -> description, for the inet tables of /proc/PID/net. What a
+ * process held before attach is grouped by these descriptions, so a
+ * connection is described by what it is for, not by its own ports: the
+ * listening endpoint that accepted it, or the remote endpoint it reaches.
+ *   tcp 0.0.0.0:6379 (listening)
+ *   tcp 127.0.0.1:6379 accepted (established)
+ *   tcp -> 10.0.0.5:5432 (established)
+ */
+static void scan_inet(int pid, const char *proto, const struct u64map *listening,
+		      struct u64map *names)
 {
 	char path[64], line[512];
 	FILE *f;
@@ -73,21 +105,26 @@ static void scan_inet(int pid, const char *proto, struct u64map *names)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char local[64], remote[64], l[80], r[80], desc[256];
+		const char *state;
 		unsigned st;
 		unsigned long inode;
+		uint64_t v;
 
 		if (sscanf(line, "%*s %63s %63s %x %*s %*s %*s %*s %*s %lu",
 			   local, remote, &st, &inode) != 4 || !inode)
 			continue;
 		format_endpoint(local, l, sizeof(l));
 		format_endpoint(remote, r, sizeof(r));
+		state = st < ARRAY_SIZE(tcp_states) ? tcp_states[st] : "?";
 		if (st == 10)	/* TCP_LISTEN */
 			snprintf(desc, sizeof(desc), "%s %s (listening)", proto, l);
 		else if (!strncmp(proto, "udp", 3))
 			snprintf(desc, sizeof(desc), "%s %s", proto, l);
+		else if (strchr(local, ':') &&
+			 u64map__get(listening, strtoul(strchr(local, ':') + 1, NULL, 16) + 1, &v))
+			snprintf(desc, sizeof(desc), "%s %s accepted (%s)", proto, l, state);
 		else
-			snprintf(desc, sizeof(desc), "%s %s -> %s (%s)", proto, l, r,
-				 st < ARRAY_SIZE(tcp_states) ? tcp_states[st] : "?");
+			snprintf(desc, sizeof(desc), "%s -> %s (%s)", proto, r, state);
 		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
 	}
 	fclose(f);
@@ -121,13 +158,16 @@ static void scan_unix(int pid, struct u64map *names)
 
 static struct u64map *socket_names(int pid)
 {
-	struct u64map *names = u64map__new(64);
+	struct u64map *names = u64map__new(64), *listening = u64map__new(16);
 
-	scan_inet(pid, "tcp", names);
-	scan_inet(pid, "tcp6", names);
-	scan_inet(pid, "udp", names);
-	scan_inet(pid, "udp6", names);
+	listening_ports(pid, "tcp", listening);
+	listening_ports(pid, "tcp6", listening);
+	scan_inet(pid, "tcp", listening, names);
+	scan_inet(pid, "tcp6", listening, names);
+	scan_inet(pid, "udp", listening, names);
+	scan_inet(pid, "udp6", listening, names);
 	scan_unix(pid, names);
+	u64map__free(listening);
 	return names;
 }
 
