@@ -55,13 +55,16 @@ def test_pprof_of_a_real_trace_equals_json():
 
 def json_paths(report, kind):
     """{folded path: weight} the JSON report's stacks of kind make: the
-    process "comm (pid)", the frames root first, an fd's kind as leaf."""
+    process "comm (pid)", the frames root first (or what stands in for
+    none), an fd's kind as leaf."""
     comm = {t["pid"]: t["comm"] for t in report["targets"]}
     paths = collections.Counter()
     for s in report["stacks"]:
         if s["kind"] != kind:
             continue
-        frames = [f.replace(";", ":") for f in reversed(s["frames"])] or ["[no stack]"]
+        # what was held before tracing began has no stack of its own
+        empty = "[held before attach]" if s.get("preexisting") else "[no stack]"
+        frames = [f.replace(";", ":") for f in reversed(s["frames"])] or [empty]
         leaf = [f"[{s['fd_kind']}]"] if kind == "fd" and s.get("fd_kind") else []
         path = ";".join([f"{comm[s['pid']]} ({s['pid']})", *frames, *leaf])
         paths[path] += s["count"] if kind == "fd" else s["bytes"]
