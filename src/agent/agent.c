@@ -192,11 +192,33 @@ static void scan_running(struct agent *a)
 static void forget(struct agent *a, struct process *p)
 {
 	alloc_deltas__forget(&a->deltas, p->pid);
+	verdicts__forget_pid(&a->verdicts, p->pid);
 	u64map__del(a->last_push_s, (uint64_t)p->pid, NULL);
 	if (!p->exited)
 		probes__untrace_pid(&a->probes, p->pid);
 	collector__forget_process(&a->coll, p);
 	a->procs_forgotten++;
+}
+
+/*
+ * Free what only forgotten processes referred to: the collector's tables
+ * (paths, stacks, modules with their open files, symbols) and the Go
+ * binaries no traced process runs. Reports, verdicts and profile deltas
+ * hold copies or content keys, never the tables' entries, so the live
+ * processes are the only roots.
+ */
+static void sweep(struct agent *a)
+{
+	for (size_t i = 0; i < a->coll.nprocs; i++) {
+		struct process *p = a->coll.procs[i];
+
+		if (p->go && p->go->bin)
+			goprobes__mark(a->hook.gp, p->go->bin);
+	}
+	if (a->hook.gp)
+		goprobes__sweep(a->hook.gp);
+	collector__sweep(&a->coll);
+	a->procs_forgotten_at_sweep = a->procs_forgotten;
 }
 
 /* Exited processes, once their last state went out. */
@@ -210,6 +232,8 @@ static void forget_exited(struct agent *a)
 		LOG_D("process gone", "pid=%d comm=%s", p->pid, logfmt__q(p->comm));
 		forget(a, p);
 	}
+	if (a->procs_forgotten != a->procs_forgotten_at_sweep)
+		sweep(a);
 }
 
 static void untrace_vanished(void *ctx, struct process *p)
@@ -255,6 +279,7 @@ static void stop_tracing(struct agent *a, const char *why)
 	ring_buffer__consume(a->probes.rb);
 	while (a->coll.nprocs)
 		forget(a, a->coll.procs[a->coll.nprocs - 1]);
+	sweep(a);
 	reset_verdicts(a);
 	a->tracing = false;
 	LOG_I("tracing off", "reason=%s", logfmt__q(why));
@@ -403,6 +428,8 @@ static void run(struct agent *a)
 			if (a->tracing) {
 				reap_vanished(a);
 				caps__enforce(&a->caps, &a->coll);
+				/* processes that live on but churn paths */
+				collector__sweep_if_grown(&a->coll);
 			}
 			selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
 			act = a->loaded ? selfcheck__step(&a->sc, now) : SELFCHECK_NONE;

@@ -3,7 +3,8 @@
 #include "ledgers/goproc.h"
 #include "base/hashmap.h"
 #include "symbols/stacks.h"
-#include "base/intern.h"
+#include "base/strtab.h"
+#include "symbols/tables.h"
 #include "base/util.h"
 
 #include <limits.h>
@@ -15,13 +16,14 @@
 /* Re-read /proc/PID/maps for unplaced frames at most this often. */
 #define PROC_REREAD_NS (20 * 1000 * 1000ULL)
 
-struct process *process__new(int pid, uint64_t page_size)
+struct process *process__new(int pid, uint64_t page_size, struct tables *tables)
 {
 	struct process *p = xcalloc(1, sizeof(*p));
 
 	p->pid = pid;
 	p->seen_ns = now_ns();
-	addrspace__init(&p->as);
+	p->tables = tables;
+	addrspace__init(&p->as, tables->modules);
 	mappings__init(&p->maps, page_size);
 	brkheap__init(&p->brk, page_size);
 	fdtable__init(&p->fds);
@@ -54,7 +56,7 @@ void process__read_identity(struct process *p)
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
 		buf[n] = '\0';
-		p->exe = intern(buf);
+		p->exe = strtab__intern(p->tables->strings, buf);
 	}
 }
 
@@ -82,7 +84,7 @@ uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 		key--;
 	if (u64map__get(p->stack_cache, key, &id))
 		return (uint32_t)id;
-	id = stacks__intern_raw(&p->as, ips, n, flags, &miss);
+	id = stacks__intern_raw(p->tables->stacks, &p->as, ips, n, flags, &miss);
 	/* Code mapped since we last looked (dlopen, or code that was there
 	 * before attach): look again while the process is alive. */
 	if (miss && !p->exited && now_ns() - p->as.last_proc_read_ns > PROC_REREAD_NS &&
@@ -90,7 +92,7 @@ uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 		key = hash_bytes(ips, n * sizeof(*ips), p->as.gen ^ (uint64_t)flags << 32);
 		if (key == U64MAP_EMPTY)
 			key--;
-		id = stacks__intern_raw(&p->as, ips, n, flags, &miss);
+		id = stacks__intern_raw(p->tables->stacks, &p->as, ips, n, flags, &miss);
 	}
 	p->unresolved_frames += miss;
 	u64map__put(p->stack_cache, key, id);
@@ -100,4 +102,60 @@ uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 size_t process__items(const struct process *p)
 {
 	return p->maps.allocs + p->brk.n + p->fds.count;
+}
+
+static void mark_mapping(void *ctx, const struct mapping_alloc *a)
+{
+	struct tables *t = ctx;
+
+	tables__mark_stack(t, a->stack);
+	tables__mark_string(t, a->file);
+}
+
+static void mark_goroutine(void *ctx, const struct goroutine *gr)
+{
+	tables__mark_stack(ctx, gr->stack);
+}
+
+static void mark_go(struct tables *t, const struct goproc *g)
+{
+	goroutines__visit(&g->gor, mark_goroutine, t);
+	for (size_t i = 0; i < g->allocs.n; i++)
+		tables__mark_stack(t, g->allocs.t[i].stack);
+	for (size_t i = 0; i < g->nheap; i++)
+		tables__mark_stack(t, g->heap[i].stack);
+}
+
+void process__mark(const struct process *p)
+{
+	struct tables *t = p->tables;
+
+	tables__mark_string(t, p->exe);
+	addrspace__mark(&p->as);
+	mappings__visit_allocs(&p->maps, mark_mapping, t);
+	for (size_t i = 0; i < p->brk.n; i++)
+		tables__mark_stack(t, p->brk.segs[i].stack);
+	for (size_t fd = 0; fd < p->fds.cap; fd++) {
+		const struct fd_item *it = p->fds.fds[fd];
+
+		if (it) {
+			tables__mark_stack(t, it->stack);
+			tables__mark_string(t, it->path);
+		}
+	}
+	if (p->go)
+		mark_go(t, p->go);
+}
+
+void process__drop_swept(struct process *p)
+{
+	struct u64map *kept = u64map__new(u64map__len(p->stack_cache));
+	uint64_t key, id;
+	size_t it = 0;
+
+	while (u64map__next(p->stack_cache, &it, &key, &id))
+		if (stacks__live(p->tables->stacks, (uint32_t)id))
+			u64map__put(kept, key, id);
+	u64map__free(p->stack_cache);
+	p->stack_cache = kept;
 }

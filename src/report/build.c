@@ -6,12 +6,13 @@
  */
 #include "report/build.h"
 #include "base/hashmap.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 #include "ledgers/goproc.h"
 #include "ledgers/process.h"
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
+#include "symbols/tables.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
 #include "trace/goread.h"
@@ -26,8 +27,11 @@
  * has exited shows everything it held at exit: that is its leak. */
 #define DEFAULT_MIN_AGE_S 0.5
 
+/* The report's strings are its own copies (report.h): every string
+ * taken from the collector's tables goes through copy(). */
 struct builder {
 	struct report *r;
+	const struct tables *t;	/* the collector's */
 	struct u64map *index;	/* aggregation key -> stacks[] index + 1 */
 	size_t cap;
 	const struct process *p;
@@ -45,6 +49,12 @@ static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
 	return k == U64MAP_EMPTY ? k - 1 : k;
 }
 
+static const char *copy(struct report *r, const char *s)
+{
+	return strtab__intern(r->strings, s);
+}
+
+/* path: the report's (pointers compare) */
 static void add_path(struct report_stack *s, const char *path)
 {
 	for (size_t i = 0; i < s->npaths; i++)
@@ -107,6 +117,7 @@ static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
 	return add_items(b, kind, stack, sub, fd_kind, pre, 1, bytes, birth_ns);
 }
 
+/* state: the report's (pointers compare) */
 static void add_state(struct report_stack *s, const char *state, uint64_t n)
 {
 	size_t i;
@@ -137,15 +148,16 @@ static void collect_goroutine(void *ctx, const struct goroutine *gr)
 
 /* The allocation site of a Go allocation stack: the first frame past the
  * allocator (profilealloc, mallocgc and its leaves); *tiny when the
- * allocator was the tiny one. */
-static const char *alloc_site(uint32_t stack, bool *tiny)
+ * allocator was the tiny one. A string of the report. */
+static const char *alloc_site(const struct tables *t, struct report *r, uint32_t stack,
+			      bool *tiny)
 {
 	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(stack, &n, &flags);
+	const uint64_t *f = stacks__frames(t->stacks, stack, &n, &flags);
 
 	*tiny = false;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct frame_sym *fs = symbolize__frame(f[i], i > 0);
+		const struct frame_sym *fs = symbolizer__frame(t->symbols, f[i], i > 0);
 		const char *name = fs->nlevels ? fs->levels[fs->nlevels - 1].name : fs->name;
 
 		if (!strcmp(name, "runtime.profilealloc"))
@@ -154,16 +166,17 @@ static const char *alloc_site(uint32_t stack, bool *tiny)
 			*tiny |= strstr(name, "Tiny") != NULL;
 			continue;
 		}
-		return name;
+		return copy(r, name);
 	}
-	return intern("?");
+	return copy(r, "?");
 }
 
-static void check_allocs(struct report_target *t, const struct goallocs *a)
+static void check_allocs(const struct tables *tables, struct report *r,
+			 struct report_target *t, const struct goallocs *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		bool tiny;
-		const char *site = alloc_site(a->t[i].stack, &tiny);
+		const char *site = alloc_site(tables, r, a->t[i].stack, &tiny);
 		size_t j;
 
 		if (tiny)
@@ -202,7 +215,7 @@ static void add_go(struct builder *b, const struct process *p)
 						  l.v[i]->preexisting, 0, l.v[i]->birth_ns);
 
 		if (s && b->goroutine_states)
-			add_state(s, states[i] ? states[i] : intern("unknown (exited)"), 1);
+			add_state(s, copy(b->r, states[i] ? states[i] : "unknown (exited)"), 1);
 	}
 	free(states);
 	free(l.v);
@@ -253,10 +266,11 @@ static void add_go(struct builder *b, const struct process *p)
 }
 
 /* Pre-existing items have no stack: they are grouped by what they are
- * (mapping name, fd path) instead. */
+ * (mapping name, fd path) instead; by content, so the group of a path is
+ * the same in every report. */
 static uint32_t path_key(const char *path)
 {
-	return (uint32_t)hash_u64((uint64_t)(uintptr_t)path);
+	return path ? (uint32_t)hash_bytes(path, strlen(path), 3) : 0;
 }
 
 static void add_mapping(void *ctx, const struct mapping_alloc *a)
@@ -268,7 +282,7 @@ static void add_mapping(void *ctx, const struct mapping_alloc *a)
 	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : 0, NULL,
 		     pre, a->bytes, a->birth_ns);
 	if (s && pre && a->file)
-		add_path(s, a->file);
+		add_path(s, copy(b->r, a->file));
 }
 
 static void add_process(struct builder *b, const struct process *p)
@@ -284,7 +298,7 @@ static void add_process(struct builder *b, const struct process *p)
 						   s->birth_ns);
 
 		if (rs && s->preexisting && !rs->npaths)
-			add_path(rs, intern("[heap]"));
+			add_path(rs, copy(b->r, "[heap]"));
 	}
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		const struct fd_item *it = p->fds.fds[fd];
@@ -297,7 +311,7 @@ static void add_process(struct builder *b, const struct process *p)
 			     fd_kind_name(it->kind), it->preexisting, 0,
 			     it->birth_ns);
 		if (s && it->path)
-			add_path(s, it->path);
+			add_path(s, copy(b->r, it->path));
 	}
 	if (p->go && p->go->bin && p->go->bin->bin)
 		add_go(b, p);
@@ -357,10 +371,11 @@ static void trim_allocator_frames(struct report_stack *s)
 	s->nframes -= skip;
 }
 
-static void symbolize_stack(struct report_stack *s)
+static void symbolize_stack(const struct tables *t, struct report *r,
+			    struct report_stack *s)
 {
 	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(s->stack_id, &n, &flags);
+	const uint64_t *f = stacks__frames(t->stacks, s->stack_id, &n, &flags);
 	size_t cap = 0;
 
 	s->truncated = flags & STACK_TRUNCATED;
@@ -368,18 +383,18 @@ static void symbolize_stack(struct report_stack *s)
 	s->frames = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
-		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
+		const struct frame_sym *fs = symbolizer__frame(t->symbols, f[i], ret_addr);
 
 		for (uint32_t l = 0; l < fs->nlevels; l++) {
 			grow_array((void **)&s->frames, &cap, s->nframes + 1,
 				   sizeof(*s->frames));
 			s->frames[s->nframes++] = (struct report_frame){
-				.name = fs->levels[l].name,
-				.file = fs->levels[l].file,
+				.name = copy(r, fs->levels[l].name),
+				.file = copy(r, fs->levels[l].file),
 				.line = fs->levels[l].line,
-				.module = fs->module,
+				.module = copy(r, fs->module),
 				.address = fs->offset,
-				.build_id = fs->build_id,
+				.build_id = copy(r, fs->build_id),
 				.inlined = l + 1 < fs->nlevels,
 			};
 		}
@@ -438,9 +453,10 @@ struct report *report__build(const struct collector *c,
 			     const struct report_options *o)
 {
 	struct report *r = xcalloc(1, sizeof(*r));
-	struct builder b = { .r = r, .index = u64map__new(256) };
+	struct builder b = { .r = r, .t = &c->tables, .index = u64map__new(256) };
 	uint64_t now = o->now_ns ? o->now_ns : now_ns();
 
+	r->strings = strtab__new();
 	r->version = 1;
 	r->start_unix_ns = c->start_realtime_ns;
 	r->duration_s = (now - c->start_ns) / 1e9;
@@ -462,14 +478,14 @@ struct report *report__build(const struct collector *c,
 
 		t->pid = p->pid;
 		memcpy(t->comm, p->comm, sizeof(t->comm));
-		t->exe = p->exe;
+		t->exe = copy(r, p->exe);
 		t->exited = p->exited;
 		t->exit_status = p->exit_status;
 		t->go_mem_profile_rate = -1;
 		if (p->go && p->go->bin && p->go->bin->bin) {
-			t->go_version = intern(gobin__version(p->go->bin->bin)->str);
+			t->go_version = copy(r, gobin__version(p->go->bin->bin)->str);
 			t->go_mem_profile_rate = (int64_t)p->go->rate;
-			t->go_rate_source = p->go->rate_source;
+			t->go_rate_source = copy(r, p->go->rate_source);
 			t->goroutines_created = p->go->gor.created;
 			t->goroutines_exited = p->go->gor.exited;
 			for (size_t a = 0; a < p->go->allocs.n; a++) {
@@ -479,7 +495,7 @@ struct report *report__build(const struct collector *c,
 					t->go_alloc_every += p->go->allocs.t[a].count;
 			}
 			if (t->go_alloc_sampled && t->go_alloc_every)
-				check_allocs(t, &p->go->allocs);
+				check_allocs(&c->tables, r, t, &p->go->allocs);
 		}
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
@@ -488,7 +504,7 @@ struct report *report__build(const struct collector *c,
 		r->unresolved_frames += p->unresolved_frames;
 	}
 	for (size_t i = 0; i < r->nstacks; i++)
-		symbolize_stack(&r->stacks[i]);
+		symbolize_stack(&c->tables, r, &r->stacks[i]);
 	u64map__free(b.index);
 	merge_same_symbols(r);
 	report__sort(r);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "report/json_read.h"
 #include "report/report.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@ struct reader {
 	const char *name;	/* the file, for messages */
 	char *err;
 	size_t errlen;
+	struct strtab *strings;	/* the report's */
 };
 
 static int fail(struct reader *d, const char *ctx, const char *key,
@@ -124,7 +125,7 @@ static int get_bool(struct reader *d, json_t *obj, const char *ctx,
 	return 0;
 }
 
-/* A string, interned; null gives NULL. */
+/* A string, in the report's strings; null gives NULL. */
 static int get_string(struct reader *d, json_t *obj, const char *ctx,
 		      const char *key, bool required, const char **out)
 {
@@ -139,7 +140,7 @@ static int get_string(struct reader *d, json_t *obj, const char *ctx,
 	}
 	if (!json_is_string(v))
 		return fail(d, ctx, key, "expected a string, found %s", type_name(v));
-	*out = intern(json_string_value(v));
+	*out = strtab__intern(d->strings, json_string_value(v));
 	return 0;
 }
 
@@ -212,7 +213,7 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 				    type_name(it));
 		}
 		s->frames[i].name = json_is_string(it) ?
-			intern(json_string_value(it)) : NULL;
+			strtab__intern(d->strings, json_string_value(it)) : NULL;
 	}
 	if (!locs)
 		return 0;
@@ -428,6 +429,8 @@ static int parse(json_t *root, json_error_t *jerr, const char *name,
 		return -EINVAL;
 	}
 	r = xcalloc(1, sizeof(*r));
+	r->strings = strtab__new();
+	d.strings = r->strings;
 	ret = read_report(&d, root, r);
 	json_decref(root);
 	if (ret) {

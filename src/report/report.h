@@ -14,6 +14,8 @@
 
 #include "leakscope.h"
 
+struct strtab;
+
 enum ls_kind {
 	KIND_MMAP = 0,
 	KIND_BRK,
@@ -132,6 +134,10 @@ struct report {
 	} stats;
 	char **notes;		/* things the reader must know */
 	size_t nnotes;
+	/* Where the report's strings live: it owns them, so it outlives
+	 * the tables of the collector it was built from. NULL when every
+	 * string is a constant (hand-made reports). */
+	struct strtab *strings;
 };
 
 void report__add_note(struct report *r, const char *fmt, ...)
@@ -141,7 +147,7 @@ void report__free(struct report *r);
 void report__sort(struct report *r);
 const char *drop_reason_name(int reason);
 /* A stable identity for a stack across reports: kind, pid, fd kind and
- * symbolized frames (never 0 or ~0). */
+ * symbolized frames, by content (never 0 or ~0). */
 uint64_t report__stack_key(const struct report_stack *s);
 
 #endif

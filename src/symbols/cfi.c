@@ -78,6 +78,11 @@ uint64_t cfi__cached(const struct cfi *c)
 	return c ? u64map__len(c->cache) : 0;
 }
 
+size_t cfi__bytes(const struct cfi *c)
+{
+	return c ? sizeof(*c) + u64map__bytes(c->cache) + c->caprules * sizeof(*c->rules) : 0;
+}
+
 /* CFA = reg + off is all compilers emit outside PLTs and hand-written
  * signal trampolines; anything else is reported as unsupported. */
 static int cfa_rule(Dwarf_Frame *frame, struct cfi_rule *r)

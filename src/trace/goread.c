@@ -4,7 +4,6 @@
 #include "base/hashmap.h"
 #include "base/procmaps.h"
 #include "base/procmem.h"
-#include "base/intern.h"
 #include "base/util.h"
 #include "golang/gobin.h"
 #include "golang/goheap.h"
@@ -48,7 +47,7 @@ static void find_bias(struct goproc *g, int pid)
 		}
 		elfinfo__free(&e);
 	}
-	free(maps);
+	procmaps__free(maps, n);
 }
 
 /* GODEBUG=memprofilerate=N in the process's environment, or -1. */
@@ -223,7 +222,7 @@ void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
 			if (why && why[0])
 				name = why;
 		}
-		states[i] = intern(name);
+		states[i] = name;
 	}
 	free(reqs);
 	free(rreqs);
