@@ -420,6 +420,8 @@ static void run(struct agent *a)
 			LOG_E("reading events failed", "err=%s", logfmt__q(strerror(-err)));
 			break;
 		}
+		/* processes that live on but churn paths and stacks */
+		collector__sweep_if_grown(&a->coll);
 		now = now_ns();
 		if (now >= next_second) {
 			enum selfcheck_action act;
@@ -428,8 +430,6 @@ static void run(struct agent *a)
 			if (a->tracing) {
 				reap_vanished(a);
 				caps__enforce(&a->caps, &a->coll);
-				/* processes that live on but churn paths */
-				collector__sweep_if_grown(&a->coll);
 			}
 			selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
 			act = a->loaded ? selfcheck__step(&a->sc, now) : SELFCHECK_NONE;

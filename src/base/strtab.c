@@ -117,9 +117,16 @@ void strtab__mark(struct strtab *t, const char *s)
  * is walked, and a map must not change during a walk. */
 size_t strtab__sweep(struct strtab *t)
 {
-	struct u64map *kept = u64map__new(t->count);
-	size_t freed = 0, it = 0;
+	struct u64map *kept;
+	size_t freed = 0, marked = 0, it = 0;
 	uint64_t key, v;
+
+	/* the new index sized for what stays, not for what was */
+	while (u64map__next(t->by_hash, &it, NULL, &v))
+		for (struct strtab_entry *e = chain_of(v); e; e = e->next)
+			marked += e->marked;
+	kept = u64map__new(marked);
+	it = 0;
 
 	while (u64map__next(t->by_hash, &it, &key, &v)) {
 		struct strtab_entry *head = NULL, *e = chain_of(v), *next;

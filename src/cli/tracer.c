@@ -260,10 +260,10 @@ static int poll_loop(struct tracer *t)
 		now = now_ns();
 		if (t->launched)
 			launch__poll(&t->child);
+		/* paths and stacks of what was released, once they pile up */
+		collector__sweep_if_grown(&t->coll);
 		if (now - last_reap > REAP_NS) {
 			collector__reap_vanished(&t->coll, NULL, NULL);
-			/* paths and stacks of what was released, once they pile up */
-			collector__sweep_if_grown(&t->coll);
 			last_reap = now;
 		}
 		if (t->coll.live == 0 && (!t->launched || t->child.reaped))

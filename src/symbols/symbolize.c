@@ -382,9 +382,12 @@ size_t symbolizer__sweep(struct symbolizer *sz)
 {
 	struct u64map *old = sz->cache, *mods = u64map__new(u64map__len(sz->by_module));
 	uint64_t key, v;
-	size_t it = 0, freed = 0;
+	size_t it = 0, freed = 0, marked = 0;
 
-	sz->cache = u64map__new(u64map__len(old));
+	while (u64map__next(old, &it, NULL, &v))
+		marked += ((const struct cached *)(uintptr_t)v)->marked;
+	sz->cache = u64map__new(marked);
+	it = 0;
 	while (u64map__next(old, &it, NULL, &v)) {
 		struct cached *c = (struct cached *)(uintptr_t)v;
 

@@ -647,7 +647,7 @@ size_t collector__sweep(struct collector *c)
 }
 
 /* Below this many entries a sweep is not worth its walk. */
-#define SWEEP_FLOOR 65536
+#define SWEEP_FLOOR 16384
 
 size_t collector__sweep_if_grown(struct collector *c)
 {

@@ -9,6 +9,8 @@
  *       print "ready PID"; then a round per N: wait for SIGUSR1, open and
  *       close the relative path "churn-rel.tmp" N times and memfd_create
  *       N/4 uniquely named memfds (closed at once), print "round R done".
+ *       The very first fd of each kind stays open, so a tracer's view
+ *       always holds (and symbolizes) these code paths from round 1 on.
  *       After the last round, sleep until killed.
  *   churn hold DIR
  *       open DIR-relative and absolute files, map 3 pages, print
@@ -59,6 +61,8 @@ static void block_usr1(void)
 	sigprocmask(SIG_BLOCK, &block, NULL);
 }
 
+static int held_relative = -1, held_memfd = -1;
+
 NOINLINE static void churn_relative_opens(long n)
 {
 	for (long i = 0; i < n; i++) {
@@ -69,7 +73,10 @@ NOINLINE static void churn_relative_opens(long n)
 			exit(1);
 		}
 		last_fd = fd;
-		close(fd);
+		if (held_relative < 0)
+			held_relative = fd;
+		else
+			close(fd);
 	}
 }
 
@@ -87,7 +94,10 @@ NOINLINE static void churn_memfds(int round, long n)
 			exit(1);
 		}
 		last_fd = fd;
-		close(fd);
+		if (held_memfd < 0)
+			held_memfd = fd;
+		else
+			close(fd);
 	}
 }
 
