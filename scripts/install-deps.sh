@@ -24,13 +24,15 @@ set -euo pipefail
 #   chromium            the SVG flame graph opened in a real browser in tests
 #   redis-server        a real workload for the benchmark suite (redis-benchmark)
 #   bpftrace            the peer the benchmark suite compares leakscope with
+#   valgrind            ground truth that the tables' sweep frees what it
+#                       drops and reads nothing freed (tests)
 #   nodejs npm          drives chromium (playwright-core) and fetches real Go
 #                       binaries from npm in tests (skipped if node is there)
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
 	protobuf-c-compiler pkg-config make gcc libmicrohttpd-dev)
-TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace)
+TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace valgrind)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

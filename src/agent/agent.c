@@ -36,6 +36,7 @@
 #include "base/util.h"
 
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -200,6 +201,11 @@ static void forget(struct agent *a, struct process *p)
 	a->procs_forgotten++;
 }
 
+static bool still_kept(void *ctx, int pid)
+{
+	return collector__find(ctx, pid) != NULL;
+}
+
 /*
  * Free what only forgotten processes referred to: the collector's tables
  * (paths, stacks, modules with their open files, symbols) and the Go
@@ -217,8 +223,14 @@ static void sweep(struct agent *a)
 	}
 	if (a->hook.gp)
 		goprobes__sweep(a->hook.gp);
+	/* /metrics reads the last sample for live processes only */
+	if (a->verdict_report)
+		report__retain_pids(a->verdict_report, still_kept, &a->coll);
 	collector__sweep(&a->coll);
 	a->procs_forgotten_at_sweep = a->procs_forgotten;
+	/* What they used goes back to the system: operators watch the
+	 * agent's RSS, and glibc keeps freed heap resident otherwise. */
+	malloc_trim(0);
 }
 
 /* Exited processes, once their last state went out. */

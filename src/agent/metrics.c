@@ -394,6 +394,9 @@ static void write_tables(struct agent *a, FILE *f)
 	one(f, "leakscope_agent_table_sweeps_total", "counter",
 	    "Sweeps of the tables: after exited processes were forgotten, or when "
 	    "they doubled.", t->sweeps);
+	one(f, "leakscope_agent_kept_processes", "gauge",
+	    "Processes whose ledgers are kept: traced ones, and exited ones until "
+	    "their last state went out.", a->coll.nprocs);
 	one(f, "leakscope_agent_processes_forgotten_total", "counter",
 	    "Processes dropped from the ledgers (exited and reported, or tracing paused).",
 	    a->procs_forgotten);

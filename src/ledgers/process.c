@@ -65,10 +65,25 @@ void process__exec_reset(struct process *p)
 	mappings__clear(&p->maps);
 	brkheap__clear(&p->brk);
 	addrspace__clear(&p->as);
+	/* /proc read before the exec showed the old image, or the new one
+	 * before its loader mapped the libraries: the first code we cannot
+	 * place may look again at once */
+	p->as.last_proc_read_ns = 0;
 	u64map__clear(p->stack_cache);
 	goproc__free(p->go);	/* a new image: the hook decides again */
 	p->go = NULL;
 	p->execed = true;
+}
+
+void process__locate_code(struct process *p, uint64_t pc)
+{
+	uint32_t mod;
+	uint64_t off;
+
+	if (p->exited || addrspace__resolve(&p->as, pc, &mod, &off) ||
+	    now_ns() - p->as.last_proc_read_ns <= PROC_REREAD_NS)
+		return;
+	addrspace__read_proc(&p->as, p->pid);
 }
 
 uint32_t process__intern_stack(struct process *p, const uint64_t *ips,

@@ -47,6 +47,11 @@ void process__free(struct process *p);
 void process__read_identity(struct process *p);
 /* Drop what an exec replaces: memory ledgers and code map. */
 void process__exec_reset(struct process *p);
+/* Before unwinding from pc: if no known code holds it and the process
+ * is alive, re-read its code map (at most every 20 ms). Libraries mapped
+ * before tracing began (an exec seen late) are found this way before the
+ * unwinder needs their CFI. */
+void process__locate_code(struct process *p, uint64_t pc);
 /* Intern a raw user stack of this process (see stacks.h). */
 uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 			       uint32_t n, uint32_t flags);

@@ -508,6 +508,14 @@ struct report *report__build(const struct collector *c,
 	u64map__free(b.index);
 	merge_same_symbols(r);
 	report__sort(r);
+	/* after symbolizing: what the tables hold with this report made */
+	_Static_assert(REPORT_TABLES == TABLE_MAX, "one report_table per table");
+	for (int k = 0; k < TABLE_MAX; k++) {
+		struct table_size sz;
+
+		tables__size(&c->tables, k, &sz);
+		r->stats.tables[k] = (struct report_table){ sz.entries, sz.bytes };
+	}
 	return r;
 }
 

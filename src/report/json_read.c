@@ -3,6 +3,7 @@
 #include "report/report.h"
 #include "base/strtab.h"
 #include "base/util.h"
+#include "symbols/tables.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -324,6 +325,32 @@ static int read_totals(struct reader *d, struct report *r, json_t *totals)
 	return 0;
 }
 
+/* stats.tables: optional, as older reports have none. */
+static int read_tables(struct reader *d, json_t *stats, struct report *r)
+{
+	json_t *tables = NULL, *t = NULL;
+	char ctx[64];
+	int err;
+
+	if (!stats)
+		return 0;
+	err = get_container(d, stats, "stats", "tables", false, false, &tables);
+	if (err || !tables)
+		return err;
+	for (int k = 0; k < REPORT_TABLES; k++) {
+		if ((err = get_container(d, tables, "stats.tables", table_kind_name(k), false,
+					 false, &t)))
+			return err;
+		if (!t)
+			continue;
+		snprintf(ctx, sizeof(ctx), "stats.tables.%s", table_kind_name(k));
+		if ((err = get_uint(d, t, ctx, "entries", false, &r->stats.tables[k].entries)) ||
+		    (err = get_uint(d, t, ctx, "bytes", false, &r->stats.tables[k].bytes)))
+			return err;
+	}
+	return 0;
+}
+
 static int read_report(struct reader *d, json_t *root, struct report *r)
 {
 	json_t *targets, *drops, *stats, *totals, *notes, *stacks, *it;
@@ -389,6 +416,8 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			     &r->stats.stacks_broken)) ||
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
 			       &r->stats.unwind_us_per_stack))))
+		return err;
+	if ((err = read_tables(d, stats, r)))
 		return err;
 	if ((err = read_totals(d, r, totals)))
 		return err;

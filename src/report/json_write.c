@@ -2,6 +2,7 @@
 #include "report/json_write.h"
 #include "base/jsonw.h"
 #include "report/report.h"
+#include "symbols/tables.h"
 
 static void write_target(struct jsonw *w, const struct report_target *t)
 {
@@ -203,6 +204,19 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__uint(&w, r->stats.stacks_cgo);
 	jsonw__key(&w, "unwind_us_per_stack");
 	jsonw__double(&w, r->stats.unwind_us_per_stack);
+	/* "tables": {"strings": {"entries": 25, "bytes": 2385}, ...} */
+	jsonw__key(&w, "tables");
+	jsonw__begin_object(&w);
+	for (int k = 0; k < REPORT_TABLES; k++) {
+		jsonw__key(&w, table_kind_name(k));
+		jsonw__begin_object(&w);
+		jsonw__key(&w, "entries");
+		jsonw__uint(&w, r->stats.tables[k].entries);
+		jsonw__key(&w, "bytes");
+		jsonw__uint(&w, r->stats.tables[k].bytes);
+		jsonw__end_object(&w);
+	}
+	jsonw__end_object(&w);
 	jsonw__end_object(&w);
 	jsonw__key(&w, "totals");
 	jsonw__begin_object(&w);

@@ -124,6 +124,27 @@ void report__sort(struct report *r)
 	qsort(r->stacks, r->nstacks, sizeof(*r->stacks), cmp_stacks);
 }
 
+void report__retain_pids(struct report *r, bool (*keep)(void *ctx, int pid), void *ctx)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < r->nstacks; i++) {
+		if (keep(ctx, r->stacks[i].pid))
+			r->stacks[out++] = r->stacks[i];
+		else
+			free(r->stacks[i].frames);
+	}
+	r->nstacks = out;
+	out = 0;
+	for (size_t i = 0; i < r->ntargets; i++) {
+		if (keep(ctx, r->targets[i].pid))
+			r->targets[out++] = r->targets[i];
+		else
+			free(r->targets[i].alloc_sites);
+	}
+	r->ntargets = out;
+}
+
 void report__free(struct report *r)
 {
 	if (!r)

@@ -43,6 +43,7 @@ struct report_frame {
 };
 
 #define REPORT_MAX_PATHS 8
+#define REPORT_TABLES 4
 #define REPORT_MAX_STATES 16
 
 /* What the goroutines of a stack are doing ("chan receive": 12). */
@@ -131,6 +132,11 @@ struct report {
 		uint64_t stacks_broken;		/* no rule, no usable chain */
 		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 		double unwind_us_per_stack;	/* collector time per unwind */
+		/* the collector's tables when the report was built: strings,
+		 * stacks, modules, symbols (symbols/tables.h, same order) */
+		struct report_table {
+			uint64_t entries, bytes;
+		} tables[REPORT_TABLES];
 	} stats;
 	char **notes;		/* things the reader must know */
 	size_t nnotes;
@@ -143,6 +149,9 @@ struct report {
 void report__add_note(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void report__free(struct report *r);
+/* Drop the stacks and targets of the processes keep() says no to (their
+ * strings stay until the report is freed). */
+void report__retain_pids(struct report *r, bool (*keep)(void *ctx, int pid), void *ctx);
 /* Sort stacks: kind order, then suspects, then weight (bytes or count). */
 void report__sort(struct report *r);
 const char *drop_reason_name(int reason);

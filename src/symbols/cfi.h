@@ -44,5 +44,7 @@ int cfi__rule(struct cfi *c, uint64_t vaddr, struct cfi_rule *out);
 uint64_t cfi__cached(const struct cfi *c);
 /* Memory of the rule cache (libdw's own is not counted). */
 size_t cfi__bytes(const struct cfi *c);
+/* Empty the rule cache: rules are found again when asked for. */
+void cfi__forget_rules(struct cfi *c);
 
 #endif

@@ -21,7 +21,8 @@ struct modules {
 	struct module **mods;	/* mods[id - 1]; NULL once swept */
 	size_t nmods, capmods;
 	struct u64map *by_key;	/* hash(dev, ino) or hash(path) -> id */
-	uint32_t *free_ids;	/* ids of swept modules, taken first */
+	uint32_t *free_ids;	/* ids of swept modules, taken first (from
+				 * the end of the array: the lowest) */
 	size_t nfree, capfree;
 	size_t live;
 };
@@ -237,6 +238,34 @@ void modules__mark_strings(const struct modules *mods, struct strtab *strings)
 	}
 }
 
+/* After a sweep the registry is made again for what it holds: ids above
+ * the highest kept one are not listed as free (ids stay what they are),
+ * free ids are taken lowest first, and the index fits the modules kept. */
+static void rebuild(struct modules *mods)
+{
+	size_t top = mods->nmods, cap = 0;
+
+	while (top && !mods->mods[top - 1])
+		top--;
+	mods->nmods = top;
+	mods->capmods = top;
+	mods->mods = xrealloc(mods->mods, (top ? top : 1) * sizeof(*mods->mods));
+	free(mods->free_ids);
+	mods->free_ids = NULL;
+	mods->nfree = 0;
+	u64map__free(mods->by_key);
+	mods->by_key = u64map__new(mods->live);
+	for (size_t i = top; i-- > 0;) {
+		if (mods->mods[i]) {
+			u64map__put(mods->by_key, mods->mods[i]->key, mods->mods[i]->id);
+			continue;
+		}
+		grow_array((void **)&mods->free_ids, &cap, mods->nfree + 1, sizeof(*mods->free_ids));
+		mods->free_ids[mods->nfree++] = (uint32_t)i + 1;
+	}
+	mods->capfree = cap;
+}
+
 size_t modules__sweep(struct modules *mods)
 {
 	size_t freed = 0;
@@ -248,16 +277,17 @@ size_t modules__sweep(struct modules *mods)
 			continue;
 		if (m->marked) {
 			m->marked = false;
+			/* a cache of what every process that ran this code
+			 * needed: start again from what is needed now */
+			cfi__forget_rules(m->cfi);
 			continue;
 		}
-		u64map__del(mods->by_key, m->key, NULL);
 		mods->mods[i] = NULL;
-		grow_array((void **)&mods->free_ids, &mods->capfree, mods->nfree + 1,
-			   sizeof(*mods->free_ids));
-		mods->free_ids[mods->nfree++] = m->id;
 		module__free(m);
 		freed++;
 	}
 	mods->live -= freed;
+	if (freed)
+		rebuild(mods);
 	return freed;
 }

@@ -66,8 +66,8 @@ void modules__mark(struct modules *mods, uint32_t id);
 bool modules__marked(const struct modules *mods, uint32_t id);
 /* Mark the paths of every module in the strings (before their sweep). */
 void modules__mark_strings(const struct modules *mods, struct strtab *strings);
-/* Free the modules not marked since the last sweep, clear the marks;
- * returns how many were freed. */
+/* Free the modules not marked since the last sweep, clear the marks and
+ * the unwind-rule caches of the others; returns how many were freed. */
 size_t modules__sweep(struct modules *mods);
 
 #endif

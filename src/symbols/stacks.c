@@ -21,7 +21,8 @@ struct stacks {
 	struct stack_entry *ents;	/* ents[0] is STACK_NONE */
 	size_t nents, capents;
 	struct u64map *by_hash;	/* content hash (+ probe) -> id */
-	uint32_t *free_ids;	/* ids of swept stacks, taken first */
+	uint32_t *free_ids;	/* ids of swept stacks, taken first (last in
+				 * the array first: the lowest) */
 	size_t nfree, capfree;
 	size_t live;
 };
@@ -203,6 +204,30 @@ static void compact(struct stacks *st)
 	st->cappool = cap;
 }
 
+/* Ids above the highest live one are not kept as free: the table
+ * shrinks to what it holds (ids stay what they are). Free ids are listed
+ * highest first, so the lowest is given out first. */
+static void trim_ids(struct stacks *st)
+{
+	size_t top = st->nents, cap = 0;
+
+	while (top > 1 && !st->ents[top - 1].live)
+		top--;
+	st->nents = top;
+	st->capents = top;
+	st->ents = xrealloc(st->ents, top * sizeof(*st->ents));
+	free(st->free_ids);
+	st->free_ids = NULL;
+	st->nfree = 0;
+	for (size_t id = top; id-- > 1;)
+		if (!st->ents[id].live) {
+			grow_array((void **)&st->free_ids, &cap, st->nfree + 1,
+				   sizeof(*st->free_ids));
+			st->free_ids[st->nfree++] = (uint32_t)id;
+		}
+	st->capfree = cap;
+}
+
 size_t stacks__sweep(struct stacks *st)
 {
 	size_t freed = 0;
@@ -217,13 +242,12 @@ size_t stacks__sweep(struct stacks *st)
 			continue;
 		}
 		*e = (struct stack_entry){ 0 };
-		grow_array((void **)&st->free_ids, &st->capfree, st->nfree + 1,
-			   sizeof(*st->free_ids));
-		st->free_ids[st->nfree++] = (uint32_t)id;
 		freed++;
 	}
 	st->live -= freed;
-	if (freed)
+	if (freed) {
+		trim_ids(st);
 		compact(st);
+	}
 	return freed;
 }

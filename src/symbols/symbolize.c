@@ -380,13 +380,18 @@ void symbolizer__mark_frame(struct symbolizer *sz, uint64_t frame)
  * chains, which deleting from the middle would cut. */
 size_t symbolizer__sweep(struct symbolizer *sz)
 {
-	struct u64map *old = sz->cache, *mods = u64map__new(u64map__len(sz->by_module));
+	struct u64map *old = sz->cache, *mods;
 	uint64_t key, v;
 	size_t it = 0, freed = 0, marked = 0;
 
+	/* the new indexes sized for what stays */
 	while (u64map__next(old, &it, NULL, &v))
 		marked += ((const struct cached *)(uintptr_t)v)->marked;
 	sz->cache = u64map__new(marked);
+	it = marked = 0;
+	while (u64map__next(sz->by_module, &it, &key, NULL))
+		marked += modules__marked(sz->mods, (uint32_t)key);
+	mods = u64map__new(marked);
 	it = 0;
 	while (u64map__next(old, &it, NULL, &v)) {
 		struct cached *c = (struct cached *)(uintptr_t)v;

@@ -367,6 +367,7 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 		struct unwind_regs regs = { e->regs.ip, e->regs.sp, e->regs.bp };
 		struct unwind_snapshot snap = { e->snap_base, e->snapshot, e->snap_bytes };
 
+		process__locate_code(p, e->regs.ip);
 		n = unwind__stack(&p->as, &regs, &snap, pcs, max, &uflags);
 	}
 	c->stacks_cfi++;

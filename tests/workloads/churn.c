@@ -13,10 +13,13 @@
  *       always holds (and symbolizes) these code paths from round 1 on.
  *       After the last round, sleep until killed.
  *   churn hold DIR
- *       open DIR-relative and absolute files, map 3 pages, print
- *       "ready PID" and sleep until killed: references that must survive.
+ *       print "ready PID", wait for SIGUSR1, then open a DIR-relative and
+ *       an absolute file, map 3 pages, print "held" and sleep until
+ *       killed: references that must survive every round.
  *   churn procs DIR ROUND COUNT COPIES
- *       fork COUNT children, at most 8 at a time. Child i opens the
+ *       print "ready PID", wait for SIGUSR1 (a tracer that picks this
+ *       process up at its exec then sees every fork), then fork COUNT
+ *       children, at most 8 at a time. Child i opens the
  *       unique files rROUND-i (relative to DIR) and DIR/aROUND-i and maps a
  *       page; every third closes them, the others hold them until they
  *       exit; every eighth first execs a copy of this program placed at
@@ -50,6 +53,12 @@ static void wait_usr1(void)
 	sigemptyset(&none);
 	sigaddset(&none, SIGUSR1);
 	sigwait(&none, &sig);
+}
+
+__attribute__((noreturn)) static void sleep_until_killed(void)
+{
+	for (;;)
+		pause();
 }
 
 static void block_usr1(void)
@@ -113,8 +122,7 @@ static int run_ops(int rounds, char **counts)
 		churn_memfds(r, n / 4);
 		printf("round %d done\n", r);
 	}
-	for (;;)
-		pause();
+	sleep_until_killed();
 }
 
 NOINLINE static int open_relative(const char *name)
@@ -147,6 +155,9 @@ static int run_hold(const char *dir)
 		perror(dir);
 		return 1;
 	}
+	block_usr1();
+	printf("ready %d\n", getpid());
+	wait_usr1();
 	if (open_relative("hold-rel") < 0 || open_absolute(dir, "hold-abs") < 0) {
 		perror("hold");
 		return 1;
@@ -154,9 +165,8 @@ static int run_hold(const char *dir)
 	for (int i = 0; i < 3; i++)
 		if (map_page() == MAP_FAILED)
 			return 1;
-	printf("ready %d\n", getpid());
-	for (;;)
-		pause();
+	printf("held\n");
+	sleep_until_killed();
 }
 
 /* What every child does: two unique files and a page; held or not. */
@@ -216,6 +226,10 @@ static int place_copy(const char *copies, int round, int k, char *path, size_t l
 static int run_procs(const char *dir, int round, int count, const char *copies)
 {
 	int running = 0, failed = 0, status;
+
+	block_usr1();
+	printf("ready %d\n", getpid());
+	wait_usr1();
 
 	for (int i = 0; i < count; i++) {
 		char copy[PATH_MAX] = "";
