@@ -58,7 +58,7 @@ static const char *copy(struct report *r, const char *s)
 static void add_path(struct report_stack *s, const char *path)
 {
 	for (size_t i = 0; i < s->npaths; i++)
-		if (s->paths[i].path == path) {	/* interned */
+		if (s->paths[i].path == path) {	/* the report's strings */
 			s->paths[i].count++;
 			return;
 		}
@@ -123,7 +123,7 @@ static void add_state(struct report_stack *s, const char *state, uint64_t n)
 	size_t i;
 
 	for (i = 0; i < s->nstates; i++)
-		if (s->states[i].name == state)	/* interned */
+		if (s->states[i].name == state)	/* the report's strings */
 			break;
 	if (i == s->nstates) {
 		if (s->nstates == REPORT_MAX_STATES)
