@@ -58,7 +58,7 @@ void goprobes__free(struct goprobes *g)
 }
 
 /* A go_params slot for a binary we will probe: one freed by a sweep, or
- * the next never used; -1 when the map is full. */
+ * the next never used; -ENOSPC when the map is full. */
 static int take_slot(struct goprobes *g, struct go_binary *b)
 {
 	if (g->nfree)
@@ -66,7 +66,7 @@ static int take_slot(struct goprobes *g, struct go_binary *b)
 	else if (g->next_slot < LS_GO_MAX_BINARIES)
 		b->slot = g->next_slot++;
 	else
-		return -1;
+		return -ENOSPC;
 	b->has_slot = true;
 	return 0;
 }
@@ -476,7 +476,6 @@ size_t goprobes__count(const struct goprobes *g)
 
 void goprobes__mark(struct goprobes *g, struct go_binary *b)
 {
-	(void)g;
 	b->marked = true;
 }
 
