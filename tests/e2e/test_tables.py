@@ -104,7 +104,8 @@ def test_tracer_rss_flat_over_a_million_relative_opens():
 
 
 TABLES = ("strings", "stacks", "modules", "symbols", "go_binaries")
-AGENT_ROUNDS = 5
+# 5 rounds in `make test`; LEAKSCOPE_CHURN_ROUNDS=N for a longer soak.
+AGENT_ROUNDS = int(os.environ.get("LEAKSCOPE_CHURN_ROUNDS", "5"))
 PROCS_PER_ROUND = 600  # every 8th execs a fresh copy: 75 new modules a round
 
 
