@@ -5,6 +5,7 @@
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 void tables__init(struct tables *t)
@@ -45,6 +46,7 @@ void tables__mark_module(struct tables *t, uint32_t id)
 static void mark_from_stacks(struct tables *t)
 {
 	uint32_t n = stacks__count(t->stacks);
+	bool symbolized = symbolizer__count(t->symbols) > 0;	/* none before a report */
 
 	for (uint32_t id = 1, seen = 0; seen < n; id++) {
 		uint32_t nf;
@@ -58,7 +60,8 @@ static void mark_from_stacks(struct tables *t)
 		f = stacks__frames(t->stacks, id, &nf, NULL);
 		for (uint32_t i = 0; i < nf; i++) {
 			modules__mark(t->modules, FRAME_MODULE(f[i]));
-			symbolizer__mark_frame(t->symbols, f[i]);
+			if (symbolized)
+				symbolizer__mark_frame(t->symbols, f[i]);
 		}
 	}
 }

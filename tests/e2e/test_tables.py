@@ -95,6 +95,12 @@ def test_tracer_rss_flat_over_a_million_relative_opens():
     fds = [s for s in report["stacks"] if s["kind"] == "fd" and s["pid"] == pid]
     eq(sum(s["count"] for s in fds) + report["totals"]["fd"]["hidden_count"],
        len(proc_fds(pid)), "open fds reported vs /proc/PID/fd")
+    # the two fds held since round 1 kept their paths and stacks through
+    # every sweep the churn caused
+    held = {p["path"]: s["frames"] for s in fds for p in s.get("paths", [])
+            if "churn_relative_opens" in s["frames"] or "churn_memfds" in s["frames"]}
+    eq(sorted(held), sorted([os.path.join(cwd, "churn-rel.tmp"), "memfd:churn-1-0"]),
+       "paths of the fds held since round 1")
     grew = rss[-1] - rss[0]
     print(f"# tracer RSS after each round: {[round(x / MIB, 1) for x in rss]} MiB")
     check(grew <= TRACER_RSS_BOUND,
