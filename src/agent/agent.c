@@ -36,6 +36,7 @@
 #include "base/util.h"
 
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -194,11 +195,44 @@ static void scan_running(struct agent *a)
 static void forget(struct agent *a, struct process *p)
 {
 	alloc_deltas__forget(&a->deltas, p->pid);
+	verdicts__forget_pid(&a->verdicts, p->pid);
 	u64map__del(a->last_push_s, (uint64_t)p->pid, NULL);
 	if (!p->exited)
 		probes__untrace_pid(&a->probes, p->pid);
 	collector__forget_process(&a->coll, p);
 	a->procs_forgotten++;
+}
+
+static bool still_kept(void *ctx, int pid)
+{
+	return collector__find(ctx, pid) != NULL;
+}
+
+/*
+ * Free what only forgotten processes referred to: the collector's tables
+ * (paths, stacks, modules with their open files, symbols) and the Go
+ * binaries no traced process runs. Reports, verdicts and profile deltas
+ * hold copies or content keys, never the tables' entries, so the live
+ * processes are the only roots.
+ */
+static void sweep(struct agent *a)
+{
+	for (size_t i = 0; i < a->coll.nprocs; i++) {
+		struct process *p = a->coll.procs[i];
+
+		if (p->go && p->go->bin)
+			goprobes__mark(a->hook.gp, p->go->bin);
+	}
+	if (a->hook.gp)
+		goprobes__sweep(a->hook.gp);
+	/* /metrics reads the last sample for live processes only */
+	if (a->verdict_report)
+		report__retain_pids(a->verdict_report, still_kept, &a->coll);
+	collector__sweep(&a->coll);
+	a->procs_forgotten_at_sweep = a->procs_forgotten;
+	/* What they used goes back to the system: operators watch the
+	 * agent's RSS, and glibc keeps freed heap resident otherwise. */
+	malloc_trim(0);
 }
 
 /* Exited processes, once their last state went out. */
@@ -212,6 +246,8 @@ static void forget_exited(struct agent *a)
 		LOG_D("process gone", "pid=%d comm=%s", p->pid, logfmt__q(p->comm));
 		forget(a, p);
 	}
+	if (a->procs_forgotten != a->procs_forgotten_at_sweep)
+		sweep(a);
 }
 
 static void untrace_vanished(void *ctx, struct process *p)
@@ -257,6 +293,7 @@ static void stop_tracing(struct agent *a, const char *why)
 	ring_buffer__consume(a->probes.rb);
 	while (a->coll.nprocs)
 		forget(a, a->coll.procs[a->coll.nprocs - 1]);
+	sweep(a);
 	reset_verdicts(a);
 	a->tracing = false;
 	LOG_I("tracing off", "reason=%s", logfmt__q(why));
@@ -399,6 +436,8 @@ static void run(struct agent *a)
 			LOG_E("reading events failed", "err=%s", logfmt__q(strerror(-err)));
 			break;
 		}
+		/* processes that live on but churn paths and stacks */
+		collector__sweep_if_grown(&a->coll);
 		now = now_ns();
 		if (now >= next_second) {
 			enum selfcheck_action act;

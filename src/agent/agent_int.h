@@ -58,6 +58,7 @@ struct agent {
 	uint64_t procs_traced;		/* tracing started (exec, scan) */
 	uint64_t procs_refused;		/* --max-processes reached */
 	uint64_t procs_forgotten;
+	uint64_t procs_forgotten_at_sweep;	/* tables swept since */
 	uint64_t push_rounds, profiles_built, profile_errors;
 	uint64_t trace_errors;		/* could not add to the traced map */
 };

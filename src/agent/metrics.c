@@ -24,6 +24,7 @@
 #include "trace/session.h"
 #include "report/report.h"
 #include "symbols/stacks.h"
+#include "symbols/tables.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -336,7 +337,7 @@ static void write_agent_cost(struct agent *a, FILE *f)
 			(const char *const[]){ "traced", "false", NULL },
 			a->sampler.intervals - a->sampler.traced_intervals);
 	one(f, "leakscope_agent_stacks", "gauge", "Distinct call stacks interned.",
-	    stacks__count());
+	    stacks__count(a->coll.tables.stacks));
 }
 
 /* Profiles out: built, pushed, written; requests served. */
@@ -393,6 +394,52 @@ static void write_agent(struct agent *a, FILE *f)
 	write_agent_exports(a, f);
 }
 
+/* What the agent holds for the processes it traces, per table: flat
+ * under process churn, since a sweep after forgetting exited processes
+ * frees what only they used (symbols/tables.h). */
+static void write_tables(struct agent *a, FILE *f)
+{
+	const struct tables *t = &a->coll.tables;
+	struct table_size sz[TABLE_MAX];
+
+	for (int k = 0; k < TABLE_MAX; k++)
+		tables__size(t, k, &sz[k]);
+	metrics__family(f, "leakscope_agent_table_entries", "gauge",
+			"Entries in the agent's tables: strings (paths, names), stacks, "
+			"modules (executable files), symbols (resolved frames), go_binaries "
+			"(executables inspected).");
+	for (int k = 0; k < TABLE_MAX; k++)
+		metrics__sample(f, "leakscope_agent_table_entries",
+				(const char *const[]){ "table", table_kind_name(k), NULL },
+				sz[k].entries);
+	metrics__sample(f, "leakscope_agent_table_entries",
+			(const char *const[]){ "table", "go_binaries", NULL },
+			goprobes__count(a->hook.gp));
+	metrics__family(f, "leakscope_agent_table_bytes", "gauge",
+			"Memory of the agent's tables, as they count it (libdw's own "
+			"allocations for modules are not in it).");
+	for (int k = 0; k < TABLE_MAX; k++)
+		metrics__sample(f, "leakscope_agent_table_bytes",
+				(const char *const[]){ "table", table_kind_name(k), NULL },
+				sz[k].bytes);
+	metrics__family(f, "leakscope_agent_table_freed_total", "counter",
+			"Entries freed by sweeps of the tables (what only forgotten "
+			"processes used), per table.");
+	for (int k = 0; k < TABLE_MAX; k++)
+		metrics__sample(f, "leakscope_agent_table_freed_total",
+				(const char *const[]){ "table", table_kind_name(k), NULL },
+				t->freed[k]);
+	one(f, "leakscope_agent_table_sweeps_total", "counter",
+	    "Sweeps of the tables: after exited processes were forgotten, or when "
+	    "they doubled.", t->sweeps);
+	one(f, "leakscope_agent_kept_processes", "gauge",
+	    "Processes whose ledgers are kept: traced ones, and exited ones until "
+	    "their last state went out.", a->coll.nprocs);
+	one(f, "leakscope_agent_processes_forgotten_total", "counter",
+	    "Processes dropped from the ledgers (exited and reported, or tracing paused).",
+	    a->procs_forgotten);
+}
+
 void agent_metrics__write(struct agent *a, FILE *f)
 {
 	/* Go heap profiles are read from the processes now, so scrapes see
@@ -400,4 +447,5 @@ void agent_metrics__write(struct agent *a, FILE *f)
 	collector__refresh(&a->coll);
 	write_processes(a, f);
 	write_agent(a, f);
+	write_tables(a, f);
 }

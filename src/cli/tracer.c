@@ -6,7 +6,7 @@
  * path goes through tracer_cleanup().
  */
 #include "cli/tracer.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/signals.h"
 #include "base/util.h"
 #include "cli/options.h"
@@ -168,7 +168,7 @@ static int release_command(struct tracer *t)
 
 	/* The command's image is known before it runs: a Go program gets
 	 * its probes now, so its first goroutine is seen. */
-	p->exe = intern(t->command_path);
+	p->exe = strtab__intern(t->coll.tables.strings, t->command_path);
 	on_new_image(t, p);
 	if (launch__release(&t->child, t->opts.command[0])) {
 		t->exit_code = 127;
@@ -275,6 +275,8 @@ static int poll_loop(struct tracer *t)
 		now = now_ns();
 		if (t->launched)
 			launch__poll(&t->child);
+		/* paths and stacks of what was released, once they pile up */
+		collector__sweep_if_grown(&t->coll);
 		if (now - last_reap > REAP_NS) {
 			collector__reap_vanished(&t->coll, NULL, NULL);
 			last_reap = now;

@@ -18,7 +18,7 @@
 #include "base/hashmap.h"
 #include "report/report.h"
 #include "report/text.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -53,6 +53,7 @@ struct tree {
 	struct node *n;
 	size_t len, cap;
 	struct u64map *index;	/* (parent, name) -> node */
+	struct strtab *names;	/* frames made up for the tree ("[socket]") */
 	unsigned rows;		/* drawn depth + 1 */
 	size_t skipped;		/* frames too narrow to draw */
 	uint64_t min_value;	/* narrower than this is not drawn */
@@ -123,7 +124,7 @@ static void add_stack(struct tree *t, const struct report *r,
 
 	account(t, 0, s, w, NULL);
 	/* The process frame, as folded output names it. */
-	folded__path(r, s, &fo, &proc, 1);
+	folded__path(r, s, &fo, t->names, &proc, 1);
 	at = add_child(t, at, proc, ROLE_PROCESS);
 	account(t, at, s, w, NULL);
 	if (!s->nframes) {
@@ -142,7 +143,7 @@ static void add_stack(struct tree *t, const struct report *r,
 		char buf[64];
 
 		snprintf(buf, sizeof(buf), "[%s]", s->fd_kind);
-		at = add_child(t, at, intern(buf), ROLE_FRAME);
+		at = add_child(t, at, strtab__intern(t->names, buf), ROLE_FRAME);
 		account(t, at, s, w, NULL);
 	}
 }
@@ -152,6 +153,7 @@ static void build_tree(struct tree *t, const struct report *r, int kind)
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
 	t->index = u64map__new(1024);
+	t->names = strtab__new();
 	grow_array((void **)&t->n, &t->cap, 1, sizeof(*t->n));
 	memset(&t->n[0], 0, sizeof(t->n[0]));
 	t->n[0].name = "all";
@@ -193,6 +195,7 @@ static void free_tree(struct tree *t)
 {
 	free(t->n);
 	u64map__free(t->index);
+	strtab__free(t->names);
 }
 
 /* ---- text ---- */

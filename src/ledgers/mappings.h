@@ -15,7 +15,7 @@ struct mapping_alloc {
 	uint64_t birth_ns;
 	uint64_t bytes;		/* still mapped */
 	uint64_t first_start;	/* where it was created (for --items) */
-	const char *file;	/* interned path of a file mapping, or NULL */
+	const char *file;	/* path of a file mapping (tables' strings), or NULL */
 	uint32_t stack;
 	uint32_t flags;		/* MAPPING_* */
 	/* What its pieces used when last measured (trace/memusage.c):

@@ -7,12 +7,13 @@
 #include "report/build.h"
 #include "report/frames.h"
 #include "base/hashmap.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 #include "ledgers/goproc.h"
 #include "ledgers/process.h"
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
+#include "symbols/tables.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
 #include "trace/goread.h"
@@ -30,8 +31,11 @@
 /* The goroutine that runs runtime.main, in every Go release. */
 #define MAIN_GOID 1
 
+/* The report's strings are its own copies (report.h): every string
+ * taken from the collector's tables goes through copy(). */
 struct builder {
 	struct report *r;
+	const struct tables *t;	/* the collector's */
 	struct u64map *index;	/* aggregation key -> stacks[] index + 1 */
 	size_t cap;
 	const struct process *p;
@@ -52,10 +56,16 @@ static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
 	return k == U64MAP_EMPTY ? k - 1 : k;
 }
 
+static const char *copy(struct report *r, const char *s)
+{
+	return strtab__intern(r->strings, s);
+}
+
+/* path: the report's (pointers compare) */
 static void add_path(struct report_stack *s, const char *path)
 {
 	for (size_t i = 0; i < s->npaths; i++)
-		if (s->paths[i].path == path) {	/* interned */
+		if (s->paths[i].path == path) {	/* the report's strings */
 			s->paths[i].count++;
 			return;
 		}
@@ -114,12 +124,13 @@ static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
 	return add_items(b, kind, stack, sub, fd_kind, pre, 1, bytes, birth_ns);
 }
 
+/* state: the report's (pointers compare) */
 static void add_state(struct report_stack *s, const char *state, uint64_t n)
 {
 	size_t i;
 
 	for (i = 0; i < s->nstates; i++)
-		if (s->states[i].name == state)	/* interned */
+		if (s->states[i].name == state)	/* the report's strings */
 			break;
 	if (i == s->nstates) {
 		if (s->nstates == REPORT_MAX_STATES)
@@ -144,15 +155,16 @@ static void collect_goroutine(void *ctx, const struct goroutine *gr)
 
 /* The allocation site of a Go allocation stack: the first frame past the
  * allocator (profilealloc, mallocgc and its leaves); *tiny when the
- * allocator was the tiny one. */
-static const char *alloc_site(uint32_t stack, bool *tiny)
+ * allocator was the tiny one. A string of the report. */
+static const char *alloc_site(const struct tables *t, struct report *r, uint32_t stack,
+			      bool *tiny)
 {
 	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(stack, &n, &flags);
+	const uint64_t *f = stacks__frames(t->stacks, stack, &n, &flags);
 
 	*tiny = false;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct frame_sym *fs = symbolize__frame(f[i], i > 0);
+		const struct frame_sym *fs = symbolizer__frame(t->symbols, f[i], i > 0);
 		const char *name = fs->nlevels ? fs->levels[fs->nlevels - 1].name : fs->name;
 
 		if (!strcmp(name, "runtime.profilealloc"))
@@ -161,16 +173,17 @@ static const char *alloc_site(uint32_t stack, bool *tiny)
 			*tiny |= strstr(name, "Tiny") != NULL;
 			continue;
 		}
-		return name;
+		return copy(r, name);
 	}
-	return intern("?");
+	return copy(r, "?");
 }
 
-static void check_allocs(struct report_target *t, const struct goallocs *a)
+static void check_allocs(const struct tables *tables, struct report *r,
+			 struct report_target *t, const struct goallocs *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		bool tiny;
-		const char *site = alloc_site(a->t[i].stack, &tiny);
+		const char *site = alloc_site(tables, r, a->t[i].stack, &tiny);
 		size_t j;
 
 		if (tiny)
@@ -220,7 +233,7 @@ static void add_go(struct builder *b, const struct process *p)
 		if (s && b->goroutine_states && !states[i])
 			states[i] = goread__state_name(g, l.v[i]->last_state);
 		if (s && b->goroutine_states)
-			add_state(s, states[i] ? states[i] : intern("unknown (exited)"), 1);
+			add_state(s, copy(b->r, states[i] ? states[i] : "unknown (exited)"), 1);
 	}
 	free(states);
 	free(l.v);
@@ -281,10 +294,11 @@ static void add_go(struct builder *b, const struct process *p)
 }
 
 /* Pre-existing items have no stack: they are grouped by what they are
- * (mapping name, fd path) instead. */
+ * (mapping name, fd path) instead; by content, so the group of a path is
+ * the same in every report. */
 static uint32_t path_key(const char *path)
 {
-	return (uint32_t)hash_u64((uint64_t)(uintptr_t)path);
+	return path ? (uint32_t)hash_bytes(path, strlen(path), 3) : 0;
 }
 
 /* Code, libraries and data files a program maps are not what leaks:
@@ -346,7 +360,7 @@ static void add_mapping(void *ctx, const struct mapping_alloc *a)
 		add_usage(b, KIND_MMAP, s, file, a->bytes, 0,
 			  a->flags & MAPPING_COMMITS ? a->bytes : 0, b->measured);
 	if (s && pre && a->file)
-		add_path(s, a->file);
+		add_path(s, copy(b->r, a->file));
 }
 
 static void add_process(struct builder *b, const struct process *p)
@@ -369,7 +383,7 @@ static void add_process(struct builder *b, const struct process *p)
 			add_usage(b, KIND_BRK, rs, false, s->end - s->start, 0,
 				  s->end - s->start, b->measured);
 		if (rs && s->preexisting && !rs->npaths)
-			add_path(rs, intern("[heap]"));
+			add_path(rs, copy(b->r, "[heap]"));
 	}
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		const struct fd_item *it = p->fds.fds[fd];
@@ -382,7 +396,7 @@ static void add_process(struct builder *b, const struct process *p)
 			     fd_kind_name(it->kind), it->preexisting, 0,
 			     it->birth_ns);
 		if (s && it->path)
-			add_path(s, it->path);
+			add_path(s, copy(b->r, it->path));
 	}
 	if (p->go && p->go->bin && p->go->bin->bin)
 		add_go(b, p);
@@ -417,9 +431,10 @@ static void trim_creation_frames(struct report_stack *s)
 	}
 }
 
-static void symbolize_stack(struct report_stack *s)
+static void symbolize_stack(const struct tables *t, struct report *r,
+			    struct report_stack *s)
 {
-	frames__expand(s);
+	frames__expand(t, r, s);
 	if (s->kind == KIND_GOROUTINE)
 		trim_creation_frames(s);
 	else if (s->kind == KIND_GO_ALLOC)
@@ -480,9 +495,10 @@ struct report *report__build(const struct collector *c,
 			     const struct report_options *o)
 {
 	struct report *r = xcalloc(1, sizeof(*r));
-	struct builder b = { .r = r, .index = u64map__new(256) };
+	struct builder b = { .r = r, .t = &c->tables, .index = u64map__new(256) };
 	uint64_t now = o->now_ns ? o->now_ns : now_ns();
 
+	r->strings = strtab__new();
 	r->version = 1;
 	r->start_unix_ns = c->start_realtime_ns;
 	uint64_t traced = c->traced_ns ? c->traced_ns : c->start_ns;
@@ -507,15 +523,15 @@ struct report *report__build(const struct collector *c,
 
 		t->pid = p->pid;
 		memcpy(t->comm, p->comm, sizeof(t->comm));
-		t->exe = p->exe;
-		t->exe_file = p->exe_file;
+		t->exe = copy(r, p->exe);
+		t->exe_file = copy(r, p->exe_file);
 		t->exited = p->exited;
 		t->exit_status = p->exit_status;
 		t->go_mem_profile_rate = -1;
 		if (p->go && p->go->bin && p->go->bin->bin) {
-			t->go_version = intern(gobin__version(p->go->bin->bin)->str);
+			t->go_version = copy(r, gobin__version(p->go->bin->bin)->str);
 			t->go_mem_profile_rate = (int64_t)p->go->rate;
-			t->go_rate_source = p->go->rate_source;
+			t->go_rate_source = copy(r, p->go->rate_source);
 			t->goroutines_created = p->go->gor.created;
 			t->goroutines_exited = p->go->gor.exited;
 			for (size_t a = 0; a < p->go->allocs.n; a++) {
@@ -525,7 +541,7 @@ struct report *report__build(const struct collector *c,
 					t->go_alloc_every += p->go->allocs.t[a].count;
 			}
 			if (t->go_alloc_sampled && t->go_alloc_every)
-				check_allocs(t, &p->go->allocs);
+				check_allocs(&c->tables, r, t, &p->go->allocs);
 		}
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
@@ -533,12 +549,20 @@ struct report *report__build(const struct collector *c,
 		add_process(&b, p);
 	}
 	for (size_t i = 0; i < r->nstacks; i++)
-		symbolize_stack(&r->stacks[i]);
+		symbolize_stack(&c->tables, r, &r->stacks[i]);
 	u64map__free(b.index);
 	merge_same_symbols(r);
 	for (size_t i = 0; i < r->nstacks; i++)
 		r->unresolved_frames += r->stacks[i].unresolved;
 	report__sort(r);
+	/* after symbolizing: what the tables hold with this report made */
+	_Static_assert(REPORT_TABLES == TABLE_MAX, "one report_table per table");
+	for (int k = 0; k < TABLE_MAX; k++) {
+		struct table_size sz;
+
+		tables__size(&c->tables, k, &sz);
+		r->stats.tables[k] = (struct report_table){ sz.entries, sz.bytes };
+	}
 	return r;
 }
 

@@ -2,31 +2,35 @@
 #include "report/frames.h"
 #include "report/report.h"
 #include "base/util.h"
+#include "base/strtab.h"
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
+#include "symbols/tables.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static void push_frame(struct report_stack *s, size_t *cap, const struct frame_sym *fs,
-		       uint32_t level)
+/* The frame's strings are copied into the report's own table: a report
+ * outlives sweeps of the collector's tables (report.h). */
+static void push_frame(struct report *r, struct report_stack *s, size_t *cap,
+		       const struct frame_sym *fs, uint32_t level)
 {
 	grow_array((void **)&s->frames, cap, s->nframes + 1, sizeof(*s->frames));
 	s->frames[s->nframes++] = (struct report_frame){
-		.name = fs->levels[level].name,
-		.file = fs->levels[level].file,
+		.name = strtab__intern(r->strings, fs->levels[level].name),
+		.file = strtab__intern(r->strings, fs->levels[level].file),
 		.line = fs->levels[level].line,
-		.module = fs->module,
+		.module = strtab__intern(r->strings, fs->module),
 		.address = fs->offset,
-		.build_id = fs->build_id,
+		.build_id = strtab__intern(r->strings, fs->build_id),
 		.inlined = level + 1 < fs->nlevels,
 	};
 }
 
-void frames__expand(struct report_stack *s)
+void frames__expand(const struct tables *t, struct report *r, struct report_stack *s)
 {
 	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(s->stack_id, &n, &flags);
+	const uint64_t *f = stacks__frames(t->stacks, s->stack_id, &n, &flags);
 	bool logical = flags & STACK_GO_LOGICAL;
 	/* The runtime's traceback starts as if called by a normal function:
 	 * a wrapper at the leaf is left out too. */
@@ -39,7 +43,7 @@ void frames__expand(struct report_stack *s)
 	s->unresolved = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
-		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
+		const struct frame_sym *fs = symbolizer__frame(t->symbols, f[i], ret_addr);
 		/* A recorded pc stands for its innermost function only; the
 		 * last one may be a cut-off inlined call: expand it whole. */
 		uint32_t levels = logical && i + 1 < n ? 1 : fs->nlevels;
@@ -51,7 +55,7 @@ void frames__expand(struct report_stack *s)
 			callee_panicked = sl->go_panics;
 			if (elide || (sl->name && !strcmp(sl->name, "runtime.goexit")))
 				continue;
-			push_frame(s, &cap, fs, l);
+			push_frame(r, s, &cap, fs, l);
 			/* module+0xoffset or an address outside every module */
 			s->unresolved += !fs->func;
 		}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * From an interned stack to the frames a report shows. Native stacks
+ * From a stack in the collector's tables to the frames a report shows. Native stacks
  * expand every pc into the functions inlined there. Go stacks are shown
  * as the Go runtime's own profiles show them (what `go tool pprof
  * -traces` prints), so the two can be read side by side:
@@ -21,11 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct report;
 struct report_frame;
 struct report_stack;
+struct tables;
 
-/* Fill s->frames, s->nframes and s->truncated from s->stack_id. */
-void frames__expand(struct report_stack *s);
+/* Fill s->frames, s->nframes and s->truncated from s->stack_id in the
+ * collector's tables t; names and files are copied into r's strings. */
+void frames__expand(const struct tables *t, struct report *r, struct report_stack *s);
 /* go_alloc: the frames the runtime's heap profile records for the same
  * allocation (from the probe in the allocator to the caller). */
 void frames__trim_go_alloc(struct report_stack *s);

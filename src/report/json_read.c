@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "report/json_read.h"
 #include "report/report.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
+#include "symbols/tables.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@ struct reader {
 	const char *name;	/* the file, for messages */
 	char *err;
 	size_t errlen;
+	struct strtab *strings;	/* the report's */
 };
 
 static int fail(struct reader *d, const char *ctx, const char *key,
@@ -124,7 +126,7 @@ static int get_bool(struct reader *d, json_t *obj, const char *ctx,
 	return 0;
 }
 
-/* A string, interned; null gives NULL. */
+/* A string, in the report's strings; null gives NULL. */
 static int get_string(struct reader *d, json_t *obj, const char *ctx,
 		      const char *key, bool required, const char **out)
 {
@@ -139,7 +141,7 @@ static int get_string(struct reader *d, json_t *obj, const char *ctx,
 	}
 	if (!json_is_string(v))
 		return fail(d, ctx, key, "expected a string, found %s", type_name(v));
-	*out = intern(json_string_value(v));
+	*out = strtab__intern(d->strings, json_string_value(v));
 	return 0;
 }
 
@@ -262,7 +264,7 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 				    type_name(it));
 		}
 		s->frames[i].name = json_is_string(it) ?
-			intern(json_string_value(it)) : NULL;
+			strtab__intern(d->strings, json_string_value(it)) : NULL;
 	}
 	if (!locs)
 		return 0;
@@ -319,7 +321,7 @@ static int read_states(struct reader *d, json_t *v, const char *ctx,
 				    name, type_name(n));
 		if (s->nstates < REPORT_MAX_STATES)
 			s->states[s->nstates++] = (struct report_state){
-				intern(name), (uint64_t)json_integer_value(n) };
+				strtab__intern(d->strings, name), (uint64_t)json_integer_value(n) };
 	}
 	return 0;
 }
@@ -438,6 +440,32 @@ static int read_totals(struct reader *d, struct report *r, json_t *totals)
 	return 0;
 }
 
+/* stats.tables: optional, as older reports have none. */
+static int read_tables(struct reader *d, json_t *stats, struct report *r)
+{
+	json_t *tables = NULL, *t = NULL;
+	char ctx[64];
+	int err;
+
+	if (!stats)
+		return 0;
+	err = get_container(d, stats, "stats", "tables", false, false, &tables);
+	if (err || !tables)
+		return err;
+	for (int k = 0; k < REPORT_TABLES; k++) {
+		if ((err = get_container(d, tables, "stats.tables", table_kind_name(k), false,
+					 false, &t)))
+			return err;
+		if (!t)
+			continue;
+		snprintf(ctx, sizeof(ctx), "stats.tables.%s", table_kind_name(k));
+		if ((err = get_uint(d, t, ctx, "entries", false, &r->stats.tables[k].entries)) ||
+		    (err = get_uint(d, t, ctx, "bytes", false, &r->stats.tables[k].bytes)))
+			return err;
+	}
+	return 0;
+}
+
 static int read_report(struct reader *d, json_t *root, struct report *r)
 {
 	json_t *targets, *drops, *stats, *totals, *notes, *stacks, *it;
@@ -506,6 +534,8 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
 			       &r->stats.unwind_us_per_stack))))
 		return err;
+	if ((err = read_tables(d, stats, r)))
+		return err;
 	if ((err = read_totals(d, r, totals)))
 		return err;
 	json_array_foreach(notes, i, it) {	/* NULL array: no iteration */
@@ -545,6 +575,8 @@ static int parse(json_t *root, json_error_t *jerr, const char *name,
 		return -EINVAL;
 	}
 	r = xcalloc(1, sizeof(*r));
+	r->strings = strtab__new();
+	d.strings = r->strings;
 	ret = read_report(&d, root, r);
 	json_decref(root);
 	if (ret) {

@@ -3,6 +3,7 @@
 #include "base/jsonw.h"
 #include "report/report.h"
 #include "base/util.h"
+#include "symbols/tables.h"
 
 static void write_target(struct jsonw *w, const struct report_target *t)
 {
@@ -166,6 +167,17 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__field_uint(&w, "stacks_broken", r->stats.stacks_broken);
 	jsonw__field_uint(&w, "stacks_cgo", r->stats.stacks_cgo);
 	jsonw__field_double(&w, "unwind_us_per_stack", r->stats.unwind_us_per_stack);
+	/* "tables": {"strings": {"entries": 25, "bytes": 2385}, ...} */
+	jsonw__key(&w, "tables");
+	jsonw__begin_object(&w);
+	for (int k = 0; k < REPORT_TABLES; k++) {
+		jsonw__key(&w, table_kind_name(k));
+		jsonw__begin_object(&w);
+		jsonw__field_uint(&w, "entries", r->stats.tables[k].entries);
+		jsonw__field_uint(&w, "bytes", r->stats.tables[k].bytes);
+		jsonw__end_object(&w);
+	}
+	jsonw__end_object(&w);
 	jsonw__end_object(&w);
 	jsonw__key(&w, "totals");
 	jsonw__begin_object(&w);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "report/report.h"
 #include "base/hashmap.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <stdarg.h>
@@ -86,21 +87,27 @@ void report__add_process_note(struct report *r, int pid, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Strings by content: two reports (each with its own strings) agree on
+ * a stack's key; NULL differs from "". */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return s ? hash_bytes(s, strlen(s), h) : hash_u64(h ^ 0x5bd1e995);
+}
+
 /* Identity of a stack as a reader sees it: kind, process, what kind of
  * fd, and the symbolized frames. Two code paths that differ only in a
  * return address (a duplicated call site, an unrolled loop) are one. */
 uint64_t report__stack_key(const struct report_stack *s)
 {
 	uint64_t h = hash_u64(((uint64_t)s->kind << 40) ^ ((uint64_t)s->preexisting << 39) ^
-			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)(uintptr_t)s->fd_kind ^
-			      (uint64_t)s->group << 48);
+			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)s->group << 48);
 
+	h = hash_str(h, s->fd_kind);
 	for (size_t i = 0; i < s->nframes; i++) {
 		const struct report_frame *f = &s->frames[i];
 
-		/* names and files are interned: pointers identify them */
-		h = hash_u64(h ^ (uint64_t)(uintptr_t)f->name);
-		h = hash_u64(h ^ (uint64_t)(uintptr_t)f->file ^ f->line);
+		h = hash_str(h, f->name);
+		h = hash_u64(hash_str(h, f->file) ^ f->line);
 	}
 	return h == U64MAP_EMPTY ? h - 1 : h;
 }
@@ -147,6 +154,27 @@ void report__sort(struct report *r)
 	qsort(r->stacks, r->nstacks, sizeof(*r->stacks), cmp_stacks);
 }
 
+void report__retain_pids(struct report *r, bool (*keep)(void *ctx, int pid), void *ctx)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < r->nstacks; i++) {
+		if (keep(ctx, r->stacks[i].pid))
+			r->stacks[out++] = r->stacks[i];
+		else
+			free(r->stacks[i].frames);
+	}
+	r->nstacks = out;
+	out = 0;
+	for (size_t i = 0; i < r->ntargets; i++) {
+		if (keep(ctx, r->targets[i].pid))
+			r->targets[out++] = r->targets[i];
+		else
+			free(r->targets[i].alloc_sites);
+	}
+	r->ntargets = out;
+}
+
 void report__free(struct report *r)
 {
 	if (!r)
@@ -161,5 +189,6 @@ void report__free(struct report *r)
 	free(r->note_pids);
 	free(r->stacks);
 	free(r->targets);
+	strtab__free(r->strings);
 	free(r);
 }

@@ -14,6 +14,8 @@
 
 #include "leakscope.h"
 
+struct strtab;
+
 enum ls_kind {
 	KIND_MMAP = 0,
 	KIND_BRK,
@@ -41,6 +43,7 @@ struct report_frame {
 };
 
 #define REPORT_MAX_PATHS 8
+#define REPORT_TABLES 4
 #define REPORT_MAX_STATES 16
 
 /* What the goroutines of a stack are doing ("chan receive": 12). */
@@ -147,10 +150,19 @@ struct report {
 		uint64_t stacks_broken;		/* no rule, no usable chain */
 		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 		double unwind_us_per_stack;	/* collector time per unwind */
+		/* the collector's tables when the report was built: strings,
+		 * stacks, modules, symbols (symbols/tables.h, same order) */
+		struct report_table {
+			uint64_t entries, bytes;
+		} tables[REPORT_TABLES];
 	} stats;
 	char **notes;		/* things the reader must know */
 	int *note_pids;		/* per note: the process it is about, -1: all */
 	size_t nnotes;
+	/* Where the report's strings live: it owns them, so it outlives
+	 * the tables of the collector it was built from. NULL when every
+	 * string is a constant (hand-made reports). */
+	struct strtab *strings;
 };
 
 void report__add_note(struct report *r, const char *fmt, ...)
@@ -159,11 +171,14 @@ void report__add_note(struct report *r, const char *fmt, ...)
 void report__add_process_note(struct report *r, int pid, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void report__free(struct report *r);
+/* Drop the stacks and targets of the processes keep() says no to (their
+ * strings stay until the report is freed). */
+void report__retain_pids(struct report *r, bool (*keep)(void *ctx, int pid), void *ctx);
 /* Sort stacks: kind order, then suspects, then weight (bytes or count). */
 void report__sort(struct report *r);
 const char *drop_reason_name(int reason);
 /* A stable identity for a stack across reports: kind, pid, fd kind and
- * symbolized frames (never 0 or ~0). */
+ * symbolized frames, by content (never 0 or ~0). */
 uint64_t report__stack_key(const struct report_stack *s);
 /* The first kind the session traced (has_kind), KIND_MMAP if none: the
  * kind an export with no stacks at all shows, empty. */

@@ -12,6 +12,7 @@ struct series {
 	double w[VERDICT_WINDOW];
 	unsigned n, head;		/* ring: oldest at head when full */
 	uint64_t seen_round;
+	int pid;			/* whose stack */
 };
 
 void verdicts__init(struct verdicts *v, double min_age_s)
@@ -85,6 +86,7 @@ void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns
 			}
 		} else {
 			s = xcalloc(1, sizeof(*s));
+			s->pid = r->stacks[i].pid;
 			u64map__put(v->series, key, (uint64_t)(uintptr_t)s);
 		}
 		push(s, t, weight(&r->stacks[i]));
@@ -187,4 +189,27 @@ void verdicts__apply(const struct verdicts *v, struct report *r)
 			      is_suspect(s, per_s);
 	}
 	report__sort(r);
+}
+
+size_t verdicts__forget_pid(struct verdicts *v, int pid)
+{
+	uint64_t *gone = NULL, key, val;
+	size_t n = 0, cap = 0, it = 0;
+
+	/* keys first: the map must not change while it is walked */
+	while (u64map__next(v->series, &it, &key, &val))
+		if (((struct series *)(uintptr_t)val)->pid == pid) {
+			grow_array((void **)&gone, &cap, n + 1, sizeof(*gone));
+			gone[n++] = key;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (u64map__del(v->series, gone[i], &val))
+			free((void *)(uintptr_t)val);
+	free(gone);
+	return n;
+}
+
+size_t verdicts__count(const struct verdicts *v)
+{
+	return u64map__len(v->series);
 }

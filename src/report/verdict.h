@@ -19,6 +19,7 @@
 #ifndef LS_VERDICT_H
 #define LS_VERDICT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define VERDICT_MIN_POINTS 6	/* two per third of the window */
@@ -42,5 +43,9 @@ void verdicts__free(struct verdicts *v);
 void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns);
 /* Set growth_per_min and suspect on r's stacks, and sort suspects first. */
 void verdicts__apply(const struct verdicts *v, struct report *r);
+/* Drop the series of pid's stacks (a process the caller forgot).
+ * Returns how many were dropped. */
+size_t verdicts__forget_pid(struct verdicts *v, int pid);
+size_t verdicts__count(const struct verdicts *v);	/* series kept */
 
 #endif

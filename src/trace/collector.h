@@ -10,10 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "symbols/tables.h"
+
 struct process;
 struct u64map;
 
 struct collector {
+	struct tables tables;		/* strings, stacks, modules, symbols */
+	size_t entries_after_sweep;	/* tables' entries the last sweep kept */
 	struct u64map *by_pid;		/* pid -> struct process * */
 	struct process **procs;		/* every process seen, in order */
 	size_t nprocs, cap;
@@ -67,5 +71,12 @@ size_t collector__reap_vanished(struct collector *c,
 /* Read what the processes keep about themselves (the Go runtime's heap
  * profile, what their memory uses...), before a report is built. */
 void collector__refresh(struct collector *c);
+/* Free what no process the collector keeps refers to any more (strings,
+ * stacks, modules, symbols: tables.h). Returns the entries freed. */
+size_t collector__sweep(struct collector *c);
+/* The same, only once the tables hold twice what the last sweep kept
+ * (and more than a floor): churn costs O(1) per entry, and a tracer that
+ * forgets nothing still drops the paths and stacks of released items. */
+size_t collector__sweep_if_grown(struct collector *c);
 
 #endif

@@ -53,13 +53,15 @@ struct go_probe {
 };
 
 struct go_binary {
-	const char *path;	/* interned */
+	char *path;		/* owned */
 	uint64_t dev, ino;
 	struct gobin *bin;	/* NULL: not Go, or not supported */
 	char why_not[160];	/* the reason, for the report */
 	enum gobin_fault fault;	/* the reason, for decisions; GOBIN_UNSUPPORTED
 				 * also for a Go we read but cannot probe */
-	uint32_t slot;		/* in go_params */
+	uint32_t slot;		/* in go_params (Go binaries we support) */
+	bool has_slot;
+	bool marked;		/* a live process runs it (goprobes__sweep) */
 	struct gobin_g_offsets goff;
 	struct go_probe probes[GO_PROBE_MAX];
 	struct go_probe *leaves;	/* every-allocation probes (see above) */
@@ -95,5 +97,14 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid);
 int goprobes__watch(struct goprobes *g, struct go_binary *b, int pid);
 /* Is the link-time address inside runtime.asmcgocall (Go -> C)? */
 bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr);
+/* Binaries inspected and kept. */
+size_t goprobes__count(const struct goprobes *g);
+/* Keep b (a process runs it) through the next sweep. */
+void goprobes__mark(struct goprobes *g, struct go_binary *b);
+/* Free the binaries not marked since the last sweep that have no probes
+ * attached (not Go, not supported, or never attached: a binary with
+ * probes keeps them for the next process that runs it); clears the
+ * marks, returns how many were freed. */
+size_t goprobes__sweep(struct goprobes *g);
 
 #endif

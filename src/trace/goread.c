@@ -4,7 +4,6 @@
 #include "base/hashmap.h"
 #include "base/procmaps.h"
 #include "base/procmem.h"
-#include "base/intern.h"
 #include "base/util.h"
 #include "golang/gobin.h"
 #include "golang/goheap.h"
@@ -49,7 +48,7 @@ static void find_bias(struct goproc *g, int pid)
 		}
 		elfinfo__free(&e);
 	}
-	free(maps);
+	procmaps__free(maps, n);
 }
 
 /* GODEBUG=memprofilerate=N in the process's environment, or -1. */
@@ -325,7 +324,8 @@ const char *goread__state_name(struct goproc *g, uint16_t code)
 		if (why && why[0])
 			name = why;
 	}
-	return intern(name);
+	/* static, or the binary's own table: readers copy what they keep */
+	return name;
 }
 
 void goread__states(struct goproc *g, int pid, const struct goroutine **grs,

@@ -31,7 +31,8 @@ void goread__heap_baseline(struct goproc *g, struct process *p);
 long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns);
 
 /* "chan receive", "running", ... for a goroutine now; NULL when it
- * cannot be read (process gone). states[i] pairs with grs[i]. */
+ * cannot be read (process gone). states[i] pairs with grs[i]; the names
+ * are constants or the binary's (valid while g->bin is). */
 void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
 		    size_t n, const char **states);
 /* Remember what each goroutine is doing now (goroutine.last_state), so a

@@ -4,7 +4,8 @@
 #include "base/hashmap.h"
 #include "ledgers/process.h"
 #include "base/procmaps.h"
-#include "base/intern.h"
+#include "base/strtab.h"
+#include "symbols/tables.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -55,6 +56,27 @@ static void format_endpoint(const char *hex, char *out, size_t size)
 	} else {
 		snprintf(out, size, "%s", hex);
 	}
+}
+
+/* Descriptions are copies the map owns (socket_names_free): a netns may
+ * hold thousands of sockets, and only the process's own are kept. */
+static void put_name(struct u64map *names, uint64_t inode, const char *desc)
+{
+	uint64_t old;
+
+	if (u64map__get(names, inode, &old))
+		free((char *)(uintptr_t)old);
+	u64map__put(names, inode, (uint64_t)(uintptr_t)xstrdup(desc));
+}
+
+static void socket_names_free(struct u64map *names)
+{
+	uint64_t v;
+	size_t it = 0;
+
+	while (u64map__next(names, &it, NULL, &v))
+		free((char *)(uintptr_t)v);
+	u64map__free(names);
 }
 
 /* Local ports some socket listens on: an established socket on one of
@@ -125,7 +147,7 @@ static void scan_inet(int pid, const char *proto, const struct u64map *listening
 			snprintf(desc, sizeof(desc), "%s %s accepted (%s)", proto, l, state);
 		else
 			snprintf(desc, sizeof(desc), "%s -> %s (%s)", proto, r, state);
-		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
+		put_name(names, inode, desc);
 	}
 	fclose(f);
 }
@@ -151,7 +173,7 @@ static void scan_unix(int pid, struct u64map *names)
 		if (n < 1 || !inode)
 			continue;
 		snprintf(desc, sizeof(desc), "unix %s", name[0] ? name : "(unnamed)");
-		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
+		put_name(names, inode, desc);
 	}
 	fclose(f);
 }
@@ -171,14 +193,16 @@ static struct u64map *socket_names(int pid)
 	return names;
 }
 
-const char *preexisting__socket_name(int pid, uint64_t inode)
+bool preexisting__socket_name(int pid, uint64_t inode, char *buf, size_t size)
 {
 	struct u64map *names = socket_names(pid);
 	uint64_t v = 0;
-	const char *s = u64map__get(names, inode, &v) ? (const char *)(uintptr_t)v : NULL;
+	bool found = u64map__get(names, inode, &v);
 
-	u64map__free(names);
-	return s;
+	if (found)
+		snprintf(buf, size, "%s", (const char *)(uintptr_t)v);
+	socket_names_free(names);
+	return found;
 }
 
 static uint32_t fd_mode(int pid, int fd)
@@ -192,6 +216,7 @@ static uint32_t fd_mode(int pid, int fd)
 
 static int scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 {
+	struct strtab *strings = p->tables->strings;
 	struct u64map *sockets = NULL;
 	char dir[64], link[80], target[PATH_MAX];
 	struct dirent *d;
@@ -225,11 +250,11 @@ static int scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 
 			if (!sockets)
 				sockets = socket_names(p->pid);
-			path = u64map__get(sockets, inode, &v) ? (const char *)(uintptr_t)v :
-								   intern(target);
+			path = strtab__intern(strings, u64map__get(sockets, inode, &v) ?
+							(const char *)(uintptr_t)v : target);
 		} else if (kind == FD_FILE || kind == FD_DIR || kind == FD_CHARDEV ||
 			   kind == FD_BLOCKDEV || kind == FD_FIFO || kind == FD_MEMFD) {
-			path = intern(target);
+			path = strtab__intern(strings, target);
 		}
 		it = fdtable__open(&p->fds, fd, kind, path, 0, now_ns);
 		if (it)
@@ -237,7 +262,8 @@ static int scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 		(*count)++;
 	}
 	closedir(dp);
-	u64map__free(sockets);
+	if (sockets)
+		socket_names_free(sockets);
 	return 0;
 }
 
@@ -280,11 +306,12 @@ static int scan_maps(struct process *p, uint64_t now_ns,
 		}
 		mappings__adopt(&p->maps, m->start, len, now_ns,
 				m->inode ? MAPPING_FILE : 0,
-				m->path[0] ? m->path : intern("[anonymous]"));
+				strtab__intern(p->tables->strings,
+					       m->path[0] ? m->path : "[anonymous]"));
 		c->mappings++;
 		c->mapped_bytes += len;
 	}
-	free(maps);
+	procmaps__free(maps, n);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "ledgers/fdtable.h"
 #include "ledgers/process.h"
 #include "symbols/stacks.h"
+#include "symbols/tables.h"
 #include "base/util.h"
 #include "leakscope.h"
 
@@ -188,11 +189,14 @@ static const struct row brk_rows[] = {
 
 static uint8_t rec[sizeof(struct ls_syscall_event) + 64];
 
+/* The stacks of the row being checked (its collector's tables). */
+static const struct stacks *row_stacks;
+
 /* The letter of the step whose stack this is, '-' for none. */
 static char owner(uint32_t stack)
 {
 	uint32_t n = 0, flags;
-	const uint64_t *f = stack ? stacks__frames(stack, &n, &flags) : NULL;
+	const uint64_t *f = stack ? stacks__frames(row_stacks, stack, &n, &flags) : NULL;
 
 	return f && n == 1 && FRAME_MODULE(f[0]) == 0 ? (char)(FRAME_OFFSET(f[0]) - 0x1000) : '-';
 }
@@ -293,6 +297,7 @@ static void check_row(const struct row *r)
 	int before = check_failures;
 
 	collector__init(&c);
+	row_stacks = c.tables.stacks;
 	p = collector__add(&c, PID, NULL);
 	for (const struct step *s = r->steps; s < r->steps + MAX_STEPS && s->what != END; s++)
 		feed(&c, s);
