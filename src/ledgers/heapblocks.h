@@ -46,6 +46,7 @@ struct heapblocks {
 	uint64_t allocs, frees;		/* seen while traced */
 	uint64_t unknown_frees;		/* of blocks it never held */
 	uint64_t replaced;		/* blocks whose free was never seen */
+	/* in the process's tables' strings (process__mark keeps them) */
 	const char *allocator;		/* what the process allocates with, or NULL */
 	const char *skipped;		/* functions left unprobed, or NULL */
 };

@@ -3,13 +3,24 @@
 #include "base/util.h"
 #include "leakscope.h"
 #include "ledgers/process.h"
+#include "symbols/modules.h"
 #include "symbols/stacks.h"
+#include "symbols/tables.h"
 #include "trace/collector.h"
 #include "trace/mallocprobes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* By file: a module id of the collector's may have been swept and given
+ * to another file since the probe was placed. */
+static bool in_module(const struct module *mod, const struct malloc_fn *fn)
+{
+	if (!mod)
+		return false;
+	return fn->ino ? mod->ino == fn->ino && mod->dev == fn->dev : !strcmp(mod->path, fn->path);
+}
 
 /* Where the probed function starts in p, for the innermost frame of its
  * blocks' stacks: the caller's frames follow, unwound from the return. */
@@ -18,8 +29,8 @@ static uint64_t function_address(const struct process *p, const struct malloc_fn
 	for (size_t i = 0; i < p->as.n; i++) {
 		const struct as_vma *v = &p->as.v[i];
 
-		if (v->module == fn->module && fn->entry_off >= v->pgoff &&
-		    fn->entry_off < v->pgoff + (v->end - v->start))
+		if (fn->entry_off >= v->pgoff && fn->entry_off < v->pgoff + (v->end - v->start) &&
+		    in_module(modules__get(p->tables->modules, v->module), fn))
 			return v->start + fn->entry_off - v->pgoff;
 	}
 	return 0;

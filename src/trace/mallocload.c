@@ -2,8 +2,10 @@
 #include "trace/mallocload.h"
 #include "malloc.skel.h"
 #include "native.skel.h"
+#include "trace/mallocprobes.h"
 #include "trace/probes.h"
 #include "unwind_guard.skel.h"
+#include "base/logfmt.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -77,8 +79,8 @@ static void load_guard(struct probes *p, const struct probe_config *cfg)
 	if (err) {
 		unwind_guard_bpf__destroy(g);
 		if (cfg->verbose)
-			fprintf(stderr, "leakscope: cannot load the unwind guard (%s): operator "
-				"new that can throw is left unprobed\n", strerror(-err));
+			logger__say(p->log, LOG_DEBUG, "cannot load the unwind guard (%s): operator "
+				    "new that can throw is left unprobed", strerror(-err));
 		return;
 	}
 	p->guard = g;
@@ -92,7 +94,8 @@ int mallocload__load(struct probes *p, const struct probe_config *cfg)
 
 	if (!m) {
 		err = -errno;
-		fprintf(stderr, "leakscope: cannot open the malloc BPF object: %s\n", strerror(-err));
+		logger__say(p->log, LOG_ERROR, "cannot open the malloc BPF object: %s",
+			    strerror(-err));
 		return err;
 	}
 	p->malloc = m;
@@ -100,7 +103,7 @@ int mallocload__load(struct probes *p, const struct probe_config *cfg)
 	m->rodata->stack_bytes = n->rodata->stack_bytes;
 	m->rodata->wakeup_bytes = n->rodata->wakeup_bytes;
 	m->rodata->snapshot_pages = n->rodata->snapshot_pages;
-	m->rodata->sample_mean = cfg->malloc_mode == 2 ? cfg->malloc_sample_mean : 0;
+	m->rodata->sample_mean = cfg->malloc_mode == MALLOC_SAMPLED ? cfg->malloc_sample_mean : 0;
 	p->malloc_session = has_uprobe_session();
 	if (p->malloc_session)
 		bpf_program__set_expected_attach_type(m->progs.malloc_session,
@@ -119,8 +122,8 @@ int mallocload__load(struct probes *p, const struct probe_config *cfg)
 	if (!err)
 		err = malloc_bpf__load(m);
 	if (err)
-		fprintf(stderr, "leakscope: cannot load the malloc BPF programs: %s "
-			"(run with -vv for the verifier log)\n", strerror(-err));
+		logger__say(p->log, LOG_ERROR, "cannot load the malloc BPF programs: %s "
+			    "(run with -vv for the verifier log)", strerror(-err));
 	else
 		load_guard(p, cfg);
 	return err;

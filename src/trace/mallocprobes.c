@@ -2,12 +2,14 @@
 #include "trace/mallocprobes.h"
 #include "base/elfsyms.h"
 #include "base/hashmap.h"
-#include "base/intern.h"
+#include "base/logfmt.h"
+#include "base/strtab.h"
 #include "base/util.h"
 #include "leakscope.h"
 #include "ledgers/process.h"
 #include "malloc.skel.h"
 #include "symbols/modules.h"
+#include "symbols/tables.h"
 #include "trace/mallocload.h"
 #include "trace/probe_site.h"
 #include "trace/probes.h"
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,15 +83,17 @@ static const char *const unwinders[] = {
 #define MAX_THUNK_HOPS 3
 #define CODE_MAX 4096	/* bytes of a function decoded */
 
+/* A module inspected, by device and inode (else path): not by the
+ * collector's module id, which a sweep may free and give to another
+ * file while this stays. Its strings are the mallocprobes' own. */
 struct alloc_module {
-	const char *path;	/* interned, as the process names it */
+	const char *path;	/* as the process names it */
 	uint64_t dev, ino;
-	uint32_t module;	/* symbols/modules id */
 	bool allocator;		/* defines malloc or free */
-	const char *what;	/* interned: "glibc (libc.so.6)" */
+	const char *what;	/* "glibc (libc.so.6)" */
 	uint32_t *fns;		/* probe ids */
 	size_t nfns;
-	const char *skipped;	/* interned lines "name: why", or NULL */
+	const char *skipped;	/* lines "name: why", or NULL */
 	uint64_t guard_off[3];	/* file offsets of unwinder entry sites */
 	size_t nguard;
 	struct u64map *pids;	/* attached for these pids */
@@ -108,6 +113,10 @@ struct pid_links {
 struct mallocprobes {
 	struct probes *p;
 	struct malloc_options o;
+	/* Names and paths of what it inspected and probed: they live as long
+	 * as the probes, whatever the collector's tables sweep. */
+	struct strtab *strings;
+	const struct logger *log;
 	struct u64map *by_pid;	/* pid -> index in links[] + 1 */
 	struct pid_links *links;
 	size_t nlinks, caplinks;
@@ -123,9 +132,11 @@ struct mallocprobes *mallocprobes__new(struct probes *p, const struct malloc_opt
 
 	m->p = p;
 	m->o = *o;
+	m->strings = strtab__new();
+	m->log = p ? p->log : NULL;
 	m->by_pid = u64map__new(16);
 	if (!m->o.sample_mean)
-		m->o.sample_mean = 512 * 1024;
+		m->o.sample_mean = MALLOC_SAMPLE_MEAN;
 	return m;
 }
 
@@ -202,6 +213,7 @@ void mallocprobes__free(struct mallocprobes *m)
 		free(m->fns[i]);
 	free(m->mods);
 	free(m->fns);
+	strtab__free(m->strings);
 	free(m);
 }
 
@@ -212,7 +224,7 @@ enum malloc_mode mallocprobes__mode(const struct mallocprobes *m)
 
 uint64_t mallocprobes__sample_mean(const struct mallocprobes *m)
 {
-	return m ? m->o.sample_mean : 512 * 1024;
+	return m ? m->o.sample_mean : MALLOC_SAMPLE_MEAN;
 }
 
 const struct malloc_fn *mallocprobes__fn(const struct mallocprobes *m, uint32_t id)
@@ -222,14 +234,31 @@ const struct malloc_fn *mallocprobes__fn(const struct mallocprobes *m, uint32_t 
 
 /* ---- inspecting a module -------------------------------------------- */
 
-static void add_skipped(struct alloc_module *a, const char *name, const char *why)
+/* fmt's text in m's strings. */
+static const char *say(struct mallocprobes *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *say(struct mallocprobes *m, const char *fmt, ...)
 {
-	a->skipped = intern(xasprintf("%s%s%s: %s", a->skipped ? a->skipped : "",
-				      a->skipped ? "; " : "", name, why));
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return strtab__intern(m->strings, buf);
+}
+
+static void add_skipped(struct mallocprobes *m, struct alloc_module *a, const char *name,
+			const char *why)
+{
+	a->skipped = say(m, "%s%s%s: %s", a->skipped ? a->skipped : "",
+			 a->skipped ? "; " : "", name, why);
 }
 
 /* Which allocator this is, for the report. */
-static const char *describe(const struct elfsyms *s, const char *path)
+static const char *describe(struct mallocprobes *m, const struct elfsyms *s,
+			    const char *path)
 {
 	const char *base = strrchr(path, '/');
 	struct elf_func f;
@@ -244,7 +273,7 @@ static const char *describe(const struct elfsyms *s, const char *path)
 		kind = "mimalloc";
 	else if (!elfsyms__func(s, "__libc_malloc", &f))
 		kind = "glibc malloc";
-	return intern(xasprintf("%s (%s)", kind, base));
+	return say(m, "%s (%s)", kind, base);
 }
 
 /*
@@ -253,8 +282,9 @@ static const char *describe(const struct elfsyms *s, const char *path)
  * destination's; false when the jump leaves the module (the probe on the
  * destination, where it is defined, sees the call), with *why set.
  */
-static bool follow_thunk(const struct elfsyms *s, uint64_t target, uint64_t *vaddr,
-			 uint64_t *size, const char **target_name, const char **why)
+static bool follow_thunk(struct mallocprobes *m, const struct elfsyms *s, uint64_t target,
+			 uint64_t *vaddr, uint64_t *size, const char **target_name,
+			 const char **why)
 {
 	uint8_t stub[32];
 	struct elf_func f;
@@ -269,13 +299,12 @@ static bool follow_thunk(const struct elfsyms *s, uint64_t target, uint64_t *vad
 			return false;
 		}
 		if (elfsyms__func(s, name, &f)) {
-			*why = intern(xasprintf("jumps to %s in another module "
-						"(probed there)", name));
+			*why = say(m, "jumps to %s in another module (probed there)", name);
 			return false;
 		}
 		*vaddr = f.vaddr;
 		*size = f.size;
-		*target_name = intern(name);
+		*target_name = strtab__intern(m->strings, name);
 		return true;
 	}
 	*vaddr = target;
@@ -283,7 +312,7 @@ static bool follow_thunk(const struct elfsyms *s, uint64_t target, uint64_t *vad
 	*target_name = NULL;
 	if (!elfsyms__func_at(s, target, &f)) {
 		*size = f.size ? f.size : CODE_MAX;
-		*target_name = intern(f.name);
+		*target_name = strtab__intern(m->strings, f.name);
 	}
 	return true;
 }
@@ -348,7 +377,7 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 		if (fail != PROBE_SITE_OK) {
 			const char *tail = n ? tail_into_family(m, s, code, n, vaddr) : NULL;
 
-			why = tail ? intern(xasprintf("jumps to %s (probed there)", tail)) :
+			why = tail ? say(m, "jumps to %s (probed there)", tail) :
 				     probe_site__why(fail);
 			break;
 		}
@@ -358,7 +387,7 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 			why = "jumps too far";
 			break;
 		}
-		if (!follow_thunk(s, site.target, &vaddr, &size, &target, &why))
+		if (!follow_thunk(m, s, site.target, &vaddr, &size, &target, &why))
 			break;
 	}
 	free(code);
@@ -367,9 +396,9 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 		      "(no return probe can go there)";
 	if (why) {
 		if (!strstr(why, "probed there"))
-			add_skipped(a, name, why);
+			add_skipped(m, a, name, why);
 		else if (m->o.verbose)
-			fprintf(stderr, "leakscope: %s: %s %s\n", a->path, name, why);
+			logger__say(m->log, LOG_DEBUG, "%s: %s %s", a->path, name, why);
 		return NULL;
 	}
 	/* an alias (free and cfree, tcmalloc's free and operator delete):
@@ -382,14 +411,16 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 			return NULL;
 	}
 	fn = xcalloc(1, sizeof(*fn));
-	fn->name = intern(name);
+	fn->name = strtab__intern(m->strings, name);
 	fn->target = target;
 	fn->cls = ff->cls;
-	fn->module = a->module;
+	fn->dev = a->dev;
+	fn->ino = a->ino;
+	fn->path = a->path;
 	if (!elfsyms__file_offset(s, vaddr, &fn->entry_off) ||
 	    !elfsyms__file_offset(s, site.vaddr, &fn->site_off)) {
 		free(fn);
-		add_skipped(a, name, "not in a loadable segment");
+		add_skipped(m, a, name, "not in a loadable segment");
 		return NULL;
 	}
 	snprintf(fn->insn, sizeof(fn->insn), "%s", site.insn);
@@ -401,9 +432,9 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 	a->fns = xrealloc(a->fns, (a->nfns + 1) * sizeof(*a->fns));
 	a->fns[a->nfns++] = (uint32_t)m->nfns++;
 	if (m->o.verbose)
-		fprintf(stderr, "leakscope: %s: malloc probe on %s%s%s at %#llx (%s)\n", a->path,
-			name, target ? " -> " : "", target ? target : "",
-			(unsigned long long)site.vaddr, site.insn);
+		logger__say(m->log, LOG_DEBUG, "%s: malloc probe on %s%s%s at %#llx (%s)", a->path,
+			    name, target ? " -> " : "", target ? target : "",
+			    (unsigned long long)site.vaddr, site.insn);
 	return fn;
 }
 
@@ -458,7 +489,7 @@ static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *
 		elfsyms__free(s);
 		return;
 	}
-	a->what = describe(s, a->path);
+	a->what = describe(m, s, a->path);
 	/* off: only what the process allocates with, for the report's note */
 	for (size_t i = 0; i < ARRAY_SIZE(family) && m->o.mode != MALLOC_OFF; i++) {
 		const struct family_fn *ff = &family[i];
@@ -479,30 +510,29 @@ static void inspect(struct mallocprobes *m, struct alloc_module *a, const char *
 		}
 	}
 	if (unguarded)
-		add_skipped(a, "operator new", intern(xasprintf(
+		add_skipped(m, a, "operator new", say(m,
 			"%d variants that can throw left unprobed: the kernel refused the unwind "
 			"guard (bpf_probe_write_user: kernel lockdown?), and a std::bad_alloc "
-			"thrown through a return probe would end the program", unguarded)));
+			"thrown through a return probe would end the program", unguarded));
 	elfsyms__free(s);
 }
 
-static struct alloc_module *module_for(struct mallocprobes *m, uint32_t id)
+static struct alloc_module *module_for(struct mallocprobes *m, const struct module *mod)
 {
-	struct module *mod = modules__get(id);
 	struct alloc_module *a;
 
 	if (!mod || mod->is_vdso || !mod->open_path || !mod->open_path[0])
 		return NULL;
 	for (size_t i = 0; i < m->nmods; i++) {
 		a = m->mods[i];
-		if (mod->ino ? (a->ino == mod->ino && a->dev == mod->dev) : a->path == mod->path)
+		if (mod->ino ? (a->ino == mod->ino && a->dev == mod->dev) :
+			       !strcmp(a->path, mod->path))
 			return a;
 	}
 	a = xcalloc(1, sizeof(*a));
-	a->path = mod->path;
+	a->path = strtab__intern(m->strings, mod->path);
 	a->dev = mod->dev;
 	a->ino = mod->ino;
-	a->module = id;
 	a->pids = u64map__new(8);
 	inspect(m, a, mod->open_path);
 	grow_array((void **)&m->mods, &m->capmods, m->nmods + 1, sizeof(*m->mods));
@@ -543,13 +573,20 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 	size_t nsession = 0;
 	int err = 0;
 
+	/* the process's own record: in its tables, marked with its ledgers */
 	if (a->allocator && (a->nfns || m->o.mode == MALLOC_OFF)) {
-		if (!p->heap.allocator)
-			p->heap.allocator = a->what;
-		else if (!strstr(p->heap.allocator, a->what))
-			p->heap.allocator = intern(xasprintf("%s, %s", p->heap.allocator, a->what));
+		struct strtab *st = p->tables->strings;
+
+		if (!p->heap.allocator) {
+			p->heap.allocator = strtab__intern(st, a->what);
+		} else if (!strstr(p->heap.allocator, a->what)) {
+			char *both = xasprintf("%s, %s", p->heap.allocator, a->what);
+
+			p->heap.allocator = strtab__intern(st, both);
+			free(both);
+		}
 		if (a->skipped)
-			p->heap.skipped = a->skipped;
+			p->heap.skipped = strtab__intern(st, a->skipped);
 	}
 	p->heap.sample_mean = m->o.mode == MALLOC_SAMPLED ? m->o.sample_mean : 0;
 	if (m->o.mode == MALLOC_OFF || !m->p || !m->p->malloc || (!a->nfns && !a->nguard) ||
@@ -563,8 +600,8 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 		if (l)
 			keep_link(m, p->pid, l);
 		else
-			fprintf(stderr, "leakscope: cannot attach the unwind guard in %s: %s\n",
-				a->path, strerror(errno));
+			logger__say(m->log, LOG_WARN, "cannot attach the unwind guard in %s: %s",
+				    a->path, strerror(errno));
 	}
 	offs = xcalloc(a->nfns, sizeof(*offs));
 	cookies = xcalloc(a->nfns, sizeof(*cookies));
@@ -578,8 +615,8 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 		}
 		err = attach_classic(m, fn, file, p->pid);
 		if (err)
-			fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n", fn->name,
-				a->path, strerror(-err));
+			logger__say(m->log, LOG_WARN, "cannot attach to %s in %s: %s", fn->name,
+				    a->path, strerror(-err));
 	}
 	if (!err && nsession) {
 		int fd = mallocload__attach_session(m->p, file, offs, cookies, nsession, p->pid);
@@ -588,32 +625,27 @@ static void attach(struct mallocprobes *m, struct alloc_module *a, struct proces
 			keep_fd(m, p->pid, fd);
 		err = fd < 0 ? fd : 0;
 		if (err)
-			fprintf(stderr, "leakscope: cannot attach to the malloc family in %s: %s\n",
-				a->path, strerror(-err));
+			logger__say(m->log, LOG_WARN, "cannot attach to the malloc family in %s: %s",
+				    a->path, strerror(-err));
 	}
 	if (!err && m->o.verbose && a->nfns)
-		fprintf(stderr, "leakscope: pid %d: malloc probes attached in %s\n", p->pid,
-			a->path);
+		logger__say(m->log, LOG_DEBUG, "pid %d: malloc probes attached in %s", p->pid,
+			    a->path);
 	free(offs);
 	free(cookies);
 }
 
-static const char *file_of(uint32_t id)
-{
-	struct module *mod = modules__get(id);
-
-	return mod ? mod->open_path : NULL;
-}
-
 void mallocprobes__attach_module(struct mallocprobes *m, struct process *p, uint32_t module)
 {
+	const struct module *mod;
 	struct alloc_module *a;
 
 	if (!m || p->go)
 		return;	/* Go programs: their heap is go_heap; no return probes there */
-	a = module_for(m, module);
+	mod = modules__get(p->tables->modules, module);
+	a = module_for(m, mod);
 	if (a)
-		attach(m, a, p, file_of(module));
+		attach(m, a, p, mod->open_path);
 }
 
 void mallocprobes__attach_process(struct mallocprobes *m, struct process *p)
@@ -679,7 +711,8 @@ static size_t list_libraries(const char *interp, const char *path, char ***out)
 	return n;
 }
 
-void mallocprobes__prepare_launch(struct mallocprobes *m, const char *path, int pid)
+void mallocprobes__prepare_launch(struct mallocprobes *m, struct tables *tables,
+				  const char *path, int pid)
 {
 	struct elf_info info;
 	const char *why;
@@ -690,7 +723,7 @@ void mallocprobes__prepare_launch(struct mallocprobes *m, const char *path, int 
 	if (!m || m->o.mode == MALLOC_OFF)
 		return;
 	/* a placeholder process: what is attached is kept per pid */
-	p = process__new(pid, 4096);
+	p = process__new(pid, 4096, tables);
 	if (elfinfo__read(path, &info, &why) == 0) {
 		if (info.interp[0])
 			n = list_libraries(info.interp, path, &libs);
@@ -701,7 +734,8 @@ void mallocprobes__prepare_launch(struct mallocprobes *m, const char *path, int 
 		struct stat st;
 
 		if (stat(file, &st) == 0)
-			mallocprobes__attach_module(m, p, modules__add(file, st.st_dev, st.st_ino, 0));
+			mallocprobes__attach_module(m, p, modules__add(tables->modules, file,
+								       st.st_dev, st.st_ino, 0));
 		if (i < n)
 			free(libs[i]);
 	}

@@ -33,6 +33,7 @@
 
 struct probes;
 struct process;
+struct tables;
 
 enum malloc_mode {
 	MALLOC_OFF = 0,		/* default: each call would cost a probe hit */
@@ -41,6 +42,10 @@ enum malloc_mode {
 };
 
 #define MALLOC_MAX_PREFIXES 4
+#define MALLOC_PREFIX_MAX 32	/* characters of one prefix */
+/* --malloc=sampled's mean bytes between samples unless told: tcmalloc's
+ * and Go's runtime's */
+#define MALLOC_SAMPLE_MEAN (512 * 1024)
 
 struct malloc_options {
 	enum malloc_mode mode;
@@ -50,12 +55,15 @@ struct malloc_options {
 	int verbose;
 };
 
-/* One probed function. */
+/* One probed function. Its strings are the mallocprobes' own. */
 struct malloc_fn {
-	const char *name;	/* the symbol asked for (interned) */
+	const char *name;	/* the symbol asked for */
 	const char *target;	/* where a jump led, or NULL */
 	uint32_t cls;		/* LS_ALLOC_* */
-	uint32_t module;	/* symbols/modules id */
+	/* its module's file: device and inode, or path when the inode is
+	 * not known (never a module id: a sweep may give it to another) */
+	uint64_t dev, ino;
+	const char *path;
 	uint64_t entry_off;	/* file offset of the function's entry */
 	uint64_t site_off;	/* file offset of the probed instruction */
 	uint64_t cookie;
@@ -73,8 +81,10 @@ void mallocprobes__attach_process(struct mallocprobes *m, struct process *p);
 /* A module newly mapped executable in p (dlopen). */
 void mallocprobes__attach_module(struct mallocprobes *m, struct process *p, uint32_t module);
 /* A command about to be launched as pid: its libraries, as its dynamic
- * loader resolves them (ld.so --list), get their probes before it runs. */
-void mallocprobes__prepare_launch(struct mallocprobes *m, const char *path, int pid);
+ * loader resolves them (ld.so --list), get their probes before it runs.
+ * tables: the collector's, where the libraries are registered. */
+void mallocprobes__prepare_launch(struct mallocprobes *m, struct tables *tables,
+				  const char *path, int pid);
 /* The probe whose cookie carries id, or NULL. What each process
  * allocates with, and what was left unprobed, go to its heap ledger
  * (p->heap.allocator, .skipped) as its modules are inspected. */

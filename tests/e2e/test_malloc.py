@@ -12,8 +12,9 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 
-from lib import (LEAKSCOPE, ROOT, Failure, check, eq, expectations, load_report, read_until,
-                 run, site_stacks, site_total, spawn, stop, tmpfile, wait_stderr, workload)
+from lib import (LEAKSCOPE, ROOT, Failure, check, eq, expectations, load_report,
+                 one_line_error, read_until, run, site_stacks, site_total, spawn, stop, tmpfile,
+                 wait_stderr, workload)
 
 FIXTURE = workload("malloc_leaks")
 
@@ -336,9 +337,17 @@ def test_malloc_off_by_default_says_how_to_turn_it_on():
 
 
 def test_malloc_bad_options_are_usage_errors():
-    for args, word in ((["--malloc=most"], "most"), (["--malloc-prefix", "je-"], "je-"),
-                       (["--malloc-rate", "0"], "'0'")):
+    for args, words in ((["--malloc=most"], ("'most'", "off, sampled or all")),
+                        (["--malloc-prefix", "je-"], ("'je-'",)),
+                        (["--malloc-rate", "0"], ("'0'", "from 1"))):
         code, _, err = run([LEAKSCOPE, *args, "-p", "1"])
         eq(code, 2, f"exit status of {args}")
-        lines = [l for l in err.strip().splitlines() if l.strip()]
-        check(lines and word in lines[0], f"the first line names {word!r}: {err!r}")
+        one_line_error(err, *words)
+    # the agent takes the same options from the same table, but never
+    # every block: a return probe per allocation in every process
+    code, _, err = run([LEAKSCOPE, "agent", "--malloc", "all"])
+    eq(code, 2, "exit status of agent --malloc all")
+    one_line_error(err, "'all'", "off or sampled")
+    code, _, err = run([LEAKSCOPE, "agent", "--malloc-rate", "0"])
+    eq(code, 2, "exit status of agent --malloc-rate 0")
+    one_line_error(err, "'0'", "from 1")
