@@ -279,12 +279,13 @@ static const char *describe(struct mallocprobes *m, const struct elfsyms *s,
 /*
  * Follow a function that is only a jump: to a function of this module
  * (directly or through its own PLT slot). vaddr and size become the
- * destination's; false when the jump leaves the module (the probe on the
- * destination, where it is defined, sees the call), with *why set.
+ * destination's; false when it cannot be followed, with *why set, and
+ * *elsewhere when the jump leaves the module (the probe on the
+ * destination, where it is defined, sees the call).
  */
 static bool follow_thunk(struct mallocprobes *m, const struct elfsyms *s, uint64_t target,
 			 uint64_t *vaddr, uint64_t *size, const char **target_name,
-			 const char **why)
+			 const char **why, bool *elsewhere)
 {
 	uint8_t stub[32];
 	struct elf_func f;
@@ -300,6 +301,7 @@ static bool follow_thunk(struct mallocprobes *m, const struct elfsyms *s, uint64
 		}
 		if (elfsyms__func(s, name, &f)) {
 			*why = say(m, "jumps to %s in another module (probed there)", name);
+			*elsewhere = true;
 			return false;
 		}
 		*vaddr = f.vaddr;
@@ -365,6 +367,7 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 {
 	uint64_t vaddr = sym->vaddr, size = sym->size ? sym->size : CODE_MAX;
 	const char *target = NULL, *why = NULL;
+	bool elsewhere = false;	/* its calls are seen by another probe */
 	struct probe_site site;
 	enum probe_site_fail fail;
 	struct malloc_fn *fn;
@@ -379,6 +382,7 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 
 			why = tail ? say(m, "jumps to %s (probed there)", tail) :
 				     probe_site__why(fail);
+			elsewhere = tail != NULL;
 			break;
 		}
 		if (!site.thunk)
@@ -387,7 +391,7 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 			why = "jumps too far";
 			break;
 		}
-		if (!follow_thunk(m, s, site.target, &vaddr, &size, &target, &why))
+		if (!follow_thunk(m, s, site.target, &vaddr, &size, &target, &why, &elsewhere))
 			break;
 	}
 	free(code);
@@ -395,7 +399,7 @@ static struct malloc_fn *place(struct mallocprobes *m, struct alloc_module *a,
 		why = "its stack pointer moves before its first emulated instruction "
 		      "(no return probe can go there)";
 	if (why) {
-		if (!strstr(why, "probed there"))
+		if (!elsewhere)
 			add_skipped(m, a, name, why);
 		else if (m->o.verbose)
 			logger__say(m->log, LOG_DEBUG, "%s: %s %s", a->path, name, why);
