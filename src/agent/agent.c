@@ -211,8 +211,9 @@ static bool still_kept(void *ctx, int pid)
 
 /*
  * Free what only forgotten processes referred to: the collector's tables
- * (paths, stacks, modules with their open files, symbols) and the Go
- * binaries no traced process runs. Reports, verdicts and profile deltas
+ * (paths, stacks, modules with their open files, symbols), the Go
+ * binaries no traced process runs and the modules the malloc probes
+ * found nothing in. Reports, verdicts and profile deltas
  * hold copies or content keys, never the tables' entries, so the live
  * processes are the only roots.
  */
@@ -226,6 +227,7 @@ static void sweep(struct agent *a)
 	}
 	if (a->hook.gp)
 		goprobes__sweep(a->hook.gp);
+	mallocprobes__sweep(a->hook.mp);
 	/* /metrics reads the last sample for live processes only */
 	if (a->verdict_report)
 		report__retain_pids(a->verdict_report, still_kept, &a->coll);

@@ -820,3 +820,39 @@ void mallocprobes__exited(struct mallocprobes *m, int pid)
 	for (size_t i = 0; i < m->nmods; i++)
 		u64map__del(m->mods[i]->pids, (uint64_t)pid, NULL);
 }
+
+size_t mallocprobes__count(const struct mallocprobes *m)
+{
+	return m ? m->nmods : 0;
+}
+
+size_t mallocprobes__sweep(struct mallocprobes *m)
+{
+	size_t kept = 0, freed = 0;
+
+	if (!m)
+		return 0;
+	for (size_t i = 0; i < m->nmods; i++) {
+		struct alloc_module *a = m->mods[i];
+
+		if (a->nfns || a->nguard) {
+			strtab__mark(m->strings, a->path);
+			strtab__mark(m->strings, a->what);
+			strtab__mark(m->strings, a->skipped);
+			m->mods[kept++] = a;
+			continue;
+		}
+		free(a->fns);
+		u64map__free(a->pids);
+		free(a);
+		freed++;
+	}
+	m->nmods = kept;
+	for (size_t i = 0; i < m->nfns; i++) {
+		strtab__mark(m->strings, m->fns[i]->name);
+		strtab__mark(m->strings, m->fns[i]->target);
+		strtab__mark(m->strings, m->fns[i]->path);
+	}
+	strtab__sweep(m->strings);
+	return freed;
+}

@@ -96,5 +96,12 @@ uint64_t mallocprobes__sample_mean(const struct mallocprobes *m);
 void mallocprobes__fork(struct mallocprobes *m, int parent, int child);
 void mallocprobes__forget_blocks(struct mallocprobes *m, int pid);
 void mallocprobes__exited(struct mallocprobes *m, int pid);
+/* Modules inspected and kept. */
+size_t mallocprobes__count(const struct mallocprobes *m);
+/* Forget the modules found to hold nothing to probe (inspected again if
+ * a process maps them later), and their strings; what has probes stays,
+ * its ids are in the BPF side's cookies. For a long-running owner (the
+ * agent), with its other sweeps. Returns how many were forgotten. */
+size_t mallocprobes__sweep(struct mallocprobes *m);
 
 #endif

@@ -3,12 +3,20 @@
  * probe placement on real allocator code (bytes as objdump shows them in
  * Debian's libc.so.6 and libmimalloc.so.2), and the heap ledger. */
 #include "check.h"
+#include "base/strtab.h"
 #include "leakscope.h"
 #include "ledgers/heapblocks.h"
+#include "ledgers/process.h"
 #include "sampler.h"
+#include "symbols/modules.h"
+#include "symbols/tables.h"
+#include "trace/mallocprobes.h"
 #include "trace/probe_site.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 /* -ln(u / 2^32) * mean from the integer log2 agrees with libm's to
  * within 0.01% of the mean over the whole range of draws. */
@@ -188,4 +196,73 @@ TEST(heapblocks_realloc_retires_only_its_block)
 	CHECK_EQ_U(h.n, 1);
 	heapblocks__clear(&child);
 	heapblocks__clear(&h);
+}
+
+static uint32_t add_module(struct tables *t, const char *path)
+{
+	struct stat st;
+
+	CHECK_EQ_I(stat(path, &st), 0);
+	return modules__add(t->modules, path, st.st_dev, st.st_ino, 0);
+}
+
+static size_t probes_placed(const struct mallocprobes *m)
+{
+	size_t n = 0;
+
+	while (mallocprobes__fn(m, (uint32_t)n))
+		n++;
+	return n;
+}
+
+/*
+ * The malloc probes keep what they learned of each module by its file,
+ * never by the collector's module id: a sweep of the collector's tables
+ * frees ids and paths without touching the probes' names. Their own
+ * sweep forgets the modules with nothing to probe, keeps Debian's libc
+ * (its probe ids are in the cookies) and its strings.
+ */
+TEST(mallocprobes_outlive_the_tables_and_sweep_their_own)
+{
+	static const char libc[] = "/lib/x86_64-linux-gnu/libc.so.6";
+	struct malloc_options mo = { .mode = MALLOC_ALL };
+	struct mallocprobes *m = mallocprobes__new(NULL, &mo);
+	struct tables t;
+	struct process *p;
+	char sample[PATH_MAX];
+	const struct malloc_fn *fn;
+	size_t placed;
+
+	tables__init(&t);
+	p = process__new(999997, 4096, &t);
+	CHECK(realpath("data/cfi_sample.so", sample) != NULL);
+	mallocprobes__attach_module(m, p, add_module(&t, libc));
+	mallocprobes__attach_module(m, p, add_module(&t, sample));
+	CHECK_EQ_U(mallocprobes__count(m), 2);
+	placed = probes_placed(m);
+	CHECK(placed >= 5);	/* malloc, calloc, realloc, free, memalign... */
+	CHECK(p->heap.allocator && strstr(p->heap.allocator, "glibc malloc (libc.so.6)"));
+	/* the process's record is in its tables, marked with its ledgers */
+	CHECK(strtab__intern(t.strings, p->heap.allocator) == p->heap.allocator);
+	process__free(p);
+
+	tables__sweep(&t);	/* nothing marked: every module and path goes */
+	CHECK_EQ_U(modules__count(t.modules), 0);
+	fn = mallocprobes__fn(m, 0);
+	CHECK(fn && fn->path && !strcmp(fn->path, libc));
+
+	CHECK_EQ_U(mallocprobes__sweep(m), 1);	/* cfi_sample.so: no allocator */
+	CHECK_EQ_U(mallocprobes__count(m), 1);
+	CHECK_EQ_U(probes_placed(m), placed);
+	CHECK(fn == mallocprobes__fn(m, 0) && !strcmp(fn->path, libc));
+
+	/* libc under a new id of a new table: the same module, no probe more */
+	p = process__new(999997, 4096, &t);
+	mallocprobes__attach_module(m, p, add_module(&t, libc));
+	CHECK_EQ_U(mallocprobes__count(m), 1);
+	CHECK_EQ_U(probes_placed(m), placed);
+	CHECK(p->heap.allocator && strstr(p->heap.allocator, "glibc malloc"));
+	process__free(p);
+	tables__free(&t);
+	mallocprobes__free(m);
 }
