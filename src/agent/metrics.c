@@ -221,7 +221,7 @@ static void suspect_stacks(FILE *f, const struct agent *a, const struct process 
 		double per_min;
 		uint64_t sus;
 
-		if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
+		if (k == KIND_GO_ALLOC || (k == KIND_MALLOC && !heap_traced(a, p)) ||
 		    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !session__traced_as_go(p)))
 			continue;
 		verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);

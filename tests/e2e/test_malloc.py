@@ -315,6 +315,12 @@ def test_malloc_agent_sampled_metrics():
     want = 48 << 20
     got = float(m.group(1))
     check(abs(got - want) <= want * 0.4, f"outstanding malloc bytes {got:.0f}, leaked {want}")
+    # every per-kind family of a memory kind has the malloc row: what it
+    # holds, how it grows and its suspects (the verdicts judge it too)
+    for family in ("leakscope_process_outstanding_items", "leakscope_process_growth_bytes_per_second",
+                   "leakscope_process_suspect_stacks"):
+        check(re.search(r'^%s\{[^}]*pid="%d"[^}]*kind="malloc"\} \S+$' % (family, pid), text, re.M),
+              f"a malloc sample of {family} for the process")
 
 
 def test_malloc_pprof_is_a_heap_profile():
