@@ -17,7 +17,9 @@
 #include "trace/collector.h"
 #include "trace/goprobes.h"
 #include "trace/goread.h"
+#include "trace/mallocprobes.h"
 #include "trace/probes.h"
+#include "ledgers/goallocs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@
 struct builder {
 	struct report *r;
 	const struct tables *t;	/* the collector's */
+	enum malloc_mode malloc_mode;
 	struct u64map *index;	/* aggregation key -> stacks[] index + 1 */
 	size_t cap;
 	const struct process *p;
@@ -345,14 +348,22 @@ static void add_usage(struct builder *b, enum ls_kind kind, struct report_stack 
 	}
 }
 
+/* Sub-groups of a stack's memory, apart from what the program mapped
+ * for itself: mappings of files, and what the allocator took for
+ * malloc's blocks (--malloc). */
+#define SUB_FILE 1
+#define SUB_ALLOCATOR 2
+
 static void add_mapping(void *ctx, const struct mapping_alloc *a)
 {
 	struct builder *b = ctx;
 	bool pre = a->flags & MAPPING_PREEXISTING, file = maps_a_file(a);
+	bool alloc = a->flags & MAPPING_ALLOCATOR;
 	struct report_stack *s;
 
-	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : file, NULL,
-		     pre, a->bytes, a->birth_ns);
+	s = add_item(b, KIND_MMAP, a->stack,
+		     pre ? path_key(a->file) : (file ? SUB_FILE : 0) | (alloc ? SUB_ALLOCATOR : 0),
+		     NULL, pre, a->bytes, a->birth_ns);
 	if (a->measured_ns || !b->measured)
 		add_usage(b, KIND_MMAP, s, file, a->bytes, a->resident_bytes,
 			  a->committed_bytes, a->measured_ns);
@@ -361,6 +372,71 @@ static void add_mapping(void *ctx, const struct mapping_alloc *a)
 			  a->flags & MAPPING_COMMITS ? a->bytes : 0, b->measured);
 	if (s && pre && a->file)
 		add_path(s, copy(b->r, a->file));
+	if (s && alloc)
+		s->allocator = true;
+}
+
+struct stack_weight {
+	uint32_t stack;
+	uint64_t count, bytes, oldest_ns;
+};
+
+/*
+ * Heap blocks per allocation stack. Every block (--malloc=all) counts as
+ * itself; sampled blocks are summed per stack and scaled like pprof's
+ * (goallocs__scale), then carry the stack's oldest birth.
+ */
+static void add_heap(struct builder *b, const struct process *p)
+{
+	const struct heapblocks *h = &p->heap;
+	struct u64map *by_stack;
+	struct stack_weight *w = NULL;
+	size_t nw = 0, capw = 0;
+
+	if (b->malloc_mode == MALLOC_OFF)
+		return;
+	b->r->has_kind[KIND_MALLOC] = true;
+	if (!h->sample_mean) {
+		for (size_t i = 0; i < h->n; i++)
+			add_item(b, KIND_MALLOC, h->b[i].stack, 0, NULL, false, h->b[i].size,
+				 h->b[i].birth_ns);
+	} else {
+		by_stack = u64map__new(64);
+		for (size_t i = 0; i < h->n; i++) {
+			uint64_t idx;
+
+			if (!u64map__get(by_stack, h->b[i].stack, &idx)) {
+				grow_array((void **)&w, &capw, nw + 1, sizeof(*w));
+				idx = nw++;
+				w[idx] = (struct stack_weight){ h->b[i].stack, 0, 0, h->b[i].birth_ns };
+				u64map__put(by_stack, h->b[i].stack, idx);
+			}
+			w[idx].count++;
+			w[idx].bytes += h->b[i].size;
+			w[idx].oldest_ns = MIN(w[idx].oldest_ns, h->b[i].birth_ns);
+		}
+		for (size_t i = 0; i < nw; i++) {
+			uint64_t n, bytes;
+
+			goallocs__scale(w[i].count, w[i].bytes, h->sample_mean, &n, &bytes);
+			add_items(b, KIND_MALLOC, w[i].stack, 0, NULL, false, n, bytes,
+				  w[i].oldest_ns);
+		}
+		u64map__free(by_stack);
+		free(w);
+	}
+	/* allocated while traced, on the stacks still holding blocks */
+	for (size_t i = 0; i < h->nt; i++) {
+		uint64_t key = agg_key(KIND_MALLOC, p->pid, h->t[i].stack, 0, false), idx;
+		uint64_t n = h->t[i].count, bytes = h->t[i].bytes;
+
+		if (!u64map__get(b->index, key, &idx))
+			continue;
+		if (h->sample_mean)
+			goallocs__scale(n, bytes, h->sample_mean, &n, &bytes);
+		b->r->stacks[idx].alloc_count += n;
+		b->r->stacks[idx].alloc_bytes += bytes;
+	}
 }
 
 static void add_process(struct builder *b, const struct process *p)
@@ -372,7 +448,8 @@ static void add_process(struct builder *b, const struct process *p)
 	for (size_t i = 0; i < p->brk.n; i++) {
 		const struct brk_segment *s = &p->brk.segs[i];
 
-		struct report_stack *rs = add_item(b, KIND_BRK, s->stack, 0, NULL,
+		struct report_stack *rs = add_item(b, KIND_BRK, s->stack,
+						   s->allocator ? SUB_ALLOCATOR : 0, NULL,
 						   s->preexisting, s->end - s->start,
 						   s->birth_ns);
 
@@ -384,7 +461,10 @@ static void add_process(struct builder *b, const struct process *p)
 				  s->end - s->start, b->measured);
 		if (rs && s->preexisting && !rs->npaths)
 			add_path(rs, copy(b->r, "[heap]"));
+		if (rs && s->allocator)
+			rs->allocator = true;
 	}
+	add_heap(b, p);
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		const struct fd_item *it = p->fds.fds[fd];
 		struct report_stack *s;
@@ -491,6 +571,50 @@ static void merge_same_symbols(struct report *r)
 	u64map__free(seen);
 }
 
+static void malloc_target(struct report *r, struct report_target *t, const struct process *p,
+			  enum malloc_mode mode)
+{
+	static const char *const modes[] = { "off", "all", "sampled" };
+
+	t->malloc_allocator = copy(r, p->heap.allocator);
+	t->malloc_mode = modes[mode];
+	t->malloc_sample_mean = p->heap.sample_mean;
+	t->malloc_allocs = p->heap.allocs;
+	t->malloc_frees = p->heap.frees;
+	t->malloc_unknown_frees = p->heap.unknown_frees;
+	t->malloc_replaced = p->heap.replaced;
+}
+
+/* What a reader must know about the malloc kind of each process: how to
+ * turn it on, what was left unprobed, frees of blocks from before. */
+static void malloc_notes(struct report *r, const struct collector *c)
+{
+	enum malloc_mode mode = mallocprobes__mode(c->malloc);
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+		const struct heapblocks *h = &p->heap;
+
+		if (!h->allocator)
+			continue;
+		if (mode == MALLOC_OFF) {
+			report__add_process_note(r, p->pid, "pid %d allocates with %s: "
+						 "--malloc=sampled shows its heap blocks per stack (a "
+						 "uprobe hit per malloc and per free, about 0.5-1 us "
+						 "each; --malloc=all: every block, a return probe more "
+						 "per allocation)", p->pid, h->allocator);
+			continue;
+		}
+		if (h->skipped)
+			report__add_process_note(r, p->pid, "pid %d: malloc family not probed in "
+						 "part: %s", p->pid, h->skipped);
+		if (h->unknown_frees)
+			report__add_process_note(r, p->pid, "pid %d: %llu frees of blocks allocated "
+						 "before tracing (ignored)", p->pid,
+						 (unsigned long long)h->unknown_frees);
+	}
+}
+
 struct report *report__build(const struct collector *c,
 			     const struct report_options *o)
 {
@@ -509,6 +633,7 @@ struct report *report__build(const struct collector *c,
 	memcpy(r->drops, o->drops, sizeof(r->drops));
 	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
 	r->has_kind[KIND_MMAP] = r->has_kind[KIND_BRK] = r->has_kind[KIND_FD] = true;
+	b.malloc_mode = mallocprobes__mode(c->malloc);
 	r->stats.records = c->records;
 	r->stats.stacks_unwound = c->stacks_cfi;
 	r->stats.stacks_truncated = c->stacks_truncated;
@@ -543,6 +668,7 @@ struct report *report__build(const struct collector *c,
 			if (t->go_alloc_sampled && t->go_alloc_every)
 				check_allocs(&c->tables, r, t, &p->go->allocs);
 		}
+		malloc_target(r, t, p, b.malloc_mode);
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
 		b.goroutine_states = o->goroutine_states;
@@ -555,6 +681,7 @@ struct report *report__build(const struct collector *c,
 	for (size_t i = 0; i < r->nstacks; i++)
 		r->unresolved_frames += r->stacks[i].unresolved;
 	report__sort(r);
+	malloc_notes(r, c);
 	/* after symbolizing: what the tables hold with this report made */
 	_Static_assert(REPORT_TABLES == TABLE_MAX, "one report_table per table");
 	for (int k = 0; k < TABLE_MAX; k++) {
@@ -577,6 +704,7 @@ struct report *report__build_traced(struct collector *c, const struct probes *p,
 	collector__refresh(c);
 	probes__read_drops(p, ro.drops);
 	r = report__build(c, &ro);
+	r->stats.malloc_failed = probes__stat(p, LS_STAT_ALLOC_FAILED);
 	if (c->bad_records)
 		report__add_note(r, "%llu malformed records ignored",
 				 (unsigned long long)c->bad_records);

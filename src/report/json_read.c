@@ -170,6 +170,28 @@ static int kind_error(struct reader *d, const char *ctx, const char *key,
 	return fail(d, ctx, key, "unknown kind \"%s\" (one of %s)", name, list);
 }
 
+/* targets[].malloc: optional (the malloc family off and no allocator) */
+static int read_target_malloc(struct reader *d, json_t *v, const char *ctx,
+			      struct report_target *t)
+{
+	json_t *m;
+	char sub[96];
+	int err;
+
+	if ((err = get_container(d, v, ctx, "malloc", false, false, &m)) || !m)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.malloc", ctx);
+	if ((err = get_string(d, m, sub, "allocator", false, &t->malloc_allocator)) ||
+	    (err = get_string(d, m, sub, "mode", false, &t->malloc_mode)) ||
+	    (err = get_uint(d, m, sub, "sample_bytes", false, &t->malloc_sample_mean)) ||
+	    (err = get_uint(d, m, sub, "allocs", false, &t->malloc_allocs)) ||
+	    (err = get_uint(d, m, sub, "frees", false, &t->malloc_frees)) ||
+	    (err = get_uint(d, m, sub, "unknown_frees", false, &t->malloc_unknown_frees)) ||
+	    (err = get_uint(d, m, sub, "replaced", false, &t->malloc_replaced)))
+		return err;
+	return 0;
+}
+
 /* targets[].go: what was learned of a Go program. */
 static int read_go(struct reader *d, json_t *v, const char *ctx, struct report_target *t)
 {
@@ -237,7 +259,9 @@ static int read_target(struct reader *d, json_t *v, const char *ctx,
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->exe = exe && *exe ? exe : NULL;	/* the writer's "" is NULL */
 	t->exe_file = exe_file;
-	return read_go(d, v, ctx, t);
+	if ((err = read_go(d, v, ctx, t)))
+		return err;
+	return read_target_malloc(d, v, ctx, t);
 }
 
 static int read_frames(struct reader *d, json_t *v, const char *ctx,
@@ -358,6 +382,7 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 	    (err = get_bool(d, v, ctx, "suspect", false, &s->suspect)) ||
 	    (err = get_string(d, v, ctx, "fd_kind", false, &s->fd_kind)) ||
 	    (err = get_bool(d, v, ctx, "preexisting", false, &s->preexisting)) ||
+	    (err = get_bool(d, v, ctx, "allocator", false, &s->allocator)) ||
 	    (err = get_bool(d, v, ctx, "truncated", false, &s->truncated)) ||
 	    (err = get_uint(d, v, ctx, "alloc_count", false, &s->alloc_count)) ||
 	    (err = get_uint(d, v, ctx, "alloc_bytes", false, &s->alloc_bytes)) ||
@@ -532,7 +557,9 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 	     (err = get_uint(d, stats, "stats", "stacks_broken", false,
 			     &r->stats.stacks_broken)) ||
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
-			       &r->stats.unwind_us_per_stack))))
+			       &r->stats.unwind_us_per_stack)) ||
+	     (err = get_uint(d, stats, "stats", "malloc_failed", false,
+			     &r->stats.malloc_failed))))
 		return err;
 	if ((err = read_tables(d, stats, r)))
 		return err;

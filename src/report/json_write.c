@@ -5,6 +5,8 @@
 #include "base/util.h"
 #include "symbols/tables.h"
 
+#include <string.h>
+
 static void write_target(struct jsonw *w, const struct report_target *t)
 {
 	jsonw__begin_object(w);
@@ -43,6 +45,23 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 		}
 		jsonw__end_object(w);
 	}
+	if (t->malloc_allocator || (t->malloc_mode && strcmp(t->malloc_mode, "off"))) {
+		/* the malloc family: what it allocates with, how it was traced */
+		jsonw__key(w, "malloc");
+		jsonw__begin_object(w);
+		jsonw__key(w, "allocator");
+		if (t->malloc_allocator)
+			jsonw__string(w, t->malloc_allocator);
+		else
+			jsonw__null(w);
+		jsonw__field_string(w, "mode", t->malloc_mode ? t->malloc_mode : "off");
+		jsonw__field_uint(w, "sample_bytes", t->malloc_sample_mean);
+		jsonw__field_uint(w, "allocs", t->malloc_allocs);
+		jsonw__field_uint(w, "frees", t->malloc_frees);
+		jsonw__field_uint(w, "unknown_frees", t->malloc_unknown_frees);
+		jsonw__field_uint(w, "replaced", t->malloc_replaced);
+		jsonw__end_object(w);
+	}
 	jsonw__end_object(w);
 }
 
@@ -67,7 +86,7 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		jsonw__field_bool(w, "main_goroutine", true);
 	if (s->alloc_count || s->alloc_bytes) {
 		/* allocated (not only still in use): go_heap since process
-		 * start, go_alloc during the session */
+		 * start, go_alloc and malloc during the session */
 		jsonw__field_uint(w, "alloc_count", s->alloc_count);
 		jsonw__field_uint(w, "alloc_bytes", s->alloc_bytes);
 	}
@@ -99,6 +118,8 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		jsonw__end_object(w);
 	}
 	jsonw__field_bool(w, "preexisting", s->preexisting);
+	if (s->allocator)
+		jsonw__field_bool(w, "allocator", true);
 	jsonw__field_bool(w, "truncated", s->truncated);
 	jsonw__key(w, "frames");
 	jsonw__begin_array(w);
@@ -167,6 +188,8 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__field_uint(&w, "stacks_broken", r->stats.stacks_broken);
 	jsonw__field_uint(&w, "stacks_cgo", r->stats.stacks_cgo);
 	jsonw__field_double(&w, "unwind_us_per_stack", r->stats.unwind_us_per_stack);
+	if (r->has_kind[KIND_MALLOC])
+		jsonw__field_uint(&w, "malloc_failed", r->stats.malloc_failed);
 	/* "tables": {"strings": {"entries": 25, "bytes": 2385}, ...} */
 	jsonw__key(&w, "tables");
 	jsonw__begin_object(&w);

@@ -67,6 +67,8 @@ struct report_stack {
 	struct report_path paths[REPORT_MAX_PATHS];	/* files, by count */
 	size_t npaths;
 	bool preexisting;	/* held before attach: creator unknown */
+	bool allocator;		/* mmap/brk made inside malloc (--malloc): the
+				 * allocator's memory, its blocks are under malloc */
 	bool truncated;		/* stack capture filled its buffer */
 	struct report_frame *frames;	/* innermost first */
 	size_t nframes;
@@ -74,8 +76,8 @@ struct report_stack {
 	double growth_window_s;	/* the samples the verdict judged span this */
 	bool suspect;
 	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
-	/* go_alloc only: allocated since tracing began, of which count and
-	 * bytes above are still in use (as for every kind). pprof exports
+	/* go_alloc and malloc: allocated since tracing began, of which count
+	 * and bytes above are still in use (as for every kind). pprof exports
 	 * them as alloc_objects/alloc_space; 0 = not known (then the
 	 * in-use values stand in). */
 	uint64_t alloc_count, alloc_bytes;
@@ -115,6 +117,15 @@ struct report_target {
 		uint64_t every, sampled;
 	} *alloc_sites;
 	size_t nalloc_sites;
+	/* the malloc family: what the process allocates with (NULL: none
+	 * found), how it was traced ("all", "sampled", "off") and what the
+	 * ledger saw while traced */
+	const char *malloc_allocator;
+	const char *malloc_mode;
+	uint64_t malloc_sample_mean;	/* bytes, sampled */
+	uint64_t malloc_allocs, malloc_frees;
+	uint64_t malloc_unknown_frees;	/* of blocks from before attach */
+	uint64_t malloc_replaced;	/* blocks whose free was never seen */
 };
 
 struct report_total {
@@ -150,6 +161,7 @@ struct report {
 		uint64_t stacks_broken;		/* no rule, no usable chain */
 		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 		double unwind_us_per_stack;	/* collector time per unwind */
+		uint64_t malloc_failed;		/* malloc-family calls that returned NULL */
 		/* the collector's tables when the report was built: strings,
 		 * stacks, modules, symbols (symbols/tables.h, same order) */
 		struct report_table {

@@ -172,6 +172,8 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		fprintf(f, "%" PRIu64 " %s%s%s%s", s->count,
 			s->fd_kind ? s->fd_kind : "", s->fd_kind ? " " : "",
 			s->file_backed ? "file " : "", kind_item_name(k, s->count));
+		if (s->allocator)
+			fputs(" taken by malloc for its blocks (see malloc)", f);
 		if (s->preexisting)
 			fprintf(f, ", held since before attach (%.1f s ago or more), pid %d",
 				s->oldest_s, s->pid);

@@ -2,6 +2,7 @@
 #include "trace/session.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
 #include "trace/probes.h"
@@ -18,6 +19,8 @@ void session__on_new_image(void *ctx, struct process *p)
 	if (!p->exe || p->exe[0] != '/')
 		return;
 	b = goprobes__inspect(h->gp, p->exe, p->pid);
+	if (!b->bin && !p->go)
+		mallocprobes__attach_process(h->mp, p);
 	if (!b->bin) {
 		/* Say it only for Go binaries we cannot trace; not being Go
 		 * is the normal case for native programs. */

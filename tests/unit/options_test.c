@@ -9,6 +9,7 @@
 #include "agent/options.h"
 #include "cli/options.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "trace/trace_options.h"
 
 #include <linux/bpf.h>
@@ -183,10 +184,50 @@ TEST(go_alloc_modes_per_command)
 	CHECK_EQ_S(c.err, "leakscope agent: invalid --go-alloc 'all' (sampled or off)\n");
 }
 
+/* malloc: one parser; the agent leaves out every block (a return probe
+ * per allocation in every process), and says what it takes. */
+TEST(malloc_modes_per_command)
+{
+	struct caught c;
+
+	CHECK(both_agree("malloc", "sampled"));
+	CHECK(both_agree("malloc", "off"));
+	c = parse_caught(false, "malloc", "most");
+	CHECK_EQ_S(c.err, "leakscope: invalid --malloc 'most' (off, sampled or all)\n");
+	c = parse_caught(false, "malloc", "all");
+	CHECK_EQ_I(c.status, 0);
+	c = parse_caught(true, "malloc", "all");
+	CHECK_EQ_I(c.status, 2);
+	CHECK_EQ_S(c.err, "leakscope agent: invalid --malloc 'all' (off or sampled)\n");
+}
+
+/* malloc-rate: bytes as every size option reads them, 1 to 1 TiB. */
+TEST(malloc_rate_same_for_both_commands)
+{
+	static const struct { const char *text; uint64_t bytes; } good[] = {
+		{ "1", 1 }, { "65536", 65536 }, { "512K", 512 << 10 }, { "4M", 4 << 20 },
+		{ "1024G", TRACE_MALLOC_RATE_MAX },
+	};
+	static const char *const bad[] = { "0", "0.5", "-1", "1025G", "1T", "lots", "" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct trace_options o = { 0 };
+		char err[256];
+
+		CHECK(both_agree("malloc-rate", good[i].text));
+		CHECK_EQ_I(trace_option__set(&o, TRACE_OPT_MALLOC_RATE, good[i].text, err,
+					     sizeof(err)), 0);
+		CHECK_EQ_U(o.malloc_rate, good[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!both_agree("malloc-rate", bad[i]));
+}
+
 /* Every shared option is in both commands' help, with the same range. */
 TEST(shared_options_named_alike)
 {
-	struct trace_options t = { .go_alloc_modes = 1u << GO_ALLOC_SAMPLED };
+	struct trace_options t = { .go_alloc_modes = 1u << GO_ALLOC_SAMPLED,
+				   .malloc_modes = 1u << MALLOC_SAMPLED };
 	char help[768], arg[64];
 
 	for (int i = 0; i < TRACE_OPT_MAX; i++) {
