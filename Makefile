@@ -15,7 +15,7 @@ LS_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 	    -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Isrc
 ALL_CFLAGS = $(CFLAGS) $(LS_CFLAGS)
 LDLIBS   := -lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lprotobuf-c -lstdc++ -lm -lmicrohttpd
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -MMD -MP \
 	    -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -38,7 +38,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps test-deps vmlinux test unit unit-bins e2e demo bench clean install
 
-all: deps leakscope
+# The BPF objects are kept (not only their skeletons): the tests list
+# every program of ours from them.
+all: deps leakscope $(BPF_OBJS)
 
 # Packages come from Debian only; the script is a no-op when all are there.
 deps:
@@ -70,6 +72,9 @@ $(PROTO_OBJS): %.o: %.c
 $(OBJS): $(OUT)/obj/%.o: src/%.c $(SKELS) $(PROTO_H) | $(OUT)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The SVG writer embeds its script with .incbin (src/export/svg.c).
+$(OUT)/obj/export/svg.o: src/export/flamegraph.js
 
 $(OUT)/libleakscope.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -104,4 +109,4 @@ install: all
 clean:
 	rm -rf $(OUT) leakscope
 
--include $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BPF_OBJS:.o=.d)

@@ -116,6 +116,30 @@ int up_copy(struct pt_regs *ctx)
 	return 0;
 }
 
+/* A return probe that does nothing: with up_empty at the entry, what a
+ * uretprobe adds (the return address swapped for the kernel's
+ * trampoline, and the trampoline's own trip into the kernel). */
+SEC("uretprobe")
+int up_ret_empty(void *ctx)
+{
+	return 0;
+}
+
+/* Session uprobes (uprobe_multi links, 6.13+): one program at the entry
+ * and, when the entry returns 0, at the return too; returning 1 skips
+ * the return. The driver sets their attach type before loading. */
+SEC("uprobe")
+int up_session_ret(void *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int up_session_noret(void *ctx)
+{
+	return 1;
+}
+
 SEC("tracepoint/syscalls/sys_exit_getppid")
 int tp_empty(void *ctx)
 {

@@ -290,7 +290,7 @@ class Leakscope:
             raise BenchError(f"leakscope wrote no readable report ({e}): {self.err.text()}")
 
     def probe_lines(self):
-        return [l for l in self.err.lines if "probe in" in l]
+        return [l for l in self.err.lines if "probe in" in l or "probe on" in l]
 
 
 def report_summary(r):

@@ -59,8 +59,11 @@ struct gobin {
 	size_t nwr;
 	enum gobin_source wr_src;
 	struct gobin_g_offsets goff;
-	bool wrapper_done;
-	uint8_t wrapper_id;	/* funcID of wrappers, 0 unknown */
+	/* funcIDs the traceback rules need; their numbers change between
+	 * releases, so they are read from the binary's own functions.
+	 * -1: not known. */
+	bool fid_done;
+	int fid_wrapper, fid_panic[3];
 	/* gostack.c: what walking a stack needs at each pc seen */
 	struct u64map *pcinfo_index;	/* link-time pc -> index */
 	struct gobin_pcinfo *pcinfos;

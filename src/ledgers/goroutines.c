@@ -172,6 +172,16 @@ void goroutines__visit(const struct goroutines *g, goroutine_visit_fn fn,
 		fn(ctx, (const struct goroutine *)(uintptr_t)v);
 }
 
+void goroutines__visit_ancestors(const struct goroutines *g, goroutine_visit_fn fn,
+				 void *ctx)
+{
+	uint64_t v;
+	size_t it = 0;
+
+	while (g->gone && u64map__next(g->gone, &it, NULL, &v))
+		fn(ctx, (const struct goroutine *)(uintptr_t)v);
+}
+
 size_t goroutines__sweep(struct goroutines *g, uint32_t seen)
 {
 	uint64_t k, v, *gone = NULL;
@@ -191,7 +201,7 @@ size_t goroutines__sweep(struct goroutines *g, uint32_t seen)
 
 size_t goroutines__bytes(const struct goroutines *g)
 {
-	/* tables + one record each (malloc rounds 72 bytes to 80) */
+	/* tables + one record each (and malloc's 8-byte chunk header) */
 	return u64map__bytes(g->by_goid) + (g->gone ? u64map__bytes(g->gone) : 0) +
 	       (goroutines__count(g) + goroutines__ancestors(g)) *
 	       (sizeof(struct goroutine) + 8);

@@ -32,8 +32,12 @@ struct goroutine {
 	uint16_t gone;		/* exited: kept as an ancestor */
 	uint32_t children;	/* goroutines here whose parent it is */
 	uint32_t seen;		/* the allgs walk that last saw it */
-	/* What it was doing when last read (trace/goread.c keeps it):
-	 * the stack is read again only when where it stopped changed. */
+	/* What it was doing when last read: goread__state_code(), 0 = never
+	 * read. Kept for the report after the process exits. */
+	uint16_t last_state;
+	/* Where it stopped when last read (trace/gocurrent.c keeps it): the
+	 * stack is read again only when that changed. now_stack is a stack
+	 * id of the process's tables (process__mark keeps it). */
 	uint32_t now_key, now_stack;
 };
 
@@ -64,6 +68,9 @@ size_t goroutines__ancestors(const struct goroutines *g);	/* kept, exited */
 typedef void (*goroutine_visit_fn)(void *ctx, const struct goroutine *gr);
 void goroutines__visit(const struct goroutines *g, goroutine_visit_fn fn,
 		       void *ctx);
+/* Visit every exited goroutine kept as an ancestor. */
+void goroutines__visit_ancestors(const struct goroutines *g, goroutine_visit_fn fn,
+				 void *ctx);
 /* Exit every live goroutine not seen in walk number seen (an allgs walk
  * that marks what it finds): they are gone. Returns how many. */
 size_t goroutines__sweep(struct goroutines *g, uint32_t seen);

@@ -53,6 +53,7 @@ static struct mapping_alloc *new_alloc(struct mappings *m, uint64_t start,
 	a->file = file;
 	a->stack = stack;
 	a->flags = flags;
+	a->resident_bytes = a->committed_bytes = a->measured_ns = 0;
 	m->allocs++;
 	m->bytes += len;
 	return a;
@@ -117,7 +118,7 @@ void mappings__unmap(struct mappings *m, uint64_t addr, uint64_t len)
 
 void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 		     uint64_t new_addr, uint64_t new_len, int dontunmap,
-		     uint32_t stack, uint64_t ts_ns)
+		     uint32_t stack, uint64_t ts_ns, uint32_t flags)
 {
 	uint64_t keep;
 
@@ -126,7 +127,7 @@ void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 	if (old_len == 0 || dontunmap) {
 		/* A duplicate of a shared mapping, or a move that leaves the
 		 * old range mapped: the new range is a new allocation. */
-		mappings__map(m, new_addr, new_len, stack, ts_ns, 0, NULL);
+		mappings__map(m, new_addr, new_len, stack, ts_ns, flags, NULL);
 		return;
 	}
 	keep = MIN(old_len, new_len);
@@ -137,7 +138,7 @@ void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 		ranges__move(&m->ranges, old_addr, keep, new_addr, release, m);
 	if (new_len > old_len)
 		mappings__map(m, new_addr + old_len, new_len - old_len, stack,
-			      ts_ns, 0, NULL);
+			      ts_ns, flags, NULL);
 }
 
 struct visit_ctx {
@@ -163,6 +164,25 @@ void mappings__visit_allocs(const struct mappings *m, mapping_visit_fn fn,
 
 	ranges__visit(&m->ranges, visit_piece, &v);
 	u64map__free(v.seen);
+}
+
+struct piece_ctx {
+	mapping_piece_fn fn;
+	void *ctx;
+};
+
+static void each_piece(void *ctx, void *owner, uint64_t start, uint64_t end)
+{
+	struct piece_ctx *p = ctx;
+
+	p->fn(p->ctx, owner, start, end);
+}
+
+void mappings__visit_pieces(struct mappings *m, mapping_piece_fn fn, void *ctx)
+{
+	struct piece_ctx p = { fn, ctx };
+
+	ranges__visit(&m->ranges, each_piece, &p);
 }
 
 struct copy_ctx {

@@ -19,12 +19,6 @@ struct report_options {
 	bool goroutine_states;
 };
 
-/* The frames of an interned stack as a reader sees them: each pc
- * expanded into the functions inlined there, innermost first (free
- * *frames). */
-void report__symbolize_frames(uint32_t stack_id, struct report_frame **frames,
-			      size_t *nframes, bool *truncated);
-
 struct report *report__build(const struct collector *c,
 			     const struct report_options *o);
 /* Refresh what processes keep about themselves (Go heap profiles...),

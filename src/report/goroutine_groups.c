@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "report/goroutine_groups.h"
 #include "base/hashmap.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 #include "ledgers/goproc.h"
 #include "ledgers/process.h"
-#include "report/build.h"
+#include "report/frames.h"
 #include "report/report.h"
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
+#include "symbols/tables.h"
 #include "trace/gocurrent.h"
 #include "trace/goprobes.h"
+#include "trace/goread.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -33,10 +35,14 @@ bool goroutine_groups__std_function(const char *name)
 	return first < len && !(first == 4 && !strncmp(name, "main", 4));
 }
 
+/* The goroutine that runs runtime.main, in every Go release. */
+#define MAIN_GOID 1
+
 /* What one goroutine's function is, looked up once per distinct startpc. */
 struct start_fn {
-	const char *name;	/* interned; NULL unknown */
+	const char *name;	/* the report's string; NULL unknown */
 	bool runtime;		/* the runtime's own goroutine */
+	bool wrapper;		/* a go statement's wrapper (compiler-made) */
 };
 
 struct grouper {
@@ -49,19 +55,24 @@ struct grouper {
 	struct u64map *nows;	/* (entry, current stack) -> now index + 1 */
 };
 
-/* The name of the function at an exact pc of p, NULL if none. */
-static const char *function_at(const struct process *p, uint64_t pc)
+/* The function at an exact pc of p (the outermost at that pc), NULL if
+ * none; *wrapper: made by the compiler. */
+static const char *function_at(const struct process *p, uint64_t pc, bool *wrapper)
 {
 	const struct frame_sym *fs;
 	uint32_t mod;
 	uint64_t off;
 
+	*wrapper = false;
 	if (!pc || !addrspace__resolve(&p->as, pc, &mod, &off))
 		return NULL;
-	fs = symbolize__frame(FRAME_MAKE(mod, off), false);
+	fs = symbolizer__frame(p->tables->symbols, FRAME_MAKE(mod, off), false);
 	if (!fs->func)
 		return NULL;
-	return fs->nlevels ? fs->levels[fs->nlevels - 1].name : fs->name;
+	if (!fs->nlevels)
+		return fs->name;
+	*wrapper = fs->levels[fs->nlevels - 1].go_wrapper;
+	return fs->levels[fs->nlevels - 1].name;
 }
 
 /*
@@ -78,7 +89,7 @@ static const struct start_fn *start_of(struct grouper *gg, uint64_t startpc)
 		return &gg->sfs[idx - 1];
 	grow_array((void **)&gg->sfs, &gg->capsfs, gg->nsfs + 1, sizeof(*gg->sfs));
 	sf = &gg->sfs[gg->nsfs++];
-	sf->name = function_at(gg->p, startpc);
+	sf->name = strtab__intern(gg->r->strings, function_at(gg->p, startpc, &sf->wrapper));
 	sf->runtime = sf->name && !strncmp(sf->name, "runtime.", 8) &&
 		      strcmp(sf->name, "runtime.main") != 0;
 	u64map__put(gg->starts, startpc, gg->nsfs);
@@ -99,10 +110,10 @@ static bool all_std(struct grouper *gg, uint32_t stack)
 		return false;
 	if (u64map__get(gg->std, stack, &v))
 		return v == 1;
-	f = stacks__frames(stack, &n, &flags);
+	f = stacks__frames(gg->p->tables->stacks, stack, &n, &flags);
 	for (uint32_t i = 0; i < n && std; i++) {
-		const struct frame_sym *fs = symbolize__frame(f[i], i > 0 ||
-							      !(flags & STACK_LEAF_EXACT));
+		const struct frame_sym *fs = symbolizer__frame(gg->p->tables->symbols, f[i],
+							       i > 0 || !(flags & STACK_LEAF_EXACT));
 
 		for (uint32_t l = 0; l < fs->nlevels && std; l++)
 			std = goroutine_groups__std_function(fs->levels[l].name);
@@ -113,11 +124,12 @@ static bool all_std(struct grouper *gg, uint32_t stack)
 	return std;
 }
 
-/* The main goroutine (goid 1) was made by the runtime's start-up code:
- * it has no creator to show. */
+/* The runtime starts goroutine 1 (runtime.main) itself: the stack seen
+ * creating it is the runtime's bootstrap, no creator a reader could act
+ * on. */
 static uint32_t creation_stack(const struct goroutine *gr)
 {
-	return gr->goid == 1 ? STACK_NONE : gr->stack;
+	return gr->goid == MAIN_GOID ? STACK_NONE : gr->stack;
 }
 
 /* Creation stacks of gr's creators, nearest first, for as long as the
@@ -144,7 +156,7 @@ static void count_state(struct report_state *states, size_t *n, size_t max,
 	size_t i;
 
 	for (i = 0; i < *n; i++)
-		if (states[i].name == name)	/* interned */
+		if (states[i].name == name)	/* the report's strings */
 			break;
 	if (i == *n) {
 		if (*n == max)
@@ -201,8 +213,8 @@ static void fill_target(struct report_target *t, const struct goproc *g)
 {
 	t->go_goroutine_mode = g->snapshot ? "snapshot" : "trace";
 	t->go_walks = g->walk.count;
-	t->go_walk_interval_s = g->walk.interval_ns / 1e9;
-	t->go_walk_cpu_ms = g->walk.last_cpu_ns / 1e6;
+	t->go_walk_interval_s = g->walk.interval_ns / (double)NS_PER_S;
+	t->go_walk_cpu_ms = g->walk.last_cpu_ns / (double)NS_PER_MS;
 }
 
 void goroutine_groups__add(struct report *r, struct report_target *t,
@@ -256,8 +268,13 @@ void goroutine_groups__add(struct report *r, struct report_target *t,
 			gr->preexisting, g->snapshot, gr->birth_ns);
 		if (!s)
 			continue;
-		if (!s->go_start)
-			s->go_start = start_of(&gg, gr->startpc)->name;
+		s->main_goroutine |= gr->goid == MAIN_GOID;
+		if (!s->go_start) {
+			const struct start_fn *sf = start_of(&gg, gr->startpc);
+
+			s->go_start = sf->name;
+			s->go_start_wrapper = sf->wrapper;
+		}
 		if (!s->nancestors && nanc) {
 			s->ancestors = xcalloc(nanc, sizeof(*s->ancestors));
 			for (size_t k = 0; k < nanc; k++)
@@ -266,10 +283,13 @@ void goroutine_groups__add(struct report *r, struct report_target *t,
 		}
 		if (!read_now)
 			continue;
-		state = now && now[i].state ? now[i].state : intern("unknown (exited)");
+		/* Not readable now (the process exited, or the goroutine did
+		 * meanwhile): what it was doing when last read. */
+		state = now && now[i].state ? now[i].state : goread__state_name(g, gr->last_state);
+		state = strtab__intern(r->strings, state ? state : "unknown (exited)");
 		count_state(s->states, &s->nstates, REPORT_MAX_STATES, state, 1);
 		if (!now || !now[i].state)
-			continue;	/* gone meanwhile: nowhere now */
+			continue;	/* nowhere now */
 		gn = now_entry(&gg, s, now[i].stack);
 		gn->count++;
 		count_state(gn->states, &gn->nstates, REPORT_MAX_NOW_STATES, state, 1);
@@ -307,10 +327,6 @@ static void trim_creation_frames(struct report_frame *frames, size_t *nframes)
 		memmove(frames, frames + skip, (*nframes - skip) * sizeof(*frames));
 		*nframes -= skip;
 	}
-	/* the creator's own stack ends where every goroutine's does */
-	if (*nframes > 1 && frames[*nframes - 1].name &&
-	    !strcmp(frames[*nframes - 1].name, "runtime.goexit"))
-		(*nframes)--;
 }
 
 static bool same_frames(const struct report_frame *a, size_t na,
@@ -318,7 +334,7 @@ static bool same_frames(const struct report_frame *a, size_t na,
 {
 	if (na != nb)
 		return false;
-	for (size_t i = 0; i < na; i++)	/* interned */
+	for (size_t i = 0; i < na; i++)	/* the report's strings */
 		if (a[i].name != b[i].name || a[i].file != b[i].file || a[i].line != b[i].line)
 			return false;
 	return true;
@@ -366,8 +382,26 @@ static void dedupe_now(struct report_stack *s)
 	qsort(s->now, s->nnow, sizeof(*s->now), by_count);
 }
 
-void goroutine_groups__symbolize(struct report_stack *s)
+/* A go statement's wrapper is left out of stacks as the runtime's
+ * tracebacks leave it out: name the group by the function it calls, the
+ * outermost frame of a current stack read whole. */
+static void start_past_wrapper(struct report_stack *s)
 {
+	if (!s->go_start_wrapper)
+		return;
+	for (size_t i = 0; i < s->nnow; i++)
+		if (s->now[i].nframes && !s->now[i].truncated) {
+			s->go_start = s->now[i].frames[s->now[i].nframes - 1].name;
+			s->go_start_wrapper = false;
+			return;
+		}
+}
+
+void goroutine_groups__symbolize(const struct tables *t, struct report *r,
+				 struct report_stack *s)
+{
+	uint32_t unresolved;
+
 	trim_creation_frames(s->frames, &s->nframes);
 	for (size_t i = 0; i < s->nnow; i++) {
 		struct report_goroutines_now *n = &s->now[i];
@@ -375,23 +409,27 @@ void goroutine_groups__symbolize(struct report_stack *s)
 		n->frames = NULL;
 		n->nframes = 0;
 		if (n->stack_id != STACK_NONE)
-			report__symbolize_frames(n->stack_id, &n->frames, &n->nframes,
-						 &n->truncated);
+			frames__expand_id(t, r, n->stack_id, &n->frames, &n->nframes,
+					  &n->truncated, &unresolved);
 	}
 	for (size_t i = 0; i < s->nancestors; i++) {
 		struct report_ancestor *a = &s->ancestors[i];
 		bool truncated;
 
-		report__symbolize_frames(a->stack_id, &a->frames, &a->nframes, &truncated);
+		frames__expand_id(t, r, a->stack_id, &a->frames, &a->nframes, &truncated,
+				  &unresolved);
 		trim_creation_frames(a->frames, &a->nframes);
 	}
 	dedupe_now(s);
+	start_past_wrapper(s);
 }
 
 void goroutine_groups__merge(struct report_stack *dst, struct report_stack *src)
 {
-	if (!dst->go_start)
+	if (!dst->go_start || dst->go_start_wrapper) {
 		dst->go_start = src->go_start;
+		dst->go_start_wrapper = src->go_start_wrapper;
+	}
 	dst->now = xrealloc(dst->now, (dst->nnow + src->nnow + 1) * sizeof(*dst->now));
 	memcpy(dst->now + dst->nnow, src->now, src->nnow * sizeof(*src->now));
 	dst->nnow += src->nnow;

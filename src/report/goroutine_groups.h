@@ -20,6 +20,7 @@ struct process;
 struct report;
 struct report_stack;
 struct report_target;
+struct tables;
 
 /* Ancestors shown at most, as tracebackancestors=N does. */
 #define GOROUTINE_ANCESTRY_MAX 8
@@ -41,9 +42,11 @@ void goroutine_groups__add(struct report *r, struct report_target *t,
 			   const struct process *p, bool read_now, uint64_t now_ns,
 			   goroutine_add_fn add, void *ctx);
 
-/* Names for s's current stacks and ancestors (after its own frames are
- * symbolized); its creation frames start at the `go` statement. */
-void goroutine_groups__symbolize(struct report_stack *s);
+/* Frames for s's current stacks and ancestors from the collector's
+ * tables t, as frames__expand makes them (after s's own frames are);
+ * its creation frames start at the `go` statement. */
+void goroutine_groups__symbolize(const struct tables *t, struct report *r,
+				 struct report_stack *s);
 
 /* dst and src read the same: dst takes src's goroutines' current stacks. */
 void goroutine_groups__merge(struct report_stack *dst, struct report_stack *src);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "report/json_read.h"
 #include "report/report.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
+#include "symbols/tables.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@ struct reader {
 	const char *name;	/* the file, for messages */
 	char *err;
 	size_t errlen;
+	struct strtab *strings;	/* the report's */
 };
 
 static int fail(struct reader *d, const char *ctx, const char *key,
@@ -124,7 +126,7 @@ static int get_bool(struct reader *d, json_t *obj, const char *ctx,
 	return 0;
 }
 
-/* A string, interned; null gives NULL. */
+/* A string, in the report's strings; null gives NULL. */
 static int get_string(struct reader *d, json_t *obj, const char *ctx,
 		      const char *key, bool required, const char **out)
 {
@@ -139,7 +141,7 @@ static int get_string(struct reader *d, json_t *obj, const char *ctx,
 	}
 	if (!json_is_string(v))
 		return fail(d, ctx, key, "expected a string, found %s", type_name(v));
-	*out = intern(json_string_value(v));
+	*out = strtab__intern(d->strings, json_string_value(v));
 	return 0;
 }
 
@@ -168,48 +170,81 @@ static int kind_error(struct reader *d, const char *ctx, const char *key,
 	return fail(d, ctx, key, "unknown kind \"%s\" (one of %s)", name, list);
 }
 
-/* A target's "go": what leakscope knew of its Go runtime. */
-static int read_go(struct reader *d, json_t *v, const char *ctx,
-		   struct report_target *t)
+/* targets[].malloc: optional (the malloc family off and no allocator) */
+static int read_target_malloc(struct reader *d, json_t *v, const char *ctx,
+			      struct report_target *t)
 {
-	json_t *go, *hits, *walks, *rate;
+	json_t *m;
 	char sub[96];
 	int err;
 
+	if ((err = get_container(d, v, ctx, "malloc", false, false, &m)) || !m)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.malloc", ctx);
+	if ((err = get_string(d, m, sub, "allocator", false, &t->malloc_allocator)) ||
+	    (err = get_string(d, m, sub, "mode", false, &t->malloc_mode)) ||
+	    (err = get_uint(d, m, sub, "sample_bytes", false, &t->malloc_sample_mean)) ||
+	    (err = get_uint(d, m, sub, "allocs", false, &t->malloc_allocs)) ||
+	    (err = get_uint(d, m, sub, "frees", false, &t->malloc_frees)) ||
+	    (err = get_uint(d, m, sub, "unknown_frees", false, &t->malloc_unknown_frees)) ||
+	    (err = get_uint(d, m, sub, "replaced", false, &t->malloc_replaced)))
+		return err;
+	return 0;
+}
+
+/* targets[].go: what was learned of a Go program. */
+static int read_go(struct reader *d, json_t *v, const char *ctx, struct report_target *t)
+{
+	json_t *go, *hits, *walks, *sites, *it;
+	char sub[96];
+	size_t i;
+	int err;
+
+	t->go_mem_profile_rate = -1;
 	if ((err = get_container(d, v, ctx, "go", false, false, &go)) || !go)
 		return err;
 	snprintf(sub, sizeof(sub), "%s.go", ctx);
-	rate = json_object_get(go, "mem_profile_rate");	/* -1: unknown */
-	if (rate && !json_is_integer(rate))
-		return fail(d, sub, "mem_profile_rate", "expected an integer, found %s",
-			    type_name(rate));
-	if (rate)
-		t->go_mem_profile_rate = json_integer_value(rate);
-	if ((err = get_string(d, go, sub, "version", false, &t->go_version)) ||
+	if ((err = get_string(d, go, sub, "version", true, &t->go_version)) ||
+	    (err = field(d, go, sub, "mem_profile_rate", false, &it)) ||
 	    (err = get_string(d, go, sub, "rate_source", false, &t->go_rate_source)) ||
 	    (err = get_uint(d, go, sub, "goroutines_created", false, &t->goroutines_created)) ||
 	    (err = get_uint(d, go, sub, "goroutines_exited", false, &t->goroutines_exited)) ||
 	    (err = get_string(d, go, sub, "goroutine_mode", false, &t->go_goroutine_mode)) ||
 	    (err = get_uint(d, go, sub, "runtime_goroutines", false,
 			    &t->go_runtime_goroutines)) ||
+	    (err = get_container(d, go, sub, "walks", false, false, &walks)) ||
 	    (err = get_container(d, go, sub, "alloc_probe_hits", false, false, &hits)) ||
-	    (err = get_container(d, go, sub, "walks", false, false, &walks)))
+	    (err = get_container(d, go, sub, "alloc_check", false, true, &sites)))
 		return err;
-	if (!t->go_version)
-		t->go_version = intern("");	/* a Go target all the same */
-	if (hits) {
-		snprintf(sub, sizeof(sub), "%s.go.alloc_probe_hits", ctx);
-		if ((err = get_uint(d, hits, sub, "every", false, &t->go_alloc_every)) ||
-		    (err = get_uint(d, hits, sub, "sampled", false, &t->go_alloc_sampled)))
+	if (it && !json_is_integer(it))
+		return fail(d, sub, "mem_profile_rate", "expected an integer, found %s",
+			    type_name(it));
+	if (it)
+		t->go_mem_profile_rate = json_integer_value(it);
+	if (hits &&
+	    ((err = get_uint(d, hits, sub, "every", false, &t->go_alloc_every)) ||
+	     (err = get_uint(d, hits, sub, "sampled", false, &t->go_alloc_sampled))))
+		return err;
+	if (walks &&
+	    ((err = get_uint(d, walks, sub, "count", false, &t->go_walks)) ||
+	     (err = get_double(d, walks, sub, "interval_s", false, &t->go_walk_interval_s)) ||
+	     (err = get_double(d, walks, sub, "last_cpu_ms", false, &t->go_walk_cpu_ms))))
+		return err;
+	if (!sites || !json_array_size(sites))
+		return 0;
+	t->alloc_sites = xcalloc(json_array_size(sites), sizeof(*t->alloc_sites));
+	json_array_foreach(sites, i, it) {
+		struct report_alloc_site *a = &t->alloc_sites[t->nalloc_sites];
+		char where[160];
+
+		snprintf(where, sizeof(where), "%s.alloc_check[%zu]", sub, i);
+		if (!json_is_object(it))
+			return fail(d, where, NULL, "expected an object, found %s", type_name(it));
+		if ((err = get_string(d, it, where, "site", true, &a->site)) ||
+		    (err = get_uint(d, it, where, "every", false, &a->every)) ||
+		    (err = get_uint(d, it, where, "sampled", false, &a->sampled)))
 			return err;
-	}
-	if (walks) {
-		snprintf(sub, sizeof(sub), "%s.go.walks", ctx);
-		if ((err = get_uint(d, walks, sub, "count", false, &t->go_walks)) ||
-		    (err = get_double(d, walks, sub, "interval_s", false,
-				      &t->go_walk_interval_s)) ||
-		    (err = get_double(d, walks, sub, "last_cpu_ms", false, &t->go_walk_cpu_ms)))
-			return err;
+		t->nalloc_sites++;
 	}
 	return 0;
 }
@@ -217,7 +252,7 @@ static int read_go(struct reader *d, json_t *v, const char *ctx,
 static int read_target(struct reader *d, json_t *v, const char *ctx,
 		       struct report_target *t)
 {
-	const char *comm = NULL, *exe = NULL;
+	const char *comm = NULL, *exe = NULL, *exe_file = NULL;
 	int err;
 
 	if (!json_is_object(v))
@@ -225,14 +260,17 @@ static int read_target(struct reader *d, json_t *v, const char *ctx,
 	if ((err = get_int(d, v, ctx, "pid", true, &t->pid)) ||
 	    (err = get_string(d, v, ctx, "comm", true, &comm)) ||
 	    (err = get_string(d, v, ctx, "exe", false, &exe)) ||
+	    (err = get_string(d, v, ctx, "exe_file", false, &exe_file)) ||
 	    (err = get_bool(d, v, ctx, "exited", false, &t->exited)) ||
 	    (err = get_int(d, v, ctx, "exit_status", false, &t->exit_status)))
 		return err;
 	/* comm is the kernel's, at most 15 characters. */
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->exe = exe && *exe ? exe : NULL;	/* the writer's "" is NULL */
-	t->go_mem_profile_rate = -1;
-	return read_go(d, v, ctx, t);
+	t->exe_file = exe_file;
+	if ((err = read_go(d, v, ctx, t)))
+		return err;
+	return read_target_malloc(d, v, ctx, t);
 }
 
 static int read_frames(struct reader *d, json_t *v, const char *ctx,
@@ -259,7 +297,7 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 				    type_name(it));
 		}
 		(*framesp)[i].name = json_is_string(it) ?
-			intern(json_string_value(it)) : NULL;
+			strtab__intern(d->strings, json_string_value(it)) : NULL;
 	}
 	if (!locs)
 		return 0;
@@ -276,8 +314,7 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 		    (err = get_string(d, it, sub, "module", false, &f->module)) ||
 		    (err = get_uint(d, it, sub, "address", false, &f->address)) ||
 		    (err = get_string(d, it, sub, "build_id", false, &f->build_id)) ||
-		    (err = get_bool(d, it, sub, "inlined", false, &f->inlined)) ||
-		    (err = get_bool(d, it, sub, "wrapper", false, &f->wrapper)))
+		    (err = get_bool(d, it, sub, "inlined", false, &f->inlined)))
 			return err;
 		if (line > UINT32_MAX)
 			return fail(d, sub, "line", "%" PRIu64 " is out of range", line);
@@ -286,26 +323,42 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 	return 0;
 }
 
-/* {"chan receive": 37, ...}: at most max kept */
+/* resident_bytes and committed_bytes: both or neither. */
+static int read_usage(struct reader *d, json_t *v, const char *ctx, bool *measured,
+		      uint64_t *resident, uint64_t *committed)
+{
+	int err;
+
+	*measured = json_object_get(v, "resident_bytes") != NULL;
+	if (!*measured)
+		return 0;
+	if ((err = get_uint(d, v, ctx, "resident_bytes", true, resident)) ||
+	    (err = get_uint(d, v, ctx, "committed_bytes", true, committed)))
+		return err;
+	return 0;
+}
+
+/* goroutines: {"chan receive": 37, ...}, at most max kept */
 static int read_states(struct reader *d, json_t *v, const char *ctx,
 		       struct report_state *st, size_t *n, size_t max)
 {
-	const char *key;
+	const char *name;
 	json_t *states, *it;
 	int err;
 
 	if ((err = get_container(d, v, ctx, "states", false, false, &states)) || !states)
 		return err;
-	json_object_foreach(states, key, it) {
+	json_object_foreach(states, name, it) {
 		if (!json_is_integer(it) || json_integer_value(it) < 0)
 			return fail(d, ctx, "states", "\"%s\": expected a count, found %s",
-				    key, type_name(it));
+				    name, type_name(it));
 		if (*n < max)
-			st[(*n)++] = (struct report_state){ intern(key),
-							    (uint64_t)json_integer_value(it) };
+			st[(*n)++] = (struct report_state){
+				strtab__intern(d->strings, name), (uint64_t)json_integer_value(it) };
 	}
 	return 0;
 }
+
 
 /* A goroutine group's "start", "now" and "ancestors". */
 static int read_goroutines(struct reader *d, json_t *v, const char *ctx,
@@ -379,9 +432,16 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 	    (err = get_uint(d, v, ctx, "bytes", true, &s->bytes)) ||
 	    (err = get_double(d, v, ctx, "oldest_s", false, &s->oldest_s)) ||
 	    (err = get_double(d, v, ctx, "growth_per_min", false, &s->growth_per_min)) ||
+	    (err = get_double(d, v, ctx, "growth_window_s", false, &s->growth_window_s)) ||
+	    (err = read_usage(d, v, ctx, &s->measured, &s->resident_bytes,
+			      &s->committed_bytes)) ||
+	    (err = get_bool(d, v, ctx, "file_backed", false, &s->file_backed)) ||
+	    (err = get_bool(d, v, ctx, "main_goroutine", false, &s->main_goroutine)) ||
+	    (err = read_states(d, v, ctx, s->states, &s->nstates, REPORT_MAX_STATES)) ||
 	    (err = get_bool(d, v, ctx, "suspect", false, &s->suspect)) ||
 	    (err = get_string(d, v, ctx, "fd_kind", false, &s->fd_kind)) ||
 	    (err = get_bool(d, v, ctx, "preexisting", false, &s->preexisting)) ||
+	    (err = get_bool(d, v, ctx, "allocator", false, &s->allocator)) ||
 	    (err = get_bool(d, v, ctx, "truncated", false, &s->truncated)) ||
 	    (err = get_uint(d, v, ctx, "alloc_count", false, &s->alloc_count)) ||
 	    (err = get_uint(d, v, ctx, "alloc_bytes", false, &s->alloc_bytes)) ||
@@ -410,10 +470,29 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 			s->paths[s->npaths++] = (struct report_path){ path, count };
 		}
 	}
-	if ((err = read_states(d, v, ctx, s->states, &s->nstates, REPORT_MAX_STATES)) ||
-	    (err = read_goroutines(d, v, ctx, s)))
+	if ((err = read_goroutines(d, v, ctx, s)))
 		return err;
 	return read_frames(d, v, ctx, &s->frames, &s->nframes);
+}
+
+/* totals.KIND.file_backed: the part of the totals that maps files. */
+static int read_file_backed(struct reader *d, json_t *v, const char *ctx,
+			    struct report_total *t)
+{
+	char sub[80];
+	json_t *fb;
+	bool measured;
+	int err;
+
+	if ((err = get_container(d, v, ctx, "file_backed", false, false, &fb)) || !fb)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.file_backed", ctx);
+	if ((err = get_uint(d, fb, sub, "count", true, &t->file_count)) ||
+	    (err = get_uint(d, fb, sub, "bytes", true, &t->file_bytes)) ||
+	    (err = read_usage(d, fb, sub, &measured, &t->file_resident_bytes,
+			      &t->file_committed_bytes)))
+		return err;
+	return 0;
 }
 
 static int read_totals(struct reader *d, struct report *r, json_t *totals)
@@ -438,7 +517,36 @@ static int read_totals(struct reader *d, struct report *r, json_t *totals)
 		if ((err = get_uint(d, v, ctx, "count", true, &t->count)) ||
 		    (err = get_uint(d, v, ctx, "bytes", true, &t->bytes)) ||
 		    (err = get_uint(d, v, ctx, "hidden_count", false, &t->hidden_count)) ||
-		    (err = get_uint(d, v, ctx, "hidden_bytes", false, &t->hidden_bytes)))
+		    (err = get_uint(d, v, ctx, "hidden_bytes", false, &t->hidden_bytes)) ||
+		    (err = read_usage(d, v, ctx, &t->measured, &t->resident_bytes,
+				      &t->committed_bytes)) ||
+		    (err = read_file_backed(d, v, ctx, t)))
+			return err;
+	}
+	return 0;
+}
+
+/* stats.tables: optional, as older reports have none. */
+static int read_tables(struct reader *d, json_t *stats, struct report *r)
+{
+	json_t *tables = NULL, *t = NULL;
+	char ctx[64];
+	int err;
+
+	if (!stats)
+		return 0;
+	err = get_container(d, stats, "stats", "tables", false, false, &tables);
+	if (err || !tables)
+		return err;
+	for (int k = 0; k < REPORT_TABLES; k++) {
+		if ((err = get_container(d, tables, "stats.tables", table_kind_name(k), false,
+					 false, &t)))
+			return err;
+		if (!t)
+			continue;
+		snprintf(ctx, sizeof(ctx), "stats.tables.%s", table_kind_name(k));
+		if ((err = get_uint(d, t, ctx, "entries", false, &r->stats.tables[k].entries)) ||
+		    (err = get_uint(d, t, ctx, "bytes", false, &r->stats.tables[k].bytes)))
 			return err;
 	}
 	return 0;
@@ -464,6 +572,7 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 	if ((err = get_string(d, root, "", "tool", false, &tool)) ||
 	    (err = get_double(d, root, "", "start_unix_s", false, &start_s)) ||
 	    (err = get_double(d, root, "", "duration_s", false, &r->duration_s)) ||
+	    (err = get_double(d, root, "", "attach_s", false, &r->attach_s)) ||
 	    (err = get_double(d, root, "", "min_age_s", false, &r->min_age_s)) ||
 	    (err = get_container(d, root, "", "targets", true, true, &targets)) ||
 	    (err = get_uint(d, root, "", "lost_events", false, &r->lost_events)) ||
@@ -481,8 +590,9 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 		return fail(d, "", "start_unix_s", "negative");
 	/* Whole seconds, then the fraction to the microsecond: a double has
 	 * no nanoseconds to spare near 1.8e18, and the writer keeps ms. */
-	r->start_unix_ns = (uint64_t)start_s * 1000000000ULL +
-		(uint64_t)llround((start_s - floor(start_s)) * 1e6) * 1000;
+	r->start_unix_ns = (uint64_t)start_s * NS_PER_S +
+		(uint64_t)llround((start_s - floor(start_s)) * (double)(NS_PER_S / NS_PER_US)) *
+			NS_PER_US;
 
 	r->targets = json_array_size(targets) ?
 		xcalloc(json_array_size(targets), sizeof(*r->targets)) : NULL;
@@ -511,7 +621,11 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 	     (err = get_uint(d, stats, "stats", "go_stacks_copied", false,
 			     &r->stats.go_stacks_copied)) ||
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
-			       &r->stats.unwind_us_per_stack))))
+			       &r->stats.unwind_us_per_stack)) ||
+	     (err = get_uint(d, stats, "stats", "malloc_failed", false,
+			     &r->stats.malloc_failed))))
+		return err;
+	if ((err = read_tables(d, stats, r)))
 		return err;
 	if ((err = read_totals(d, r, totals)))
 		return err;
@@ -552,6 +666,8 @@ static int parse(json_t *root, json_error_t *jerr, const char *name,
 		return -EINVAL;
 	}
 	r = xcalloc(1, sizeof(*r));
+	r->strings = strtab__new();
+	d.strings = r->strings;
 	ret = read_report(&d, root, r);
 	json_decref(root);
 	if (ret) {

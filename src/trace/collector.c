@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: MIT
 #include "trace/collector.h"
+#include "trace/memusage.h"
 #include "ledgers/fdtable.h"
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
 #include "trace/goread.h"
 #include "golang/gostack.h"
+#include "trace/heapevents.h"
+#include "trace/mallocprobes.h"
 #include "base/hashmap.h"
 #include "leakscope.h"
 #include "symbols/modules.h"
 #include "ledgers/process.h"
 #include "symbols/stacks.h"
 #include "symbols/unwind.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <linux/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,16 +30,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
 void collector__init(struct collector *c)
 {
 	memset(c, 0, sizeof(*c));
+	tables__init(&c->tables);
 	c->by_pid = u64map__new(64);
 	c->page_size = sysconf(_SC_PAGESIZE);
 	c->max_frames = LS_MAX_STACK_DEPTH;
@@ -49,6 +47,7 @@ void collector__free(struct collector *c)
 		process__free(c->procs[i]);
 	free(c->procs);
 	u64map__free(c->by_pid);
+	tables__free(&c->tables);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -69,7 +68,7 @@ struct process *collector__add(struct collector *c, int pid,
 		return p;
 	/* A new process with a pid we saw before: keep the old one's
 	 * report, track the new one separately. */
-	p = process__new(pid, c->page_size);
+	p = process__new(pid, c->page_size, &c->tables);
 	if (parent) {
 		p->parent_pid = parent->pid;
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
@@ -111,7 +110,7 @@ void collector__forget(struct collector *c, int pid)
 }
 
 /* Path of an fd we did not see created: ask /proc while it is open. */
-static const char *proc_fd_link(int pid, int fd)
+static const char *proc_fd_link(struct strtab *strings, int pid, int fd)
 {
 	char path[64], buf[PATH_MAX];
 	ssize_t n;
@@ -121,27 +120,38 @@ static const char *proc_fd_link(int pid, int fd)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
-	return intern(buf);
+	return strtab__intern(strings, buf);
+}
+
+static bool fd_is_open(int pid, int fd)
+{
+	char path[64], buf[8];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	return readlink(path, buf, sizeof(buf)) > 0;
 }
 
 /* Make a relative path from the target absolute (its cwd), if we can.
- * Always returns an interned string. */
-static const char *absolute_path(int pid, int dirfd, const char *path)
+ * Always returns a string of the tables. */
+static const char *absolute_path(struct strtab *strings, int pid, int dirfd,
+				 const char *path)
 {
-	char link[64], dir[PATH_MAX];
+	char link[64], dir[PATH_MAX], full[2 * PATH_MAX];
 	ssize_t n;
 
 	if (!path || path[0] == '/' || !path[0])
-		return intern(path);
+		return strtab__intern(strings, path);
 	if (dirfd == AT_FDCWD)
 		snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
 	else
 		snprintf(link, sizeof(link), "/proc/%d/fd/%d", pid, dirfd);
 	n = readlink(link, dir, sizeof(dir) - 1);
 	if (n <= 0)
-		return intern(path);
+		return strtab__intern(strings, path);
 	dir[n] = '\0';
-	return intern(xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", path));
+	/* formatted on the stack: this runs for every relative open */
+	snprintf(full, sizeof(full), "%s/%s", strcmp(dir, "/") ? dir : "", path);
+	return strtab__intern(strings, full);
 }
 
 static enum fd_kind kind_of_new_fd(long nr, uint32_t mode)
@@ -195,7 +205,7 @@ static void on_dup(struct process *p, const struct ls_syscall_event *e,
 		kind = src->kind;
 		path = src->path;
 	} else {
-		path = proc_fd_link(p->pid, newfd);
+		path = proc_fd_link(p->tables->strings, p->pid, newfd);
 		kind = fd_kind_from_link(path, e->sc.aux[LS_AUX_FD_MODE]);
 		if (kind != FD_FILE && kind != FD_DIR)
 			path = NULL;
@@ -238,7 +248,7 @@ static void on_new_fds(struct process *p, const struct ls_syscall_event *e,
 		return;
 	}
 	case SYS_pidfd_getfd: {
-		path = proc_fd_link(p->pid, fd);
+		path = proc_fd_link(p->tables->strings, p->pid, fd);
 		kind = fd_kind_from_link(path, e->sc.aux[LS_AUX_FD_MODE]);
 		if (kind != FD_FILE && kind != FD_DIR)
 			path = NULL;
@@ -250,25 +260,28 @@ static void on_new_fds(struct process *p, const struct ls_syscall_event *e,
 	}
 	kind = kind_of_new_fd(nr, e->sc.aux[LS_AUX_FD_MODE]);
 	if (e->sc.path_bytes) {
-		char buf[LS_PATH_BYTES];
+		char buf[LS_PATH_BYTES], memfd[LS_PATH_BYTES + 8];
+		struct strtab *strings = p->tables->strings;
 
 		memcpy(buf, e->path, sizeof(buf));
 		buf[sizeof(buf) - 1] = '\0';
-		if (nr == SYS_memfd_create)
-			path = intern(xasprintf("memfd:%s", buf));
-		else if (nr == SYS_openat || nr == SYS_openat2 ||
-			 nr == SYS_open_tree || nr == SYS_fspick)
-			path = absolute_path(p->pid, (int)e->sc.args[0], buf);
-		else
-			path = absolute_path(p->pid, AT_FDCWD, buf);
+		if (nr == SYS_memfd_create) {
+			snprintf(memfd, sizeof(memfd), "memfd:%s", buf);
+			path = strtab__intern(strings, memfd);
+		} else if (nr == SYS_openat || nr == SYS_openat2 ||
+			   nr == SYS_open_tree || nr == SYS_fspick) {
+			path = absolute_path(strings, p->pid, (int)e->sc.args[0], buf);
+		} else {
+			path = absolute_path(strings, p->pid, AT_FDCWD, buf);
+		}
 	} else if (nr == SYS_open_by_handle_at) {
-		path = proc_fd_link(p->pid, fd);
+		path = proc_fd_link(p->tables->strings, p->pid, fd);
 	}
 	fdtable__open(&p->fds, fd, kind, path, stack, e->hdr.ts_ns);
 }
 
-static void on_mmap(struct process *p, const struct ls_syscall_event *e,
-		    uint32_t stack)
+static void on_mmap(struct collector *c, struct process *p, const struct ls_syscall_event *e,
+		    uint32_t stack, uint32_t alloc_flag)
 {
 	uint64_t addr = (uint64_t)e->sc.ret, len = e->sc.args[1];
 	uint64_t prot = e->sc.args[2], flags = e->sc.args[3];
@@ -279,20 +292,32 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 	if (file) {
 		const struct fd_item *it = fdtable__get(&p->fds, fd);
 
-		path = it && it->path ? it->path : proc_fd_link(p->pid, fd);
+		path = it && it->path ? it->path : proc_fd_link(p->tables->strings, p->pid, fd);
 		/* New code (a library being loaded): place it now, while
 		 * the path is known, so its frames resolve even if the
 		 * process is gone by the time we symbolize. */
 		if ((prot & PROT_EXEC) && path && path[0] == '/') {
 			uint32_t mod = modules__add(
-				path, modules__kdev_to_dev(e->sc.aux[LS_AUX_MMAP_DEV]),
+				p->tables->modules, path,
+				modules__kdev_to_dev(e->sc.aux[LS_AUX_MMAP_DEV]),
 				e->sc.aux[LS_AUX_MMAP_INO], p->pid);
 
-			addrspace__add(&p->as, addr, addr + len, e->sc.args[5], mod);
+			if (mod != MODULE_NONE) {
+				addrspace__add(&p->as, addr, addr + len, e->sc.args[5], mod);
+				/* a library loaded now (dlopen) may hold an allocator */
+				if (c->malloc)
+					mallocprobes__attach_module(c->malloc, p, mod);
+			}
 		}
 	}
+	/* What the kernel counts against its commit limit (VM_ACCOUNT):
+	 * until memusage measures it, the mapping is taken at that. */
+	bool commits = (prot & PROT_WRITE) && (flags & MAP_TYPE) == MAP_PRIVATE &&
+		       !(flags & MAP_NORESERVE);
+
 	mappings__map(&p->maps, addr, len, stack, e->hdr.ts_ns,
-		      file ? MAPPING_FILE : 0, path);
+		      (file ? MAPPING_FILE : 0) | (commits ? MAPPING_COMMITS : 0) | alloc_flag,
+		      path);
 }
 
 /*
@@ -313,7 +338,7 @@ static uint32_t stitch_cgo(struct process *p, const struct ls_go_tail *tail,
 		const struct elf_info *e;
 
 		if (!addrspace__resolve(&p->as, pcs[i], &mod, &off) ||
-		    !(m = modules__get(mod)) || m->ino != p->go->bin->ino ||
+		    !(m = modules__get(p->tables->modules, mod)) || m->ino != p->go->bin->ino ||
 		    !(e = modules__elf(m)) || !elfinfo__offset_to_vaddr(e, off - !!i, &vaddr))
 			continue;
 		if (goprobes__in_asmcgocall(p->go->bin, vaddr)) {
@@ -326,44 +351,39 @@ static uint32_t stitch_cgo(struct process *p, const struct ls_go_tail *tail,
 	return cut;
 }
 
-/*
- * The event's stack: unwound with CFI from the snapshot when there is one
- * (complete through code without frame pointers), else the kernel's
- * frame-pointer walk.
- */
-static uint32_t event_stack(struct collector *c, struct process *p,
-			    const struct ls_syscall_event *e, size_t size)
+uint32_t collector__unwind(struct collector *c, struct process *p,
+			   const struct user_stack_in *in, uint64_t *pcs, uint32_t max,
+			   uint32_t *stack_flags)
 {
-	const uint64_t *fp = (const uint64_t *)e->stack.ips;
-	uint32_t nfp = MIN(e->stack.nr_frames, LS_MAX_STACK_DEPTH);
-	uint32_t max = MIN(c->max_frames, LS_MAX_STACK_DEPTH);
 	uint32_t flags = 0, uflags, n;
-	uint64_t pcs[LS_MAX_STACK_DEPTH], t0;
+	uint64_t t0;
 
-	if (!e->snap_bytes || size < sizeof(*e) + e->snap_bytes || !e->regs.ip) {
-		if (e->stack.flags & LS_STACK_TRUNCATED)
-			flags |= STACK_TRUNCATED;
-		return process__intern_stack(p, fp, nfp, flags);
+	max = MIN(max, MIN(c->max_frames, LS_MAX_STACK_DEPTH));
+	if (!in->snap_bytes || !in->regs.ip) {
+		n = MIN(in->nfp, max);
+		memcpy(pcs, in->fp, n * sizeof(*pcs));
+		*stack_flags = in->fp_truncated ? STACK_TRUNCATED : 0;
+		return n;
 	}
 	t0 = now_ns();
 	{
-		struct unwind_regs regs = { e->regs.ip, e->regs.sp, e->regs.bp };
-		struct unwind_snapshot snap = { e->snap_base, e->snapshot, e->snap_bytes };
+		struct unwind_snapshot snap = { in->snap_base, in->snap, in->snap_bytes };
 
-		n = unwind__stack(&p->as, &regs, &snap, pcs, max, &uflags);
+		process__locate_code(p, in->regs.ip);
+		n = unwind__stack(&p->as, &in->regs, &snap, pcs, max, &uflags);
 	}
 	c->stacks_cfi++;
 	if (uflags & UNWIND_END_SNAPSHOT) {
 		uint32_t before = n;
 
-		n = unwind__stitch(pcs, n, max, fp, nfp);
+		n = unwind__stitch(pcs, n, max, in->fp, in->nfp);
 		if (n > before)
 			c->stacks_stitched++;
 		else
 			flags |= STACK_TRUNCATED;
 	}
-	if (e->go_tail.nr_frames && p->go && p->go->bin) {
-		n = stitch_cgo(p, &e->go_tail, pcs, n, max);
+	if (in->go_tail && in->go_tail->nr_frames && p->go && p->go->bin) {
+		n = stitch_cgo(p, in->go_tail, pcs, n, max);
 		c->stacks_cgo++;
 	}
 	if (uflags & UNWIND_END_DEPTH)
@@ -371,7 +391,7 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 	if (uflags & UNWIND_END_BROKEN) {
 		c->stacks_broken++;
 		if (getenv("LS_DEBUG_UNWIND")) {
-			fprintf(stderr, "broken unwind pid %d nr %u:", p->pid, e->sc.nr);
+			fprintf(stderr, "broken unwind pid %d:", p->pid);
 			for (uint32_t i = 0; i < n; i++)
 				fprintf(stderr, " %llx", (unsigned long long)pcs[i]);
 			fprintf(stderr, "\n");
@@ -380,6 +400,43 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 	if (flags & STACK_TRUNCATED)
 		c->stacks_truncated++;
 	c->unwind_ns += now_ns() - t0;
+	*stack_flags = flags;
+	return n;
+}
+
+/*
+ * The event's stack: unwound with CFI from the snapshot when there is one
+ * (complete through code without frame pointers), else the kernel's
+ * frame-pointer walk.
+ */
+static uint32_t event_stack(struct collector *c, struct process *p,
+			    const struct ls_syscall_event *e, size_t size)
+{
+	struct user_stack_in in = {
+		.regs = { e->regs.ip, e->regs.sp, e->regs.bp },
+		.snap_base = e->snap_base,
+		.snap = e->snapshot,
+		.snap_bytes = size >= sizeof(*e) + e->snap_bytes ? e->snap_bytes : 0,
+		.fp = (const uint64_t *)e->stack.ips,
+		.nfp = MIN(e->stack.nr_frames, LS_MAX_STACK_DEPTH),
+		.fp_truncated = e->stack.flags & LS_STACK_TRUNCATED,
+		.go_tail = &e->go_tail,
+	};
+	uint64_t pcs[LS_MAX_STACK_DEPTH], slot = e->alloc_ret_slot;
+	uint8_t *patched = NULL;
+	uint32_t flags, n;
+
+	/* Inside a malloc-family call with a return probe pending: its
+	 * return address on the stack is the kernel's trampoline; unwind
+	 * with the real one. */
+	if (slot && slot >= in.snap_base && slot + 8 <= in.snap_base + in.snap_bytes) {
+		patched = xmalloc(in.snap_bytes);
+		memcpy(patched, in.snap, in.snap_bytes);
+		memcpy(patched + (slot - in.snap_base), &e->alloc_ret, 8);
+		in.snap = patched;
+	}
+	n = collector__unwind(c, p, &in, pcs, LS_MAX_STACK_DEPTH, &flags);
+	free(patched);
 	return process__intern_stack(p, pcs, n, flags);
 }
 
@@ -388,20 +445,28 @@ static void on_acquire(struct collector *c, struct process *p,
 {
 	uint32_t stack = event_stack(c, p, e, size);
 
+	/* inside malloc (--malloc): the allocator's own memory */
+	uint32_t alloc = e->flags & LS_SYSCALL_IN_ALLOCATOR ? MAPPING_ALLOCATOR : 0;
+
 	switch (e->sc.nr) {
 	case SYS_mmap:
-		on_mmap(p, e, stack);
+		on_mmap(c, p, e, stack, alloc);
 		break;
 	case SYS_mremap:
 		mappings__remap(&p->maps, e->sc.args[0], e->sc.args[1],
 				(uint64_t)e->sc.ret, e->sc.args[2],
 				!!(e->sc.args[3] & MREMAP_DONTUNMAP), stack,
-				e->hdr.ts_ns);
+				e->hdr.ts_ns, alloc);
 		break;
-	case SYS_brk:
+	case SYS_brk: {
+		size_t before = p->brk.n;
+
 		brkheap__moved(&p->brk, e->sc.aux[LS_AUX_BRK_OLD],
 			       (uint64_t)e->sc.ret, stack, e->hdr.ts_ns);
+		if (alloc && p->brk.n > before)
+			p->brk.segs[p->brk.n - 1].allocator = 1;
 		break;
+	}
 	default:
 		on_new_fds(p, e, stack);
 		break;
@@ -430,33 +495,37 @@ static void on_exec(struct collector *c, struct process *p,
 {
 	char name[LS_PATH_BYTES];
 	const char *exe;
+	size_t bitmap_fds;
 
 	process__exec_reset(p);
+	mallocprobes__forget_blocks(c->malloc, p->pid);
 	memcpy(p->comm, e->comm, sizeof(p->comm));
 	p->comm[sizeof(p->comm) - 1] = '\0';
 	memcpy(name, e->filename, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
-	exe = absolute_path(p->pid, AT_FDCWD, name);
+	exe = absolute_path(p->tables->strings, p->pid, AT_FDCWD, name);
 	p->exe = exe;
+	process__resolve_exe(p);	/* the path is as started: a link stays */
 	addrspace__from_exec(&p->as, p->pid, exe,
 			     modules__kdev_to_dev(e->exe_dev), e->exe_ino,
 			     (const uint64_t *)e->auxv, LS_AUXV_WORDS);
 	if (c->on_new_image)
 		c->on_new_image(c->hook_ctx, p);
-	/* Close-on-exec fds are gone: keep exactly what survived. */
+	/* Close-on-exec fds are gone: keep exactly what survived. The
+	 * bitmap is as long as the record holds, whatever fd_words says. */
+	bitmap_fds = (size_t)MIN(e->fd_words, LS_EXEC_FD_WORDS) * 64;
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		bool open;
 
 		if (!p->fds.fds[fd])
 			continue;
-		if (fd < (size_t)e->fd_words * 64)
+		if (fd < bitmap_fds)
 			open = e->open_fds[fd / 64] >> (fd % 64) & 1;
 		else
-			open = proc_fd_link(p->pid, (int)fd) != NULL;
+			open = fd_is_open(p->pid, (int)fd);
 		if (!open)
 			fdtable__close(&p->fds, (int)fd);
 	}
-	(void)c;
 }
 
 static void on_fork(struct collector *c, struct process *parent,
@@ -473,6 +542,8 @@ static void on_fork(struct collector *c, struct process *parent,
 	if (!(e->flags & LS_FORK_SHARES_VM)) {
 		mappings__copy(&child->maps, &parent->maps);
 		brkheap__copy(&child->brk, &parent->brk);
+		heapblocks__copy(&child->heap, &parent->heap);
+		mallocprobes__fork(c->malloc, parent->pid, child->pid);
 	}
 	if (!(e->flags & LS_FORK_SHARES_FILES))
 		fdtable__copy(&child->fds, &parent->fds);
@@ -582,6 +653,7 @@ static void on_exit_event(struct collector *c, struct process *p,
 	p->exit_ns = e->hdr.ts_ns;
 	if (c->live)
 		c->live--;
+	mallocprobes__exited(c->malloc, p->pid);
 }
 
 static const size_t record_size[] = {
@@ -593,6 +665,8 @@ static const size_t record_size[] = {
 	[LS_EV_GO_CREATE] = offsetof(struct ls_go_create_event, stack.ips),
 	[LS_EV_GO_EXIT] = sizeof(struct ls_go_exit_event),
 	[LS_EV_GO_ALLOC] = offsetof(struct ls_go_alloc_event, stack.ips),
+	[LS_EV_MALLOC] = sizeof(struct ls_malloc_event),
+	[LS_EV_FREE] = sizeof(struct ls_free_event),
 	[LS_EV_GO_CREATE_COPY] = sizeof(struct ls_go_create_copy_event),
 };
 
@@ -635,15 +709,28 @@ int collector__on_record(void *ctx, void *data, size_t size)
 	case LS_EV_GO_ALLOC:
 		on_go(c, p, data, size);
 		break;
+	case LS_EV_MALLOC:
+		heapevents__on_malloc(c, p, data, size);
+		break;
+	case LS_EV_FREE:
+		heapevents__on_free(c, p, data);
+		break;
 	}
 	return 0;
 }
 
 void collector__refresh(struct collector *c)
 {
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i]->go && !c->procs[i]->exited)
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		if (c->procs[i]->exited)
+			continue;
+		if (c->procs[i]->go)
 			goread__refresh(c->procs[i]->go, c->procs[i]);
+		if (c->measure_memory)
+			memusage__refresh(c->procs[i], now);
+	}
 }
 
 void collector__walk_goroutines(struct collector *c, bool force)
@@ -677,4 +764,29 @@ size_t collector__reap_vanished(struct collector *c,
 		n++;
 	}
 	return n;
+}
+
+size_t collector__sweep(struct collector *c)
+{
+	size_t freed;
+
+	for (size_t i = 0; i < c->nprocs; i++)
+		process__mark(c->procs[i]);
+	freed = tables__sweep(&c->tables);
+	for (size_t i = 0; i < c->nprocs; i++)
+		process__drop_swept(c->procs[i]);
+	c->entries_after_sweep = tables__entries(&c->tables);
+	return freed;
+}
+
+/* Below this many entries a sweep is not worth its walk. */
+#define SWEEP_FLOOR 16384
+
+size_t collector__sweep_if_grown(struct collector *c)
+{
+	size_t n = tables__entries(&c->tables);
+
+	if (n < SWEEP_FLOOR || n < 2 * c->entries_after_sweep)
+		return 0;
+	return collector__sweep(c);
 }

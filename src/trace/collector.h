@@ -9,19 +9,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "symbols/unwind.h"
+
+#include "symbols/tables.h"
 
 struct process;
 struct u64map;
+struct mallocprobes;
+struct ls_go_tail;
 
 struct collector {
+	struct tables tables;		/* strings, stacks, modules, symbols */
+	size_t entries_after_sweep;	/* tables' entries the last sweep kept */
 	struct u64map *by_pid;		/* pid -> struct process * */
 	struct process **procs;		/* every process seen, in order */
 	size_t nprocs, cap;
 	uint64_t page_size;
-	uint64_t start_ns;		/* tracing began (CLOCK_MONOTONIC) */
+	uint64_t start_ns;		/* the collector started (CLOCK_MONOTONIC) */
+	uint64_t traced_ns;		/* probes attached: tracing began; 0 = start_ns */
 	uint64_t start_realtime_ns;
 	size_t live;			/* traced processes not yet exited */
 	unsigned max_frames;		/* unwinding depth */
+	/* Measure what each live process's memory uses (resident,
+	 * committed) at every refresh: trace/memusage.c. */
+	bool measure_memory;
 
 	/* counters shown in reports */
 	uint64_t records;		/* records consumed */
@@ -41,7 +52,29 @@ struct collector {
 	 * recognize a Go program and attach its probes. */
 	void (*on_new_image)(void *ctx, struct process *p);
 	void *hook_ctx;
+	/* --malloc: probes to place on allocators a process loads later
+	 * (dlopen), and the table records name their functions from */
+	struct mallocprobes *malloc;
 };
+
+/* A user stack as a record carries it: registers and live stack for CFI
+ * unwinding, and/or the kernel's frame-pointer walk. */
+struct user_stack_in {
+	struct unwind_regs regs;
+	uint64_t snap_base;
+	const uint8_t *snap;
+	uint32_t snap_bytes;
+	const uint64_t *fp;
+	uint32_t nfp;
+	bool fp_truncated;
+	const struct ls_go_tail *go_tail;	/* cgo: the goroutine's frames */
+};
+
+/* Unwind into pcs (at most max): returns how many, *stack_flags gets
+ * STACK_* bits for process__intern_stack. */
+uint32_t collector__unwind(struct collector *c, struct process *p,
+			   const struct user_stack_in *in, uint64_t *pcs, uint32_t max,
+			   uint32_t *stack_flags);
 
 void collector__init(struct collector *c);
 void collector__free(struct collector *c);
@@ -63,11 +96,18 @@ int collector__on_record(void *ctx, void *data, size_t size);
 size_t collector__reap_vanished(struct collector *c,
 				void (*on_gone)(void *ctx, struct process *p), void *ctx);
 /* Read what the processes keep about themselves (the Go runtime's heap
- * profile...), before a report is built. */
+ * profile, what their memory uses...), before a report is built. */
 void collector__refresh(struct collector *c);
 /* --go-goroutines=snapshot: walk each live Go process's goroutine list
  * when its interval has passed, or now with force (before a report a
  * user sees). */
 void collector__walk_goroutines(struct collector *c, bool force);
+/* Free what no process the collector keeps refers to any more (strings,
+ * stacks, modules, symbols: tables.h). Returns the entries freed. */
+size_t collector__sweep(struct collector *c);
+/* The same, only once the tables hold twice what the last sweep kept
+ * (and more than a floor): churn costs O(1) per entry, and a tracer that
+ * forgets nothing still drops the paths and stacks of released items. */
+size_t collector__sweep_if_grown(struct collector *c);
 
 #endif

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "trace/gocurrent.h"
-#include "base/intern.h"
 #include "base/procmem.h"
 #include "base/util.h"
 #include "golang/gobin.h"
@@ -27,15 +26,6 @@
 /* runtime/runtime2.go's _G* values; the scan bit (0x1000) is masked. */
 enum { G_IDLE, G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING, G_MORIBUND,
        G_DEAD, G_ENQUEUE, G_COPYSTACK, G_PREEMPTED };
-
-static const char *status_name(uint32_t s)
-{
-	static const char *const names[] = {
-		"idle", "runnable", "running", "syscall", "waiting", "moribund",
-		"dead", "enqueue", "copystack", "preempted",
-	};
-	return s < ARRAY_SIZE(names) ? names[s] : "unknown";
-}
 
 struct reader {
 	struct goproc *g;
@@ -153,24 +143,18 @@ static bool where_now(struct reader *r, struct goroutine *gr, const uint8_t *h,
 	uint64_t lo = head_u64(r, h, 0), hi = head_u64(r, h, o->stack_hi);
 	uint64_t pc = head_u64(r, h, o->sched_pc), sp = head_u64(r, h, o->sched_sp);
 	uint64_t bp = head_u64(r, h, o->sched_bp), since;
-	const char *name;
 	uint32_t status, key;
 
 	memcpy(&status, h + o->atomicstatus, 4);
 	status &= ~0x1000u;
 	if (head_u64(r, h, o->goid) != gr->goid || status == G_DEAD || status == G_IDLE)
 		return false;	/* exited since (its g may be reused) */
-	name = status_name(status);
-	if (status == G_WAITING && o->waitreason >= 0) {
-		const char *why = gobin__waitreason_name(r->g->bin->bin, h[o->waitreason]);
-
-		if (why && why[0])
-			name = why;
-	}
-	out->state = intern(name);
+	/* kept for a report made after the process is gone (goread.h) */
+	gr->last_state = goread__state_code(status, o->waitreason >= 0 ? h[o->waitreason] : 0);
+	out->state = goread__state_name(r->g, gr->last_state);
 	since = head_u64(r, h, o->waitsince);
 	if (since && since <= now_ns && (status == G_WAITING || status == G_SYSCALL))
-		out->wait_s = (now_ns - since) / 1e9;
+		out->wait_s = (now_ns - since) / (double)NS_PER_S;
 	/* Running: g.sched is where it last stopped, not where it is. */
 	if (status == G_RUNNING)
 		return false;

@@ -26,11 +26,13 @@ struct goroutine;
 struct process;
 
 struct goroutine_now {
-	const char *state;	/* interned: "chan receive", "running", ...;
-				 * NULL: not readable (exited meanwhile) */
-	uint32_t stack;		/* where it is now (interned); 0 while it runs
-				 * (its saved registers are stale) or when the
-				 * walk found nothing */
+	const char *state;	/* "chan receive", "running", ...: a constant
+				 * or the binary's (goread__state_name; copy
+				 * to keep); NULL: not readable (exited
+				 * meanwhile) */
+	uint32_t stack;		/* where it is now, in the process's tables;
+				 * 0 while it runs (its saved registers are
+				 * stale) or when the walk found nothing */
 	double wait_s;		/* since g.waitsince; < 0: not set */
 };
 
@@ -42,7 +44,8 @@ struct gocurrent_stats {
 
 /* out[i] for grs[i], after grs is sorted by g address (neighbouring gs
  * are read as one range). Each goroutine's now_key/now_stack is updated
- * (the stack is not read again while it stays where it stopped). */
+ * (the stack is not read again while it stays where it stopped), and its
+ * last_state. */
 void gocurrent__read(struct goproc *g, struct process *p, struct goroutine **grs,
 		     size_t n, uint64_t now_ns, struct goroutine_now *out,
 		     struct gocurrent_stats *stats);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "base/util.h"
 
 struct goproc;
 struct goroutine;
@@ -22,6 +23,9 @@ bool goread__located(struct goproc *g, int pid);
 /* Read what changes at run time: load bias, MemProfileRate, the heap
  * profile. Only while the process is alive; the last values stay. */
 void goread__refresh(struct goproc *g, struct process *p);
+/* The first reading of a process leakscope attached to: the heap it
+ * holds then is pre-existing (until it grows). */
+void goread__heap_baseline(struct goproc *g, struct process *p);
 
 /*
  * Goroutines alive before leakscope attached: runtime.allgs read from the
@@ -41,8 +45,19 @@ long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns);
  * walked, 0 if not due or not in snapshot mode.
  */
 #define GOREAD_WALK_BUDGET 0.01
-#define GOREAD_WALK_MIN_NS (1000ULL * 1000 * 1000)
-#define GOREAD_WALK_MAX_NS (120ULL * 1000 * 1000 * 1000)
+#define GOREAD_WALK_MIN_NS NS_PER_S
+#define GOREAD_WALK_MAX_NS (120 * NS_PER_S)
 int goread__walk_if_due(struct goproc *g, struct process *p, uint64_t now_ns, bool force);
+/* Remember what each goroutine is doing now (goroutine.last_state), so a
+ * program that exits is reported with its goroutines' last states. Part
+ * of goread__refresh, for up to 100,000 goroutines. */
+void goread__keep_states(struct goproc *g, struct process *p);
+/* The code kept in goroutine.last_state for a status (runtime2.go's _G*,
+ * scan bit masked) and wait reason: (status << 8 | reason) + 1. */
+uint16_t goread__state_code(uint32_t status, uint8_t reason);
+/* The name of a goroutine.last_state ("chan receive", "running"...);
+ * NULL for 0 (never read). A constant or the binary's (valid while
+ * g->bin is): readers copy what they keep. */
+const char *goread__state_name(struct goproc *g, uint16_t code);
 
 #endif

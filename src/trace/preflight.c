@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/preflight.h"
+#include "base/logfmt.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@ static int has_cap(const struct __user_cap_data_struct d[2], int cap)
 	return (d[cap / 32].effective >> (cap % 32)) & 1;
 }
 
-int preflight__privileges(void)
+int preflight__privileges(const struct logger *log)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
@@ -33,17 +34,17 @@ int preflight__privileges(void)
 	     (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) &&
 	    has_cap(data, CAP_SYS_PTRACE))
 		return 0;
-	fprintf(stderr, "leakscope: needs root, or CAP_BPF, CAP_PERFMON and "
-		"CAP_SYS_PTRACE: run it with sudo\n");
+	logger__say(log, LOG_ERROR, "needs root, or CAP_BPF, CAP_PERFMON and "
+		    "CAP_SYS_PTRACE: run it with sudo");
 	return -EPERM;
 }
 
-int preflight__btf(void)
+int preflight__btf(const struct logger *log)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	fprintf(stderr, "leakscope: this kernel has no BTF (/sys/kernel/btf/vmlinux "
-		"missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+	logger__say(log, LOG_ERROR, "this kernel has no BTF (/sys/kernel/btf/vmlinux "
+		    "missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	return -ENOENT;
 }
 

@@ -4,9 +4,12 @@
 #ifndef LS_PREFLIGHT_H
 #define LS_PREFLIGHT_H
 
-/* 0, or -EPERM / -ENOENT with the message printed. */
-int preflight__privileges(void);
-int preflight__btf(void);
+struct logger;
+
+/* 0, or -EPERM / -ENOENT with the message said through log (NULL:
+ * plain). */
+int preflight__privileges(const struct logger *log);
+int preflight__btf(const struct logger *log);
 /* A PID names a live process (not a kernel thread); thread ids map to
  * their process. Returns the process id, or -ESRCH/-EINVAL, printed. */
 int preflight__pid(int pid);

@@ -2,6 +2,7 @@
 #include "trace/session.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
 #include "trace/probes.h"
@@ -18,11 +19,12 @@ void session__on_new_image(void *ctx, struct process *p)
 	if (!p->exe || p->exe[0] != '/')
 		return;
 	b = goprobes__inspect(h->gp, p->exe, p->pid);
+	if (!b->bin && !p->go)
+		mallocprobes__attach_process(h->mp, p);
 	if (!b->bin) {
 		/* Say it only for Go binaries we cannot trace; not being Go
 		 * is the normal case for native programs. */
-		if (strstr(b->why_not, "not a Go binary") == NULL &&
-		    strstr(b->why_not, "not an ELF") == NULL) {
+		if (b->fault != GOBIN_NOT_GO && b->fault != GOBIN_NOT_ELF) {
 			p->go = goproc__new(b);
 			if (!h->structured)
 				fprintf(stderr, "leakscope: pid %d (%s): Go kinds off: %s\n", p->pid,
@@ -30,8 +32,8 @@ void session__on_new_image(void *ctx, struct process *p)
 			/* A fleet has deleted and memfd executables: whether
 			 * they are Go is unknown, not worth a warning each. */
 			else
-				logfmt__write(strncmp(b->why_not, "cannot open", 11) ? LOG_WARN :
-					      LOG_DEBUG, "Go kinds off", "pid=%d exe=%s why=%s",
+				logfmt__write(b->fault == GOBIN_UNREADABLE ? LOG_DEBUG :
+					      LOG_WARN, "Go kinds off", "pid=%d exe=%s why=%s",
 					      p->pid, logfmt__q(p->exe), logfmt__q(b->why_not));
 		}
 		return;

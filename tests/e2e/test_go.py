@@ -42,7 +42,8 @@ def creation_site(stack):
 def goroutines_by_site(report, pid):
     counts, states = collections.Counter(), collections.defaultdict(collections.Counter)
     for s in report["stacks"]:
-        if s["kind"] == "goroutine" and s["pid"] == pid:
+        # the main goroutine has no creator ("created by" in no dump)
+        if s["kind"] == "goroutine" and s["pid"] == pid and not s.get("main_goroutine"):
             counts[creation_site(s)] += s["count"]
             states[creation_site(s)].update(s.get("states", {}))
     return counts, states
@@ -442,9 +443,11 @@ def server_vs_sigquit(name, args):
     out = tmpfile(f"{name}.json")
     lk = spawn([LEAKSCOPE, "-q", "-o", out, "--", binary, *args],
                env=dict(os.environ, GOTRACEBACK="system"), stdin=subprocess.PIPE)
-    pids = running_exe(binary)
-    time.sleep(1.0)  # let it start its goroutines
+    # The launched child runs the server once leakscope has attached
+    # (under load that takes a while): wait for the exec, not a guess.
+    pids = running_exe(binary, timeout=60)
     check(pids, f"{name} running")
+    time.sleep(2.0)  # its goroutines started; the dump is the ground truth either way
     os.kill(pids[0], signal.SIGQUIT)
     wait_gone(pids[0])
     _, err = lk.communicate(timeout=60)
@@ -529,7 +532,8 @@ def check_attach_after_the_leak(stripped):
     counts, states = goroutines_by_site(report, pid)
     eq(counts["main.leakRecv"], 137, f"{what}: goroutines at main.leakRecv")
     eq(dict(states["main.leakRecv"]), {"chan receive": 137}, f"{what}: their state")
-    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]]
+    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]
+           and not s.get("main_goroutine")]
     eq(sum(s["count"] for s in pre), sum(counts.values()), f"{what}: all found at attach")
     for index, field in (("inuse_objects", "count"), ("inuse_space", "bytes")):
         eq(ours_cum(report, "go_heap", "main.keepHeap", field),

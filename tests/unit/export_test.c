@@ -46,7 +46,7 @@ static struct report_frame f_goroutine[] = {
 /* where those goroutines are now, and who created their creator */
 static struct report_frame f_now[] = {
 	{ "runtime.gopark", "/usr/lib/go/src/runtime/proc.go", 363, "/bin/app", 0x4000, "bb22" },
-	{ "main.worker.func1", "/src/w.go", 4, "/bin/app", 0x5100, "bb22", .wrapper = true },
+	{ "main.worker.func1", "/src/w.go", 4, "/bin/app", 0x5100, "bb22" },
 };
 static struct report_frame f_ancestor[] = {
 	{ "net/http.(*Transport).dialConnFor", "/usr/lib/go/src/net/http/transport.go", 1450,
@@ -701,10 +701,20 @@ TEST(json_round_trip)
 			CHECK(b->now[j].wait_min_s == a->now[j].wait_min_s &&
 			      b->now[j].wait_max_s == a->now[j].wait_max_s);
 			CHECK_EQ_U(b->now[j].nframes, a->now[j].nframes);
-			for (size_t k = 0; k < a->now[j].nframes && k < b->now[j].nframes; k++)
-				CHECK_EQ_I(b->now[j].frames[k].wrapper, a->now[j].frames[k].wrapper);
+			for (size_t k = 0; k < a->now[j].nframes && k < b->now[j].nframes; k++) {
+				CHECK_EQ_S(b->now[j].frames[k].name, a->now[j].frames[k].name);
+				CHECK_EQ_S(b->now[j].frames[k].file, a->now[j].frames[k].file);
+				CHECK_EQ_U(b->now[j].frames[k].line, a->now[j].frames[k].line);
+			}
 		}
 		CHECK_EQ_U(b->nancestors, a->nancestors);
+		for (size_t j = 0; j < a->nancestors && j < b->nancestors; j++) {
+			CHECK_EQ_U(b->ancestors[j].nframes, a->ancestors[j].nframes);
+			for (size_t k = 0; k < a->ancestors[j].nframes &&
+					   k < b->ancestors[j].nframes; k++)
+				CHECK_EQ_S(b->ancestors[j].frames[k].name,
+					   a->ancestors[j].frames[k].name);
+		}
 	}
 	CHECK_EQ_S(back->targets[0].go_goroutine_mode, "snapshot");
 	CHECK_EQ_U(back->targets[0].go_runtime_goroutines, 4);
