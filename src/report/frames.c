@@ -13,7 +13,7 @@
 /* The frame's strings are copied into the report's own table: a report
  * outlives sweeps of the collector's tables (report.h). */
 static void push_frame(struct report *r, struct report_frame **frames, size_t *nframes,
-		       size_t *cap, const struct frame_sym *fs, uint32_t level)
+		       size_t *cap, const struct frame_sym *fs, uint32_t level, bool wrapper)
 {
 	grow_array((void **)frames, cap, *nframes + 1, sizeof(**frames));
 	(*frames)[(*nframes)++] = (struct report_frame){
@@ -24,12 +24,13 @@ static void push_frame(struct report *r, struct report_frame **frames, size_t *n
 		.address = fs->offset,
 		.build_id = strtab__intern(r->strings, fs->build_id),
 		.inlined = level + 1 < fs->nlevels,
+		.wrapper = wrapper,
 	};
 }
 
 void frames__expand_id(const struct tables *t, struct report *r, uint32_t stack_id,
-		       struct report_frame **frames, size_t *nframes, bool *truncated,
-		       uint32_t *unresolved)
+		       bool keep_wrappers, struct report_frame **frames, size_t *nframes,
+		       bool *truncated, uint32_t *unresolved)
 {
 	uint32_t n, flags;
 	const uint64_t *f = stacks__frames(t->stacks, stack_id, &n, &flags);
@@ -55,9 +56,10 @@ void frames__expand_id(const struct tables *t, struct report *r, uint32_t stack_
 			bool elide = sl->go_wrapper && !callee_panicked;
 
 			callee_panicked = sl->go_panics;
-			if (elide || (sl->name && !strcmp(sl->name, "runtime.goexit")))
+			if ((elide && !keep_wrappers) ||
+			    (sl->name && !strcmp(sl->name, "runtime.goexit")))
 				continue;
-			push_frame(r, frames, nframes, &cap, fs, l);
+			push_frame(r, frames, nframes, &cap, fs, l, elide);
 			/* module+0xoffset or an address outside every module */
 			*unresolved += !fs->func;
 		}
@@ -66,7 +68,7 @@ void frames__expand_id(const struct tables *t, struct report *r, uint32_t stack_
 
 void frames__expand(const struct tables *t, struct report *r, struct report_stack *s)
 {
-	frames__expand_id(t, r, s->stack_id, &s->frames, &s->nframes, &s->truncated,
+	frames__expand_id(t, r, s->stack_id, false, &s->frames, &s->nframes, &s->truncated,
 			  &s->unresolved);
 }
 

@@ -382,19 +382,25 @@ static void dedupe_now(struct report_stack *s)
 	qsort(s->now, s->nnow, sizeof(*s->now), by_count);
 }
 
-/* A go statement's wrapper is left out of stacks as the runtime's
- * tracebacks leave it out: name the group by the function it calls, the
- * outermost frame of a current stack read whole. */
+/* A go statement's wrapper is left out of tracebacks by the runtime:
+ * name the group by the function it calls, the outermost frame that is
+ * not a wrapper of a current stack read whole. */
 static void start_past_wrapper(struct report_stack *s)
 {
 	if (!s->go_start_wrapper)
 		return;
-	for (size_t i = 0; i < s->nnow; i++)
-		if (s->now[i].nframes && !s->now[i].truncated) {
-			s->go_start = s->now[i].frames[s->now[i].nframes - 1].name;
-			s->go_start_wrapper = false;
-			return;
-		}
+	for (size_t i = 0; i < s->nnow; i++) {
+		const struct report_goroutines_now *n = &s->now[i];
+		size_t j = n->nframes;
+
+		if (!n->nframes || n->truncated)
+			continue;
+		while (j > 1 && n->frames[j - 1].wrapper)
+			j--;
+		s->go_start = n->frames[j - 1].name;
+		s->go_start_wrapper = false;
+		return;
+	}
 }
 
 void goroutine_groups__symbolize(const struct tables *t, struct report *r,
@@ -409,14 +415,14 @@ void goroutine_groups__symbolize(const struct tables *t, struct report *r,
 		n->frames = NULL;
 		n->nframes = 0;
 		if (n->stack_id != STACK_NONE)
-			frames__expand_id(t, r, n->stack_id, &n->frames, &n->nframes,
+			frames__expand_id(t, r, n->stack_id, true, &n->frames, &n->nframes,
 					  &n->truncated, &unresolved);
 	}
 	for (size_t i = 0; i < s->nancestors; i++) {
 		struct report_ancestor *a = &s->ancestors[i];
 		bool truncated;
 
-		frames__expand_id(t, r, a->stack_id, &a->frames, &a->nframes, &truncated,
+		frames__expand_id(t, r, a->stack_id, false, &a->frames, &a->nframes, &truncated,
 				  &unresolved);
 		trim_creation_frames(a->frames, &a->nframes);
 	}

@@ -314,7 +314,8 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 		    (err = get_string(d, it, sub, "module", false, &f->module)) ||
 		    (err = get_uint(d, it, sub, "address", false, &f->address)) ||
 		    (err = get_string(d, it, sub, "build_id", false, &f->build_id)) ||
-		    (err = get_bool(d, it, sub, "inlined", false, &f->inlined)))
+		    (err = get_bool(d, it, sub, "inlined", false, &f->inlined)) ||
+		    (err = get_bool(d, it, sub, "wrapper", false, &f->wrapper)))
 			return err;
 		if (line > UINT32_MAX)
 			return fail(d, sub, "line", "%" PRIu64 " is out of range", line);

@@ -109,6 +109,8 @@ static void write_frames(struct jsonw *w, const struct report_frame *fr, size_t 
 		jsonw__field_uint(w, "address", f->address);
 		if (f->inlined)
 			jsonw__field_bool(w, "inlined", true);
+		if (f->wrapper)
+			jsonw__field_bool(w, "wrapper", true);
 		jsonw__end_object(w);
 	}
 	jsonw__end_array(w);

@@ -40,6 +40,9 @@ struct report_frame {
 	uint64_t address;	/* file offset in module (or raw address) */
 	const char *build_id;	/* hex GNU build id of module, or NULL */
 	bool inlined;		/* inlined into the next frame (same address) */
+	bool wrapper;		/* Go, current stacks only: compiler-made (a go
+				 * statement's closure), which Go's level-1
+				 * tracebacks and the text leave out */
 };
 
 #define REPORT_MAX_PATHS 8

@@ -139,6 +139,10 @@ static void write_frames(FILE *f, const struct report_frame *fr, size_t n, bool 
 		fprintf(f, "%s... %zu runtime/library frame%s\n", indent, from,
 			from == 1 ? "" : "s");
 	for (size_t j = from; j < to; j++) {
+		/* flagged in current stacks only (one a panic went through
+		 * is not flagged: Go's tracebacks show it) */
+		if (fr[j].wrapper)
+			continue;
 		fprintf(f, "%s%s", indent, fr[j].name);
 		if (fr[j].file)
 			fprintf(f, " (%s:%u)", fr[j].file, fr[j].line);

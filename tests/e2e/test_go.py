@@ -42,10 +42,11 @@ def creation_site(stack):
 def goroutines_by_site(report, pid):
     counts, states = collections.Counter(), collections.defaultdict(collections.Counter)
     for s in report["stacks"]:
-        # the main goroutine has no creator ("created by" in no dump)
-        if s["kind"] == "goroutine" and s["pid"] == pid and not s.get("main_goroutine"):
-            counts[creation_site(s)] += s["count"]
-            states[creation_site(s)].update(s.get("states", {}))
+        # the main goroutine has no creator ("created by" in no dump): "?"
+        if s["kind"] == "goroutine" and s["pid"] == pid:
+            site = "?" if s.get("main_goroutine") else creation_site(s)
+            counts[site] += s["count"]
+            states[site].update(s.get("states", {}))
     return counts, states
 
 
@@ -532,8 +533,7 @@ def check_attach_after_the_leak(stripped):
     counts, states = goroutines_by_site(report, pid)
     eq(counts["main.leakRecv"], 137, f"{what}: goroutines at main.leakRecv")
     eq(dict(states["main.leakRecv"]), {"chan receive": 137}, f"{what}: their state")
-    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]
-           and not s.get("main_goroutine")]
+    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]]
     eq(sum(s["count"] for s in pre), sum(counts.values()), f"{what}: all found at attach")
     for index, field in (("inuse_objects", "count"), ("inuse_space", "bytes")):
         eq(ours_cum(report, "go_heap", "main.keepHeap", field),
