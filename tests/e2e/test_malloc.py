@@ -267,7 +267,8 @@ def test_malloc_sampled_scales_like_pprof():
     want = 48 << 20
     check(abs(size - want) <= want * 0.15, f"estimated {size} bytes, leaked {want}")
     check(abs(count - want // 4096) <= want // 4096 * 0.15, f"estimated {count} blocks")
-    eq(site_total(report, "churn_site", "malloc", pid), (0, 0), "freed blocks")
+    eq(site_total(report, "churn_site", "malloc", pid), (0, 0),
+       f"freed blocks (lost events {report['lost_events']}, drops {report.get('drops')})")
     calls = int(next(l.split()[1] for l in lines if l.startswith("calls ")))
     check(report["stats"]["records"] < calls / 10,
           f"{report['stats']['records']} records for {calls} malloc and free calls")
