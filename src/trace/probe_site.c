@@ -162,6 +162,27 @@ static bool reentered(csh cs, const uint8_t *code, size_t len, uint64_t vaddr, u
 	return found;
 }
 
+/* A capstone handle with instruction details and one instruction to
+ * decode into (NULL when capstone cannot start); decoder_close ends both. */
+static cs_insn *decoder_open(csh *cs)
+{
+	cs_insn *in;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, cs) != CS_ERR_OK)
+		return NULL;
+	cs_option(*cs, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(*cs);
+	if (!in)
+		cs_close(cs);
+	return in;
+}
+
+static void decoder_close(csh *cs, cs_insn *in)
+{
+	cs_free(in, 1);
+	cs_close(cs);
+}
+
 enum probe_site_fail probe_site__find(const uint8_t *code, size_t len, uint64_t vaddr,
 				      int nargs, struct probe_site *out)
 {
@@ -176,10 +197,9 @@ enum probe_site_fail probe_site__find(const uint8_t *code, size_t len, uint64_t 
 	csh cs;
 
 	memset(out, 0, sizeof(*out));
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+	in = decoder_open(&cs);
+	if (!in)
 		return PROBE_SITE_UNDECODABLE;
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	in = cs_malloc(cs);
 	for (int r = 0; r < NREGS; r++)
 		holds[r] = -1;
 	for (int i = 0; i < nargs && i < PROBE_SITE_MAX_ARGS; i++)
@@ -255,8 +275,7 @@ enum probe_site_fail probe_site__find(const uint8_t *code, size_t len, uint64_t 
 	if (reentered(cs, code, len, vaddr, out->vaddr))
 		ret = PROBE_SITE_REENTERED;
 out:
-	cs_free(in, 1);
-	cs_close(&cs);
+	decoder_close(&cs, in);
 	return ret;
 }
 
@@ -280,11 +299,10 @@ uint64_t probe_site__tail_jump(const uint8_t *code, size_t len, uint64_t vaddr)
 	cs_insn *in;
 	csh cs;
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+	in = decoder_open(&cs);
+	if (!in)
 		return 0;
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	in = cs_malloc(cs);
-	for (int n = 0; in && n < MAX_INSNS && cs_disasm_iter(cs, &p, &left, &addr, in); n++) {
+	for (int n = 0; n < MAX_INSNS && cs_disasm_iter(cs, &p, &left, &addr, in); n++) {
 		const cs_x86 *x = &in->detail->x86;
 		bool jmp;
 
@@ -297,8 +315,7 @@ uint64_t probe_site__tail_jump(const uint8_t *code, size_t len, uint64_t vaddr)
 				       in->bytes[0] != 0xe8))
 			break;
 	}
-	cs_free(in, 1);
-	cs_close(&cs);
+	decoder_close(&cs, in);
 	return target;
 }
 
@@ -310,12 +327,11 @@ uint64_t probe_site__plt_slot(const uint8_t *code, size_t len, uint64_t vaddr)
 	cs_insn *in;
 	csh cs;
 
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+	in = decoder_open(&cs);
+	if (!in)
 		return 0;
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	in = cs_malloc(cs);
 	/* a stub may start with endbr64 (.plt.sec) or bnd */
-	for (int n = 0; in && n < 3 && cs_disasm_iter(cs, &p, &left, &addr, in); n++) {
+	for (int n = 0; n < 3 && cs_disasm_iter(cs, &p, &left, &addr, in); n++) {
 		const cs_x86 *x = &in->detail->x86;
 
 		if (in->id == X86_INS_ENDBR64)
@@ -325,7 +341,6 @@ uint64_t probe_site__plt_slot(const uint8_t *code, size_t len, uint64_t vaddr)
 			slot = in->address + in->size + (uint64_t)x->operands[0].mem.disp;
 		break;
 	}
-	cs_free(in, 1);
-	cs_close(&cs);
+	decoder_close(&cs, in);
 	return slot;
 }
