@@ -11,7 +11,9 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LEAKSCOPE = os.path.join(ROOT, "leakscope")
 WORKLOADS = os.path.join(ROOT, "build", "workloads")
-TMP = os.path.join(ROOT, "build", "tests", "tmp")
+# Scratch files of the tests; a guest of the kernel matrix sees ROOT
+# read-only and points this at its writable share.
+TMP = os.environ.get("LEAKSCOPE_TEST_TMP") or os.path.join(ROOT, "build", "tests", "tmp")
 
 _children = []  # every process a test started, killed at the end
 
