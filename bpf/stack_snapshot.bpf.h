@@ -7,13 +7,25 @@
  * the stack's real depth. Shared by leakscope's native probes and the
  * benchmark floor, so the floor measures exactly the capture we do.
  *
- * Needs kernel 6.16+ (bpf_probe_read_user_dynptr); these machines run 6.18.
+ * Two ways to copy it, picked by the loader from what the kernel has
+ * (src/trace/features.c): straight into a ring-buffer record reserved as
+ * a dynptr (bpf_probe_read_user_dynptr, 6.16+), or into memory the
+ * program owns (read_live_stack(): any kernel), then copied once more.
  */
 #ifndef LEAKSCOPE_STACK_SNAPSHOT_BPF_H
 #define LEAKSCOPE_STACK_SNAPSHOT_BPF_H
 
+#include <bpf/bpf_core_read.h>
+
+/* Weak: a kernel without it (before 6.16) leaves it unresolved, and only
+ * programs that never call it may be loaded there. */
 extern int bpf_probe_read_user_dynptr(struct bpf_dynptr *dptr, __u64 off, __u64 size,
-				      const void *unsafe_ptr__ign) __ksym;
+				      const void *unsafe_ptr__ign) __ksym __weak;
+
+/* 0: look up no mapping (bpf_find_vma, 5.17+); the loader clears it when
+ * the kernel lacks the helper or a test forces the fallback. Kernels
+ * without the helper take the fallback even when no loader says so. */
+const volatile __u32 use_find_vma = 1;
 
 static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
@@ -26,8 +38,9 @@ static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, 
  * at mm->start_stack (argc; every frame lies below it): one load. Other
  * stacks (threads, sigaltstack, cgo's g0) end where their mapping ends.
  * When the mapping cannot be looked up (bpf_find_vma only try-locks the
- * mmap lock, which another thread may hold), *end_known is false and the
- * caller copies page by page up to max, stopping where reads fail.
+ * mmap lock, which another thread may hold; or the kernel has no
+ * bpf_find_vma), *end_known is false and the caller copies page by page
+ * up to max, stopping where reads fail.
  */
 static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_known)
 {
@@ -38,7 +51,8 @@ static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_kno
 	if (sp >= top || top - sp > max) {
 		__u64 end = 0;
 
-		if (bpf_find_vma(task, sp, stack_vma_end, &end, 0) == 0 && end > sp) {
+		if (use_find_vma && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) &&
+		    bpf_find_vma(task, sp, stack_vma_end, &end, 0) == 0 && end > sp) {
 			top = end;
 		} else {
 			top = sp + max;
@@ -46,6 +60,48 @@ static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_kno
 		}
 	}
 	return top - sp < max ? top - sp : max;
+}
+
+/*
+ * The live stack (n bytes from sp, as live_stack_bytes() said) into dst,
+ * memory the program owns with room for max + LS_PAGE_BYTES bytes: in one
+ * read when its end is known, else (or when that read fails: a page not
+ * resident) page by page, keeping what was read before the first page
+ * that fails. Returns the bytes copied.
+ *
+ * Written for old verifiers as much as new ones: each page's offset moves
+ * by a constant step (the first page's remainder, then whole pages) and
+ * is bounded by comparisons with constants only. A running total of the
+ * bytes read, bounded by comparisons with the run-time length, made the
+ * 6.1 verifier derive impossible bounds (umin > umax) for the offset on
+ * a path that cannot happen, and reject the read there.
+ */
+static __always_inline __u32 read_live_stack(void *dst, __u64 sp, __u32 n, __u32 max,
+					     bool end_known)
+{
+	__u64 len = n, off = 0, done = 0, step = LS_PAGE_BYTES - (sp & (LS_PAGE_BYTES - 1));
+
+	if (len > max)
+		len = max;
+	if (end_known && bpf_probe_read_user(dst, len, (void *)sp) == 0)
+		return len;
+	for (int i = 0; i <= LS_SNAPSHOT_MAX_PAGES; i++) {
+		__u64 chunk = step, rest;
+
+		/* hide what the compiler knows, so each bound stays a check */
+		asm volatile("" : "+r"(off), "+r"(chunk));
+		if (off >= len || off > max)
+			break;
+		rest = len - off;
+		if (rest < LS_PAGE_BYTES && rest < chunk)
+			chunk = rest;
+		if (bpf_probe_read_user(dst + off, chunk, (void *)(sp + off)))
+			break;
+		done = off + chunk;
+		off += step;
+		step = LS_PAGE_BYTES;
+	}
+	return done;
 }
 
 #endif /* LEAKSCOPE_STACK_SNAPSHOT_BPF_H */

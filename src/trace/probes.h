@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "leakscope.h"
+#include "trace/features.h"
 
 struct ring_buffer;
 struct bpf_link;
@@ -35,9 +36,12 @@ struct probes {
 	size_t nlinks;
 	size_t skipped_optional;	/* tracepoints this kernel lacks */
 	struct ring_buffer *rb;
+	struct kernel_features features;	/* what decided the paths */
+	bool nokf;			/* the programs without kfunc calls */
 };
 
-/* Open and load (no probe attached yet): 0 or -errno, message printed. */
+/* Probe the kernel's features, pick the paths they allow, open and load
+ * (no probe attached yet): 0 or -errno, message printed. */
 int probes__load(struct probes *p, const struct probe_config *cfg);
 /* Attach the native tracepoints: 0 or -errno, message printed. */
 int probes__attach_native(struct probes *p);
