@@ -60,12 +60,14 @@ static bool probe_result(struct kernel_features *f, enum kfeature k, int ret)
 	return ret == 1;
 }
 
-/* A kfunc with the parameters we call it with: nparams, each a pointer
- * (0) or an integer of that many bytes. A kernel whose kfunc has another
- * signature (they change) is treated as not having it. */
+/* A kfunc taking the parameters we pass it: params has a letter each,
+ * 'p' a pointer, 'i' an integer (of any width: a register either way, as
+ * libbpf also allows). A kernel whose kfunc takes others (they change)
+ * is treated as not having it. */
 static bool has_kfunc(struct kernel_features *f, enum kfeature k, const struct btf *btf,
-		      const char *name, int nparams, const int *param_bytes)
+		      const char *name, const char *params)
 {
+	int nparams = strlen(params);
 	const struct btf_type *fn, *proto;
 	const struct btf_param *p;
 	int id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
@@ -80,8 +82,7 @@ static bool has_kfunc(struct kernel_features *f, enum kfeature k, const struct b
 	for (int i = 0; i < nparams; i++) {
 		const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, p[i].type));
 
-		if (!t || (param_bytes[i] == 0 ? !btf_is_ptr(t)
-					       : !btf_is_int(t) || t->size != (__u32)param_bytes[i]))
+		if (!t || (params[i] == 'p' ? !btf_is_ptr(t) : !btf_is_int(t)))
 			goto other;
 	}
 	return true;
@@ -138,12 +139,15 @@ static int probe_tp_btf(const struct btf *btf, const char *tp)
 
 static void probe_btf(struct kernel_features *f)
 {
-	static const int read_user_dynptr[] = { 0, 8, 8, 0 };
-	static const int rdonly_cast[] = { 0, 4 };
 	struct btf *btf = btf__load_vmlinux_btf();
 
 	f->have[KF_BTF] = btf != NULL && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	if (!f->have[KF_BTF]) {
+		static const enum kfeature in_btf[] = { KF_TP_BTF, KF_GROUP_DEAD,
+							KF_READ_USER_DYNPTR, KF_RDONLY_CAST };
+
+		for (size_t i = 0; i < ARRAY_SIZE(in_btf); i++)
+			snprintf(f->note[in_btf[i]], sizeof(f->note[0]), "unknown without BTF");
 		btf__free(btf);
 		return;
 	}
@@ -153,10 +157,8 @@ static void probe_btf(struct kernel_features *f)
 			     probe_result(f, KF_TP_BTF, probe_tp_btf(btf, "sched_process_exit"));
 	f->have[KF_GROUP_DEAD] = tp_btf_args(btf, "sched_process_exit") == 2;
 	f->have[KF_READ_USER_DYNPTR] = has_kfunc(f, KF_READ_USER_DYNPTR, btf,
-						 "bpf_probe_read_user_dynptr", 4,
-						 read_user_dynptr);
-	f->have[KF_RDONLY_CAST] = has_kfunc(f, KF_RDONLY_CAST, btf, "bpf_rdonly_cast", 2,
-					    rdonly_cast);
+						 "bpf_probe_read_user_dynptr", "piip");
+	f->have[KF_RDONLY_CAST] = has_kfunc(f, KF_RDONLY_CAST, btf, "bpf_rdonly_cast", "pi");
 	btf__free(btf);
 }
 

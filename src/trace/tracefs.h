@@ -12,4 +12,7 @@
  * after forking any child that must stay in the host's namespace. */
 int tracefs__ensure(void);
 
+/* Where tracefs is mounted (the tracing directory), or NULL. */
+const char *tracefs__mounted(void);
+
 #endif

@@ -209,7 +209,9 @@ def fd_kind_of_link(link):
     return "file"
 
 
-OUR_PROGRAMS = {"exit_mmap", "exit_openat", "exit_close", "enter_brk", "on_exec", "on_fork"}
+# (nokf_*: the same programs without kfunc calls, on older kernels)
+OUR_PROGRAMS = {"exit_mmap", "exit_openat", "exit_close", "enter_brk", "on_exec", "on_fork",
+                "nokf_exit_mmap", "nokf_exit_brk"}
 
 
 def attached_programs():
