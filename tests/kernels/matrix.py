@@ -18,6 +18,7 @@ Usage: tests/kernels/matrix.py [--kernels 6.1,6.12] [--tests a,b]
 (--run: a command of your own in the guest, from the repository, instead
 of the tests; its output is printed)"""
 import argparse
+import ctypes
 import os
 import re
 import shutil
@@ -58,6 +59,27 @@ TESTS = [
 # this the guest is hung, and is killed.
 GUEST_DEADLINE_S = 420
 MODULES = ["virtio_pci", "9pnet_virtio", "9p"]
+
+
+_vms = set()  # running guests, killed on every way out
+_vms_lock = threading.Lock()
+
+
+def kill_vms(*_):
+    """Kill every guest (also on SIGTERM/SIGINT: a run that is stopped
+    leaves no VM behind)."""
+    with _vms_lock:
+        for vm in _vms:
+            try:
+                os.killpg(vm.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def die_with_parent():
+    """In the guest's qemu before exec: killed when the thread that
+    started it ends, even if this script is killed outright."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class Skip(Exception):
@@ -217,7 +239,10 @@ def boot(label, cmd, results):
     t0 = time.time()
     with open(os.path.join(results, "qemu.log"), "w") as console:
         vm = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=console,
-                              stderr=subprocess.STDOUT, start_new_session=True)
+                              stderr=subprocess.STDOUT, start_new_session=True,
+                              preexec_fn=die_with_parent)
+        with _vms_lock:
+            _vms.add(vm)
         try:
             vm.wait(timeout=GUEST_DEADLINE_S)
         except subprocess.TimeoutExpired:
@@ -226,6 +251,8 @@ def boot(label, cmd, results):
             if vm.poll() is None:
                 os.killpg(vm.pid, signal.SIGKILL)
                 vm.wait()
+            with _vms_lock:
+                _vms.discard(vm)
     return os.path.exists(os.path.join(results, "status")), time.time() - t0
 
 
@@ -248,8 +275,8 @@ def report(label, tests, results, finished, seconds):
             print(f"  {label}: {line.strip()}", flush=True)
     for name in tests + ["no_probe_left_behind"]:
         if name not in seen:
-            why = ("the guest did not finish in %ds" % GUEST_DEADLINE_S if not finished
-                   else "it never reported")
+            why = (f"the guest ended after {seconds:.0f}s without finishing (deadline "
+                   f"{GUEST_DEADLINE_S}s)" if not finished else "it never reported")
             print(f"not ok - {label}: {name} ({why}; see {rel}/)", flush=True)
     log(f"{label}: guest ran {seconds:.0f}s; logs in {rel}/")
 
@@ -316,6 +343,8 @@ def main():
         if not shutil.which(tool):
             print(f"not ok - kernel matrix: {tool} missing (scripts/install-deps.sh test)")
             return 1
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, kill_vms)
     tests = [t for t in args.tests.split(",") if t]
     labels = []
     for label in args.kernels.split(","):
@@ -323,7 +352,10 @@ def main():
             print(f"not ok - kernel matrix: no kernel series {label!r} ({', '.join(KERNELS)})")
             continue
         labels.append(label)
-    run_kernels(labels, tests, args.run)
+    try:
+        run_kernels(labels, tests, args.run)
+    finally:
+        kill_vms()
     return 0
 
 
