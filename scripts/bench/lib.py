@@ -236,10 +236,11 @@ class LineReader:
 class Leakscope:
     """One leakscope session attached with -p to a running process."""
 
-    def __init__(self, name, args=(), verbose_probes=False):
+    def __init__(self, name, args=(), verbose_probes=False, env=None):
         self.name = name
         self.args = list(args)
         self.verbose_probes = verbose_probes
+        self.env = dict(os.environ, **env) if env else None
         self.p = None
         self.json = os.path.join(OUT, f"{name}.json")
 
@@ -249,7 +250,7 @@ class Leakscope:
         cmd = [LEAKSCOPE, "-p", str(pid), "-o", self.json, *self.args]
         if self.verbose_probes:
             cmd.append("-v")
-        self.p = spawn(cmd, stdout=subprocess.DEVNULL)
+        self.p = spawn(cmd, stdout=subprocess.DEVNULL, env=self.env)
         self.err = LineReader(self.p.stderr)
         if not self.err.wait_for(r"leakscope: tracing pid", timeout):
             stop(self.p, signal.SIGINT)
