@@ -173,8 +173,13 @@ static void probe_bpf(struct kernel_features *f)
 		return;
 	f->have[KF_RINGBUF] = probe_result(f, KF_RINGBUF,
 					   libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL));
-	f->have[KF_TASK_STORAGE] = probe_result(
-		f, KF_TASK_STORAGE, libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL));
+	/* the map, and its helper in tracepoint programs (a little later) */
+	f->have[KF_TASK_STORAGE] =
+		probe_result(f, KF_TASK_STORAGE,
+			     libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL)) &&
+		probe_result(f, KF_TASK_STORAGE,
+			     libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+						     BPF_FUNC_task_storage_get, NULL));
 	f->have[KF_TASK_PT_REGS] = probe_result(
 		f, KF_TASK_PT_REGS,
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL));
