@@ -123,13 +123,13 @@ static int probe_tp_btf(const struct btf *btf, const char *tp)
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP);
 	char name[128];
-	int fd;
+	int id, fd;
 
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	fd = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-	if (fd < 0)
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
 		return 0;
-	opts.attach_btf_id = fd;
+	opts.attach_btf_id = id;
 	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", prog, ARRAY_SIZE(prog), &opts);
 	if (fd < 0)
 		return errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP ? 0 : -errno;
