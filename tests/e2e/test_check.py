@@ -169,8 +169,12 @@ def test_every_fallback_native_exact_per_site():
 def test_every_fallback_complete_stacks():
     with_fallbacks(test_stacks.test_every_site_has_its_line_and_main_below)
     with_fallbacks(test_stacks.test_deep_stack_complete_with_default_snapshot)
+    # stacks other than the main thread's: their end unknown without
+    # bpf_find_vma, copied page by page
+    with_fallbacks(test_stacks.test_cgo_stack_is_one_stack_from_c_into_go)
 
 
-def test_every_fallback_exiting_target_and_forks():
+def test_every_fallback_threads_exits_and_forks():
+    with_fallbacks(test_native.test_threads_count_under_their_process)
     with_fallbacks(test_native.test_exiting_target_reports_what_it_held_and_its_status)
     with_fallbacks(test_native.test_follow_forks_traces_children)
