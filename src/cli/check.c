@@ -16,19 +16,22 @@
 #include <unistd.h>
 
 /*
- * What it prints (on Debian 12's kernel):
+ * What it prints (on Debian 12's kernel, shortened):
  *
  *   leakscope check: Linux 6.1.0-57-amd64 (x86_64)
  *
  *   machine
- *     ok    privileges            root
- *     ok    tracefs               mounted at /sys/kernel/tracing
- *     ...
- *   features with a fallback
- *     yes   bpf_find_vma                                  5.17
- *     no    ring-buffer dynptrs                           5.19  fallback: ...
+ *     ok    privileges            root: CAP_SYS_ADMIN CAP_BPF CAP_PERFMON CAP_SYS_PTRACE
+ *     ok    tracefs               mounted at /sys/kernel/debug/tracing
  *   ...
- *   leakscope works here: 4 features by their fallback, nothing lost
+ *   features with a fallback (leakscope works without them)
+ *     yes   bpf_find_vma                                   5.17
+ *     no    kfunc bpf_rdonly_cast                          6.2   fallback: an fd's ...
+ *   ...
+ *   BPF programs
+ *     ok    load                  46 native (without kfunc calls), 4 Go: the ...
+ *
+ *   leakscope works here: 3 features by fallback, nothing lost
  *
  * The last line names what is missing when something is.
  */
