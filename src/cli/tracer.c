@@ -127,6 +127,11 @@ static int load_and_attach(struct tracer *t)
 	t->coll.max_frames = o->stack_depth;
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
+	for (int k = KF_FIRST_OPTIONAL; o->verbose && k < KF_COUNT; k++)
+		if (!kernel_features__use(&t->probes.features, k))
+			fprintf(stderr, "leakscope: without %s%s: %s\n", kfeature__desc(k)->what,
+				t->probes.features.forced[k] ? " (LEAKSCOPE_FORCE_FALLBACK)" : "",
+				kfeature__desc(k)->without);
 	t->hook.gp = goprobes__new(&t->probes, o->go_alloc, o->verbose);
 	t->hook.all_processes = o->follow;
 	t->hook.verbose = o->verbose;
