@@ -106,8 +106,10 @@ def run(args, **kw):
 
 
 def fetch(label):
-    """The newest package of the series, unpacked (modules.dep made):
-    (package, version, its directory)."""
+    """The newest package of the series, ready to boot: (package,
+    version, kernel release, its vmlinuz, its initramfs). Cached under
+    CACHE/PACKAGE/ as just those (plus .ready: version and release); the
+    unpacked package (~0.5 GB) is deleted once the initramfs is built."""
     pkg = newest_package(KERNELS[label])
     if not pkg:
         run(["apt-get", "update", "-qq"])
@@ -121,33 +123,48 @@ def fetch(label):
         if old != pkg and KERNELS[label].match(old):
             shutil.rmtree(os.path.join(CACHE, old), ignore_errors=True)
     tree = os.path.join(CACHE, pkg)
-    done = os.path.join(tree, ".unpacked")
-    if not os.path.exists(done):
+    ready = os.path.join(tree, ".ready")
+    initrd = os.path.join(tree, "initramfs.cpio")
+    init = os.path.join(ROOT, "tests", "kernels", "init.sh")
+    if not os.path.exists(ready) or os.path.getmtime(initrd) < os.path.getmtime(init):
         shutil.rmtree(tree, ignore_errors=True)
         os.makedirs(tree)
-        dl = ["apt-get", "download", "-o", "APT::Sandbox::User=root", pkg]
+        version, release = unpack(pkg, tree)
+        build_initramfs(tree, release, initrd + ".new")
+        os.rename(os.path.join(tree, "boot", f"vmlinuz-{release}"),
+                  os.path.join(tree, "vmlinuz"))
+        for d in os.listdir(tree):
+            if d not in ("vmlinuz", "initramfs.cpio.new"):
+                shutil.rmtree(os.path.join(tree, d), ignore_errors=True)
+        os.replace(initrd + ".new", initrd)
+        with open(ready, "w") as f:
+            f.write(f"{version} {release}\n")
+    with open(ready) as f:
+        version, release = f.read().split()
+    return pkg, version, release, os.path.join(tree, "vmlinuz"), initrd
+
+
+def unpack(pkg, tree):
+    """apt-get download and dpkg-deb -x into tree, modules.dep made:
+    (package version, kernel release)."""
+    dl = ["apt-get", "download", "-o", "APT::Sandbox::User=root", pkg]
+    r = run(dl, cwd=tree)
+    if r.returncode != 0:
+        run(["apt-get", "update", "-qq"])
         r = run(dl, cwd=tree)
-        if r.returncode != 0:
-            run(["apt-get", "update", "-qq"])
-            r = run(dl, cwd=tree)
-        debs = [f for f in os.listdir(tree) if f.endswith(".deb")]
-        if r.returncode != 0 or len(debs) != 1:
-            raise Skip(f"apt-get download {pkg} failed: {(r.stderr or r.stdout).strip()[-300:]}")
-        r = run(["dpkg-deb", "-x", debs[0], "."], cwd=tree)
-        if r.returncode != 0:
-            raise Skip(f"dpkg-deb -x {debs[0]} failed: {r.stderr.strip()[-300:]}")
-        version = debs[0].split("_")[1]
-        os.unlink(os.path.join(tree, debs[0]))
-        with open(done, "w") as f:
-            f.write(version + "\n")
-    with open(done) as f:
-        version = f.read().strip()
+    debs = [f for f in os.listdir(tree) if f.endswith(".deb")]
+    if r.returncode != 0 or len(debs) != 1:
+        raise Skip(f"apt-get download {pkg} failed: {(r.stderr or r.stdout).strip()[-300:]}")
+    r = run(["dpkg-deb", "-x", debs[0], "."], cwd=tree)
+    if r.returncode != 0:
+        raise Skip(f"dpkg-deb -x {debs[0]} failed: {r.stderr.strip()[-300:]}")
+    version = debs[0].split("_")[1]
+    os.unlink(os.path.join(tree, debs[0]))
     release = os.listdir(os.path.join(tree, "lib", "modules"))[0]
-    if not os.path.exists(os.path.join(tree, "lib", "modules", release, "modules.dep")):
-        r = run(["depmod", "-b", tree, release])
-        if r.returncode != 0:
-            raise Skip(f"depmod -b {tree} {release} failed: {r.stderr.strip()[-300:]}")
-    return pkg, version, tree, release
+    r = run(["depmod", "-b", tree, release])
+    if r.returncode != 0:
+        raise Skip(f"depmod -b {tree} {release} failed: {r.stderr.strip()[-300:]}")
+    return version, release
 
 
 def module_files(tree, release):
@@ -217,8 +234,7 @@ def run_bytes(args):
     return subprocess.run(args, check=True, capture_output=True).stdout
 
 
-def qemu_command(tree, release, initrd, results):
-    kernel = os.path.join(tree, "boot", f"vmlinuz-{release}")
+def qemu_command(kernel, initrd, results):
     # Two vCPUs (per-CPU maps, migration) run by one host thread: with a
     # thread per vCPU, qemu's emulation races with the kernel patching
     # its own code while another CPU runs it (static keys flipped when
@@ -288,12 +304,8 @@ def prepare(label, tests, command):
     shutil.rmtree(results, ignore_errors=True)
     os.makedirs(os.path.join(results, "tmp"))
     try:
-        pkg, version, tree, release = fetch(label)
+        pkg, version, release, kernel, initrd = fetch(label)
         log(f"{label}: {pkg} {version} (Linux {release})")
-        initrd = os.path.join(tree, "initramfs.cpio")
-        if not os.path.exists(initrd) or (os.path.getmtime(initrd) < os.path.getmtime(
-                os.path.join(ROOT, "tests", "kernels", "init.sh"))):
-            build_initramfs(tree, release, initrd)
     except Skip as e:
         print(f"not ok - {label}: kernel {e}", flush=True)
         return None
@@ -302,7 +314,7 @@ def prepare(label, tests, command):
     if command:
         with open(os.path.join(results, "run.sh"), "w") as f:
             f.write(command + "\n")
-    return qemu_command(tree, release, initrd, results)
+    return qemu_command(kernel, initrd, results)
 
 
 def run_kernels(labels, tests, command=None):
