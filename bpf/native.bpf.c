@@ -224,7 +224,7 @@ struct stack_plan {
  * to the frame-pointer walk. Decided before the record is reserved: the
  * record is as long as the stack copied into it.
  */
-static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid)
+static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid, bool kf)
 {
 	struct ls_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
 
@@ -244,8 +244,9 @@ static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid)
 	if (!snapshot_pages)
 		return;
 	plan->sp = user_regs()->sp;
-	plan->snap_bytes = live_stack_bytes(plan->sp, snapshot_pages * LS_PAGE_BYTES,
-					    &plan->end_known);
+	/* programs with kfuncs run on kernels that have bpf_find_vma too */
+	plan->snap_bytes = live_stack_bytes_on(plan->sp, snapshot_pages * LS_PAGE_BYTES,
+					       &plan->end_known, !kf);
 }
 
 /* The parts of the stack that live in the fixed part of the record. */
@@ -334,7 +335,7 @@ begin_acquire(struct syscall_exit_ctx *ctx, __u64 pid_tgid, struct bpf_dynptr *r
 {
 	struct ls_syscall_event *e;
 
-	plan_stack(plan, pid_tgid >> 32);
+	plan_stack(plan, pid_tgid >> 32, kf);
 	if (in_ring(kf))
 		e = reserve_dynptr(rec, sizeof(*e) + plan->snap_bytes, sizeof(*e));
 	else

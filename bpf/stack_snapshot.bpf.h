@@ -22,9 +22,10 @@
 extern int bpf_probe_read_user_dynptr(struct bpf_dynptr *dptr, __u64 off, __u64 size,
 				      const void *unsafe_ptr__ign) __ksym __weak;
 
-/* 0: look up no mapping (bpf_find_vma, 5.17+); the loader clears it when
- * the kernel lacks the helper or a test forces the fallback. Kernels
- * without the helper take the fallback even when no loader says so. */
+/* 0: look up no mapping (bpf_find_vma, 5.17+) in live_stack_bytes_on(...,
+ * true); the loader clears it when the kernel lacks the helper or a test
+ * forces the fallback. Kernels without the helper take the fallback even
+ * when no loader says so. */
 const volatile __u32 use_find_vma = 1;
 
 static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -38,11 +39,17 @@ static long stack_vma_end(struct task_struct *task, struct vm_area_struct *vma, 
  * at mm->start_stack (argc; every frame lies below it): one load. Other
  * stacks (threads, sigaltstack, cgo's g0) end where their mapping ends.
  * When the mapping cannot be looked up (bpf_find_vma only try-locks the
- * mmap lock, which another thread may hold; or the kernel has no
- * bpf_find_vma), *end_known is false and the caller copies page by page
- * up to max, stopping where reads fail.
+ * mmap lock, which another thread may hold), *end_known is false and the
+ * caller copies page by page up to max, stopping where reads fail.
+ *
+ * any_kernel: also on kernels without bpf_find_vma (before 5.17), or with
+ * use_find_vma cleared, where every stack but the main thread's is
+ * copied that way. Testing for it costs the verifier a third more work
+ * on every program (its states split there), so programs for kernels
+ * that surely have the helper pass false.
  */
-static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_known)
+static __always_inline __u32 live_stack_bytes_on(__u64 sp, __u32 max, bool *end_known,
+						 bool any_kernel)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 top = task->mm->start_stack;
@@ -51,7 +58,8 @@ static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_kno
 	if (sp >= top || top - sp > max) {
 		__u64 end = 0;
 
-		if (use_find_vma && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma) &&
+		if ((!any_kernel ||
+		     (use_find_vma && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_find_vma))) &&
 		    bpf_find_vma(task, sp, stack_vma_end, &end, 0) == 0 && end > sp) {
 			top = end;
 		} else {
@@ -60,6 +68,12 @@ static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_kno
 		}
 	}
 	return top - sp < max ? top - sp : max;
+}
+
+/* On kernels with bpf_find_vma (5.17+). */
+static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_known)
+{
+	return live_stack_bytes_on(sp, max, end_known, false);
 }
 
 /*

@@ -214,6 +214,10 @@ static int read_forced(struct kernel_features *f)
 				f->forced[k] = true;
 				found = true;
 			}
+		/* the programs with kfunc calls call bpf_find_vma unguarded
+		 * (every kernel with the kfuncs has it): without it, none */
+		if (found && f->forced[KF_FIND_VMA])
+			f->forced[KF_READ_USER_DYNPTR] = f->forced[KF_RDONLY_CAST] = true;
 		if (!found) {
 			fprintf(stderr, "leakscope: LEAKSCOPE_FORCE_FALLBACK: no feature '%s' with a "
 				"fallback (all, find_vma, ringbuf_dynptr, read_user_dynptr, "

@@ -140,6 +140,8 @@ static void choose_paths(struct probes *p)
 					(skel->rodata->snapshot_pages + 1) * LS_PAGE_BYTES);
 		bpf_map__set_max_entries(skel->maps.record_scratch, ncpu > 0 ? ncpu : 1);
 	}
+	/* (they also call bpf_find_vma unguarded: every kernel with either
+	 * kfunc has it, and forcing its fallback forces theirs) */
 	kfuncs = skel->rodata->use_stack_dynptr || skel->rodata->use_rdonly_cast;
 	p->nokf = !kfuncs;
 	bpf_object__for_each_program(prog, skel->obj) {

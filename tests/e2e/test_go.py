@@ -308,6 +308,13 @@ def test_too_old_go_is_said_and_native_kinds_stay():
     check(report["totals"]["mmap"]["count"] > 0, "native kinds still reported")
 
 
+def exe_of(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
 def server_vs_sigquit(name, args):
     """Run a Go server from npm under leakscope for a moment, then compare
     goroutines per creation site with its SIGQUIT dump."""
@@ -318,8 +325,14 @@ def server_vs_sigquit(name, args):
     lk = spawn([LEAKSCOPE, "-q", "-o", out, "--", binary, *args],
                env=dict(os.environ, GOTRACEBACK="all"), stdin=subprocess.PIPE)
     time.sleep(2.0)
-    pids = [int(p) for p in subprocess.run(["pgrep", "-f", binary], capture_output=True,
-                                           text=True).stdout.split() if int(p) != lk.pid]
+    # the program itself, once exec'd: before that, the pid is leakscope's
+    # held child, which a SIGQUIT would kill (attaching can take 2 s)
+    pids, deadline = [], time.time() + 20
+    while not pids and time.time() < deadline:
+        pids = [int(p) for p in subprocess.run(["pgrep", "-f", binary], capture_output=True,
+                                               text=True).stdout.split()
+                if int(p) != lk.pid and exe_of(int(p)) == os.path.realpath(binary)]
+        time.sleep(0.1)
     check(pids, f"{name} running")
     os.kill(pids[0], signal.SIGQUIT)
     wait_gone(pids[0])
