@@ -38,7 +38,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps test-deps vmlinux test unit unit-bins e2e demo bench clean install
 
-all: deps leakscope
+# The BPF objects are kept (not only their skeletons): the tests list
+# every program of ours from them.
+all: deps leakscope $(BPF_OBJS)
 
 # Packages come from Debian only; the script is a no-op when all are there.
 deps:
@@ -71,6 +73,9 @@ $(PROTO_OBJS): %.o: %.c
 $(OBJS): $(OUT)/obj/%.o: src/%.c $(SKELS) $(PROTO_H) | $(OUT)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The SVG writer embeds its script with .incbin (src/export/svg.c).
+$(OUT)/obj/export/svg.o: src/export/flamegraph.js
 
 $(OUT)/libleakscope.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

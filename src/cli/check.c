@@ -86,7 +86,7 @@ static void check_tracefs(struct check *c, bool privileged)
 	if (!privileged)
 		return;
 	fflush(stdout);
-	if (tracefs__ensure()) {
+	if (tracefs__ensure(NULL)) {
 		line(false, "syscall tracepoints", "not found (see the message above)");
 		add_missing(c, "syscall tracepoints");
 		return;
@@ -173,7 +173,7 @@ static int count_loaded(struct bpf_object *obj)
 /* The proof: load every program as the tracer would, then let go. */
 static void check_load(struct check *c)
 {
-	struct probe_config cfg = { .snapshot_kib = 16, .ringbuf_mib = 1 };
+	struct probe_config cfg = { .snapshot_kib = 16, .ringbuf_bytes = 1 << 20 };
 	struct probes p;
 	char detail[160];
 
@@ -199,23 +199,25 @@ int check__main(int argc, char **argv)
 	struct utsname u = { 0 };
 	bool privileged;
 
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: leakscope check\n"
+		       "Says whether leakscope can run on this machine: kernel, BTF, BPF "
+		       "features and their fallbacks, kinds, privileges, tracefs.\n"
+		       "Exit status 0 when everything works, 1 when something is missing.\n");
+		return 0;
+	}
 	if (argc > 1) {
-		bool help = !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help");
-
-		fprintf(help ? stdout : stderr, "%sUsage: leakscope check\n"
-			"Says whether leakscope can run on this machine: kernel, BTF, BPF "
-			"features and their fallbacks, kinds, privileges, tracefs.\n"
-			"Exit status 0 when everything works, 1 when something is missing.\n",
-			help ? "" : "leakscope check: takes no arguments\n");
-		return help ? 0 : 2;
+		fprintf(stderr, "leakscope check: takes no arguments, not '%s' (leakscope check "
+			"--help)\n", argv[1]);
+		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	uname(&u);
 	printf("leakscope check: Linux %s (%s)\n\nmachine\n", u.release, u.machine);
 	privileged = check_privileges(&c);
 	check_tracefs(&c, privileged);
-	probes__set_verbosity(0);	/* libbpf's own warnings: the lines say it */
-	if (kernel_features__probe(&c.f))
+	probes__set_verbosity(0, NULL);	/* libbpf's own warnings: the lines say it */
+	if (kernel_features__probe(&c.f, NULL))
 		return 2;
 	if (privileged) {
 		check_required(&c);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/features.h"
+#include "base/logfmt.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -197,7 +198,7 @@ static void probe_bpf(struct kernel_features *f)
 }
 
 /* LEAKSCOPE_FORCE_FALLBACK=name,name or all: only optional features. */
-static int read_forced(struct kernel_features *f)
+static int read_forced(struct kernel_features *f, const struct logger *log)
 {
 	const char *env = getenv("LEAKSCOPE_FORCE_FALLBACK");
 	char *list, *tok, *save = NULL;
@@ -219,9 +220,9 @@ static int read_forced(struct kernel_features *f)
 		if (found && f->forced[KF_FIND_VMA])
 			f->forced[KF_READ_USER_DYNPTR] = f->forced[KF_RDONLY_CAST] = true;
 		if (!found) {
-			fprintf(stderr, "leakscope: LEAKSCOPE_FORCE_FALLBACK: no feature '%s' with a "
-				"fallback (all, find_vma, ringbuf_dynptr, read_user_dynptr, "
-				"rdonly_cast, group_dead)\n", tok);
+			logger__say(log, LOG_ERROR, "LEAKSCOPE_FORCE_FALLBACK: no feature '%s' with a "
+				    "fallback (all, find_vma, ringbuf_dynptr, read_user_dynptr, "
+				    "rdonly_cast, group_dead)", tok);
 			err = -EINVAL;
 			break;
 		}
@@ -230,7 +231,7 @@ static int read_forced(struct kernel_features *f)
 	return err;
 }
 
-int kernel_features__probe(struct kernel_features *f)
+int kernel_features__probe(struct kernel_features *f, const struct logger *log)
 {
 	struct utsname u;
 
@@ -240,7 +241,7 @@ int kernel_features__probe(struct kernel_features *f)
 	f->have[KF_UPROBES] = access("/sys/bus/event_source/devices/uprobe/type", R_OK) == 0;
 	probe_btf(f);
 	probe_bpf(f);
-	return read_forced(f);
+	return read_forced(f, log);
 }
 
 bool kernel_features__use(const struct kernel_features *f, enum kfeature k)
@@ -248,18 +249,19 @@ bool kernel_features__use(const struct kernel_features *f, enum kfeature k)
 	return f->have[k] && !f->forced[k];
 }
 
-int kernel_features__require(const struct kernel_features *f, bool go)
+int kernel_features__require(const struct kernel_features *f, bool go,
+			     const struct logger *log)
 {
 	enum kfeature last = go ? KF_ATTACH_COOKIE : KF_TASK_PT_REGS;
 
 	for (int k = 0; k <= (int)last; k++) {
 		if (f->have[k])
 			continue;
-		fprintf(stderr, "leakscope: Linux %s lacks %s (Linux %s+, for %s%s%s): "
-			"leakscope needs Linux 5.15 or later with BTF and BPF; "
-			"`leakscope check` lists what this kernel has\n",
-			f->release, descs[k].what, descs[k].since, descs[k].without,
-			f->note[k][0] ? "; " : "", f->note[k]);
+		logger__say(log, LOG_ERROR, "Linux %s lacks %s (Linux %s+, for %s%s%s): "
+			    "leakscope needs Linux 5.15 or later with BTF and BPF; "
+			    "`leakscope check` lists what this kernel has",
+			    f->release, descs[k].what, descs[k].since, descs[k].without,
+			    f->note[k][0] ? "; " : "", f->note[k]);
 		return -EOPNOTSUPP;
 	}
 	return 0;

@@ -15,6 +15,8 @@
 
 #include <stdbool.h>
 
+struct logger;
+
 enum kfeature {
 	/* required by everything */
 	KF_BPF,			/* the bpf() system call, BPF programs load */
@@ -53,14 +55,15 @@ struct kernel_features {
 const struct kfeature_desc *kfeature__desc(enum kfeature k);
 
 /* Probe everything (needs privileges for the BPF probes) and read
- * LEAKSCOPE_FORCE_FALLBACK: 0, or -EINVAL (message printed) when that
- * names an unknown feature. */
-int kernel_features__probe(struct kernel_features *f);
+ * LEAKSCOPE_FORCE_FALLBACK: 0, or -EINVAL (said through log; NULL:
+ * plain) when that names an unknown feature. */
+int kernel_features__probe(struct kernel_features *f, const struct logger *log);
 /* Present and not forced off: the path that uses it is taken. */
 bool kernel_features__use(const struct kernel_features *f, enum kfeature k);
 /* 0 when every feature the native kinds (and with go, the Go kinds)
  * need is there; else -EOPNOTSUPP, with one line naming the first
  * missing one and what to do. */
-int kernel_features__require(const struct kernel_features *f, bool go);
+int kernel_features__require(const struct kernel_features *f, bool go,
+			     const struct logger *log);
 
 #endif

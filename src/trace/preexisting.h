@@ -9,6 +9,8 @@
 #ifndef LS_PREEXISTING_H
 #define LS_PREEXISTING_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct process;
@@ -22,7 +24,7 @@ struct preexisting_counts {
 int preexisting__scan(struct process *p, uint64_t now_ns,
 		      struct preexisting_counts *out);
 /* "tcp 127.0.0.1:8080 -> 10.0.0.2:5123" for a socket inode, from the
- * pid's network namespace; NULL if not found. Exposed for tests. */
-const char *preexisting__socket_name(int pid, uint64_t inode);
+ * pid's network namespace, into buf; false if not found. */
+bool preexisting__socket_name(int pid, uint64_t inode, char *buf, size_t size);
 
 #endif

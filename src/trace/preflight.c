@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/preflight.h"
+#include "base/logfmt.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -49,21 +50,21 @@ bool preflight__caps_enough(unsigned caps)
 	       (caps & PREFLIGHT_CAP_SYS_PTRACE);
 }
 
-int preflight__privileges(void)
+int preflight__privileges(const struct logger *log)
 {
 	if (preflight__caps_enough(preflight__caps()))
 		return 0;
-	fprintf(stderr, "leakscope: needs root, or CAP_BPF, CAP_PERFMON and "
-		"CAP_SYS_PTRACE: run it with sudo\n");
+	logger__say(log, LOG_ERROR, "needs root, or CAP_BPF, CAP_PERFMON and "
+		    "CAP_SYS_PTRACE: run it with sudo");
 	return -EPERM;
 }
 
-int preflight__btf(void)
+int preflight__btf(const struct logger *log)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	fprintf(stderr, "leakscope: this kernel has no BTF (/sys/kernel/btf/vmlinux "
-		"missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+	logger__say(log, LOG_ERROR, "this kernel has no BTF (/sys/kernel/btf/vmlinux "
+		    "missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	return -ENOENT;
 }
 

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+struct logger;
+
 /* The effective capabilities leakscope cares about, as PREFLIGHT_CAP_*
  * bits; enough: root's, or CAP_BPF + CAP_PERFMON, and CAP_SYS_PTRACE. */
 #define PREFLIGHT_CAP_SYS_ADMIN 0x1
@@ -15,9 +17,10 @@
 unsigned preflight__caps(void);
 bool preflight__caps_enough(unsigned caps);
 
-/* 0, or -EPERM / -ENOENT with the message printed. */
-int preflight__privileges(void);
-int preflight__btf(void);
+/* 0, or -EPERM / -ENOENT with the message said through log (NULL:
+ * plain). */
+int preflight__privileges(const struct logger *log);
+int preflight__btf(const struct logger *log);
 /* A PID names a live process (not a kernel thread); thread ids map to
  * their process. Returns the process id, or -ESRCH/-EINVAL, printed. */
 int preflight__pid(int pid);

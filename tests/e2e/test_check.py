@@ -104,6 +104,11 @@ def test_check_forced_fallbacks_and_bad_names():
     lines = [l for l in err.splitlines() if l.strip()]
     eq(len(lines), 1, f"one line: {err!r}")
     check("'warp_drive'" in lines[0] and "find_vma" in lines[0], f"names it: {lines[0]}")
+    code, _, err = run([LEAKSCOPE, "check", "--now"])
+    eq(code, 2, "exit status for an argument")
+    lines = [l for l in err.splitlines() if l.strip()]
+    eq(len(lines), 1, f"one line: {err!r}")
+    check("'--now'" in lines[0] and "--help" in lines[0], f"names it and a way out: {lines[0]}")
 
 
 def test_check_without_privileges_or_btf_says_what_is_missing():

@@ -40,7 +40,8 @@ def creation_site(stack):
 def goroutines_by_site(report, pid):
     counts, states = collections.Counter(), collections.defaultdict(collections.Counter)
     for s in report["stacks"]:
-        if s["kind"] == "goroutine" and s["pid"] == pid:
+        # the main goroutine has no creator ("created by" in no dump)
+        if s["kind"] == "goroutine" and s["pid"] == pid and not s.get("main_goroutine"):
             counts[creation_site(s)] += s["count"]
             states[creation_site(s)].update(s.get("states", {}))
     return counts, states
@@ -324,16 +325,16 @@ def server_vs_sigquit(name, args):
     out = tmpfile(f"{name}.json")
     lk = spawn([LEAKSCOPE, "-q", "-o", out, "--", binary, *args],
                env=dict(os.environ, GOTRACEBACK="all"), stdin=subprocess.PIPE)
-    time.sleep(2.0)
-    # the program itself, once exec'd: before that, the pid is leakscope's
-    # held child, which a SIGQUIT would kill (attaching can take 2 s)
-    pids, deadline = [], time.time() + 20
-    while not pids and time.time() < deadline:
-        pids = [int(p) for p in subprocess.run(["pgrep", "-f", binary], capture_output=True,
-                                               text=True).stdout.split()
-                if int(p) != lk.pid and exe_of(int(p)) == os.path.realpath(binary)]
+    # The launched child runs the server once leakscope has attached
+    # (under load that takes a while): wait for the exec, not a guess.
+    pids, deadline = [], time.time() + 60
+    while not pids and time.time() < deadline and lk.poll() is None:
         time.sleep(0.1)
+        pids = [p for p in (int(x) for x in subprocess.run(
+                    ["pgrep", "-f", binary], capture_output=True, text=True).stdout.split())
+                if p != lk.pid and exe_of(p) == os.path.realpath(binary)]
     check(pids, f"{name} running")
+    time.sleep(2.0)  # its goroutines started; the dump is the ground truth either way
     os.kill(pids[0], signal.SIGQUIT)
     wait_gone(pids[0])
     _, err = lk.communicate(timeout=60)
@@ -416,7 +417,8 @@ def check_attach_after_the_leak(stripped):
     counts, states = goroutines_by_site(report, pid)
     eq(counts["main.leakRecv"], 137, f"{what}: goroutines at main.leakRecv")
     eq(dict(states["main.leakRecv"]), {"chan receive": 137}, f"{what}: their state")
-    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]]
+    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]
+           and not s.get("main_goroutine")]
     eq(sum(s["count"] for s in pre), sum(counts.values()), f"{what}: all found at attach")
     for index, field in (("inuse_objects", "count"), ("inuse_space", "bytes")):
         eq(ours_cum(report, "go_heap", "main.keepHeap", field),
