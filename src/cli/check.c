@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "cli/check.h"
 #include "go.skel.h"
+#include "malloc.skel.h"
 #include "native.skel.h"
 #include "trace/features.h"
+#include "trace/mallocprobes.h"
 #include "trace/preflight.h"
 #include "trace/probes.h"
 #include "trace/tracefs.h"
@@ -51,7 +53,7 @@ static void add_missing(struct check *c, const char *what)
 
 static void line(bool ok, const char *what, const char *detail)
 {
-	printf("  %-5s %-21s %s\n", ok ? "ok" : "NO", what, detail);
+	printf("  %-5s %-24s %s\n", ok ? "ok" : "NO", what, detail);
 }
 
 static bool check_privileges(struct check *c)
@@ -146,6 +148,10 @@ static void check_kinds(struct check *c)
 	bool g = n && all_of(&c->f, go, 2);
 	bool direct = kernel_features__use(&c->f, KF_RINGBUF_DYNPTR) &&
 		      kernel_features__use(&c->f, KF_READ_USER_DYNPTR);
+	/* as the loader decides: the session program calls kfuncs, and
+	 * forcing find_vma's fallback forces the kfuncs' too */
+	bool session = kernel_features__use(&c->f, KF_UPROBE_SESSION) &&
+		       (direct || kernel_features__use(&c->f, KF_RDONLY_CAST));
 
 	printf("kinds\n");
 	line(n, "mmap, fd", n ? "syscall tracepoints" : "needs the features marked NO");
@@ -154,10 +160,20 @@ static void check_kinds(struct check *c)
 	line(g, "goroutine, go_heap", g ? "uprobes on the Go runtime" :
 					  "needs the features marked NO");
 	line(g, "go_alloc", g ? "uprobes on the Go runtime" : "needs the features marked NO");
+	line(brk && c->f.have[KF_UPROBES] && c->f.have[KF_ATTACH_COOKIE], "malloc",
+	     !(brk && c->f.have[KF_UPROBES] && c->f.have[KF_ATTACH_COOKIE]) ?
+		     "needs the features marked NO" :
+	     session ? "session uprobes on the allocators (a return probe only when sampled)" :
+		       "an entry uprobe and a uretprobe on each allocating function");
 	printf("options\n");
 	line(n, "--stack-snapshot", direct ? "the live stack straight into the ring buffer" :
 					     "the live stack through a per-CPU buffer");
 	line(n, "-f, agent", "forks and execs from BTF tracepoints");
+	line(g, "--go-goroutines=trace", !g ? "needs the features marked NO" :
+	     direct ? "uprobes at creation and exit; creator's stack straight into the "
+		      "ring buffer" :
+		      "uprobes at creation and exit; creator's stack through a per-CPU buffer");
+	line(n, "--go-goroutines=snapshot", "no probes: stacks read from the process's memory");
 }
 
 static int count_loaded(struct bpf_object *obj)
@@ -173,7 +189,8 @@ static int count_loaded(struct bpf_object *obj)
 /* The proof: load every program as the tracer would, then let go. */
 static void check_load(struct check *c)
 {
-	struct probe_config cfg = { .snapshot_kib = 16, .ringbuf_bytes = 1 << 20 };
+	struct probe_config cfg = { .snapshot_kib = 16, .ringbuf_bytes = 1 << 20,
+				    .malloc_mode = MALLOC_ALL };
 	struct probes p;
 	char detail[160];
 
@@ -186,9 +203,11 @@ static void check_load(struct check *c)
 		probes__destroy(&p);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "%d native (%s kfunc calls), %d Go: the verifier "
-		 "accepts them", count_loaded(p.native->obj), p.nokf ? "without" : "with",
-		 p.go ? count_loaded(p.go->obj) : 0);
+	snprintf(detail, sizeof(detail), "%d native (%s kfunc calls), %d Go, %d malloc (%s): "
+		 "the verifier accepts them", count_loaded(p.native->obj),
+		 p.nokf ? "without" : "with", p.go ? count_loaded(p.go->obj) : 0,
+		 p.malloc ? count_loaded(p.malloc->obj) : 0,
+		 p.malloc_session ? "session uprobes" : "uprobe + uretprobe");
 	line(true, "load", detail);
 	probes__destroy(&p);
 }

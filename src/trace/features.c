@@ -46,6 +46,10 @@ static const struct kfeature_desc descs[KF_COUNT] = {
 			    "6.16",
 			    "the last thread is told by the group's live-thread count: "
 			    "nothing lost" },
+	[KF_UPROBE_SESSION] = { "uprobe_session", "session uprobes, kfunc bpf_session_is_return",
+				"6.13",
+				"--malloc: a uretprobe on each allocating function, hit "
+				"on every call, sampled or not: slower, nothing lost" },
 };
 
 const struct kfeature_desc *kfeature__desc(enum kfeature k)
@@ -89,6 +93,25 @@ static bool has_kfunc(struct kernel_features *f, enum kfeature k, const struct b
 	return true;
 other:
 	snprintf(f->note[k], sizeof(f->note[k]), "present with another signature");
+	return false;
+}
+
+/* Whether the kernel's BTF has an enumerator of that name. */
+static bool has_enum_value(const struct btf *btf, const char *name)
+{
+	int n = btf__type_cnt(btf);
+
+	for (int i = 1; i < n; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, i);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (int j = 0; j < btf_vlen(t); j++)
+			if (!strcmp(btf__name_by_offset(btf, e[j].name_off), name))
+				return true;
+	}
 	return false;
 }
 
@@ -145,7 +168,8 @@ static void probe_btf(struct kernel_features *f)
 	f->have[KF_BTF] = btf != NULL && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	if (!f->have[KF_BTF]) {
 		static const enum kfeature in_btf[] = { KF_TP_BTF, KF_GROUP_DEAD,
-							KF_READ_USER_DYNPTR, KF_RDONLY_CAST };
+							KF_READ_USER_DYNPTR, KF_RDONLY_CAST,
+							KF_UPROBE_SESSION };
 
 		for (size_t i = 0; i < ARRAY_SIZE(in_btf); i++)
 			snprintf(f->note[in_btf[i]], sizeof(f->note[0]), "unknown without BTF");
@@ -160,6 +184,10 @@ static void probe_btf(struct kernel_features *f)
 	f->have[KF_READ_USER_DYNPTR] = has_kfunc(f, KF_READ_USER_DYNPTR, btf,
 						 "bpf_probe_read_user_dynptr", "piip");
 	f->have[KF_RDONLY_CAST] = has_kfunc(f, KF_RDONLY_CAST, btf, "bpf_rdonly_cast", "pi");
+	/* the attach type, and the kfunc the session program asks */
+	f->have[KF_UPROBE_SESSION] = has_enum_value(btf, "BPF_TRACE_UPROBE_SESSION") &&
+				     has_kfunc(f, KF_UPROBE_SESSION, btf,
+					       "bpf_session_is_return", "");
 	btf__free(btf);
 }
 
@@ -218,11 +246,12 @@ static int read_forced(struct kernel_features *f, const struct logger *log)
 		/* the programs with kfunc calls call bpf_find_vma unguarded
 		 * (every kernel with the kfuncs has it): without it, none */
 		if (found && f->forced[KF_FIND_VMA])
-			f->forced[KF_READ_USER_DYNPTR] = f->forced[KF_RDONLY_CAST] = true;
+			f->forced[KF_READ_USER_DYNPTR] = f->forced[KF_RDONLY_CAST] =
+				f->forced[KF_UPROBE_SESSION] = true;
 		if (!found) {
 			logger__say(log, LOG_ERROR, "LEAKSCOPE_FORCE_FALLBACK: no feature '%s' with a "
 				    "fallback (all, find_vma, ringbuf_dynptr, read_user_dynptr, "
-				    "rdonly_cast, group_dead)", tok);
+				    "rdonly_cast, group_dead, uprobe_session)", tok);
 			err = -EINVAL;
 			break;
 		}

@@ -34,6 +34,7 @@ enum kfeature {
 	KF_READ_USER_DYNPTR,
 	KF_RDONLY_CAST,
 	KF_GROUP_DEAD,
+	KF_UPROBE_SESSION,	/* --malloc: a return probe only when wanted */
 	KF_COUNT,
 	KF_FIRST_OPTIONAL = KF_FIND_VMA,
 };

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "trace/probes.h"
 #include "go.skel.h"
+#include "malloc.skel.h"
 #include "native.skel.h"
+#include "unwind_guard.skel.h"
+#include "trace/mallocload.h"
 #include "base/logfmt.h"
 #include "base/util.h"
 
@@ -82,6 +85,12 @@ static int load_go(struct probes *p, const struct probe_config *cfg)
 	go->rodata->trace_all = cfg->trace_all;
 	go->rodata->stack_bytes = p->native->rodata->stack_bytes;
 	go->rodata->wakeup_bytes = p->native->rodata->wakeup_bytes;
+	go->rodata->use_stack_dynptr = p->native->rodata->use_stack_dynptr;
+	probes__pick_twins(p, go->obj);
+	/* the creator's stack copy: its record and the largest copy */
+	probes__size_uprobe_scratch(p, go->maps.uprobe_scratch,
+				    sizeof(struct ls_go_create_copy_event) +
+				    LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES);
 	err = bpf_map__reuse_fd(go->maps.events, bpf_map__fd(p->native->maps.events));
 	if (!err)
 		err = bpf_map__reuse_fd(go->maps.traced, bpf_map__fd(p->native->maps.traced));
@@ -132,7 +141,6 @@ static void choose_paths(struct probes *p)
 {
 	const struct kernel_features *f = &p->features;
 	struct native_bpf *skel = p->native;
-	struct bpf_program *prog;
 	bool kfuncs;
 
 	skel->rodata->use_find_vma = kernel_features__use(f, KF_FIND_VMA);
@@ -155,14 +163,32 @@ static void choose_paths(struct probes *p)
 	 * kfunc has it, and forcing its fallback forces theirs) */
 	kfuncs = skel->rodata->use_stack_dynptr || skel->rodata->use_rdonly_cast;
 	p->nokf = !kfuncs;
-	bpf_object__for_each_program(prog, skel->obj) {
+	probes__pick_twins(p, skel->obj);
+}
+
+void probes__pick_twins(const struct probes *p, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
 
 		if (!strncmp(name, NOKF_PREFIX, strlen(NOKF_PREFIX)))
-			bpf_program__set_autoload(prog, !kfuncs);
-		else if (has_nokf_twin(skel->obj, name))
-			bpf_program__set_autoload(prog, kfuncs);
+			bpf_program__set_autoload(prog, p->nokf);
+		else if (has_nokf_twin(obj, name))
+			bpf_program__set_autoload(prog, !p->nokf);
 	}
+}
+
+void probes__size_uprobe_scratch(const struct probes *p, struct bpf_map *map, size_t rec_bytes)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (p->native->rodata->use_stack_dynptr)
+		return;	/* unused: 8 bytes, one entry, as declared */
+	/* the claim word, then the record */
+	bpf_map__set_value_size(map, 8 + rec_bytes);
+	bpf_map__set_max_entries(map, ncpu > 0 ? ncpu : 1);
 }
 
 int probes__load(struct probes *p, const struct probe_config *cfg)
@@ -195,6 +221,7 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	skel->rodata->follow_forks = cfg->follow_forks;
 	skel->rodata->trace_all = cfg->trace_all;
 	skel->rodata->notify_all_execs = cfg->notify_all_execs;
+	skel->rodata->malloc_on = cfg->malloc_mode != 0;
 	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
 	skel->rodata->snapshot_pages = (cfg->snapshot_kib * 1024 + LS_PAGE_BYTES - 1) / LS_PAGE_BYTES;
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
@@ -233,7 +260,10 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 				"kernel's features)", p->features.release, strerror(-err));
 		return err;
 	}
-	return load_go(p, cfg);
+	err = load_go(p, cfg);
+	if (!err && cfg->malloc_mode)
+		err = mallocload__load(p, cfg);
+	return err;
 }
 
 int probes__attach_native(struct probes *p)
@@ -303,6 +333,10 @@ void probes__set_enabled(struct probes *p, bool enabled)
 		p->native->data->enabled = enabled;
 	if (p->go)
 		p->go->data->enabled = enabled;
+	if (p->malloc)
+		p->malloc->data->enabled = enabled;
+	if (p->guard)
+		p->guard->data->enabled = enabled;
 }
 
 int probes__open_ring(struct probes *p,
@@ -341,6 +375,11 @@ void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX])
 		drops[i] = p->native ? sum_percpu(p->native->maps.drops, i) : 0;
 }
 
+uint64_t probes__stat(const struct probes *p, uint32_t slot)
+{
+	return p->native && slot < LS_STAT_MAX ? sum_percpu(p->native->maps.stats, slot) : 0;
+}
+
 uint64_t probes__events_sent(const struct probes *p)
 {
 	return p->native ? sum_percpu(p->native->maps.stats, LS_STAT_EVENTS) : 0;
@@ -358,6 +397,10 @@ void probes__destroy(struct probes *p)
 	p->rb = NULL;
 	go_bpf__destroy(p->go);
 	p->go = NULL;
+	malloc_bpf__destroy(p->malloc);
+	p->malloc = NULL;
+	unwind_guard_bpf__destroy(p->guard);
+	p->guard = NULL;
 	native_bpf__destroy(p->native);
 	p->native = NULL;
 }
