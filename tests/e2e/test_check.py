@@ -9,6 +9,8 @@ import re
 import subprocess
 import time
 
+import test_go_goroutines
+import test_malloc
 import test_native
 import test_stacks
 from lib import LEAKSCOPE, check, eq, read_until, run, spawn, stop, wait_stderr, workload
@@ -20,6 +22,7 @@ OPTIONAL = {
     "read_user_dynptr": "kfunc bpf_probe_read_user_dynptr",
     "rdonly_cast": "kfunc bpf_rdonly_cast",
     "group_dead": "group_dead argument of sched_process_exit",
+    "uprobe_session": "session uprobes, kfunc bpf_session_is_return",
 }
 
 
@@ -46,6 +49,7 @@ def kernel_truth():
     eq(r.returncode, 0, f"bpftool btf dump: {r.stderr[-300:]}")
     lines = r.stdout.splitlines()
     funcs = {m.group(1) for m in (re.match(r"^\[\d+\] FUNC '(\w+)'", l) for l in lines) if m}
+    enumerators = {m.group(1) for m in (re.match(r"^\s+'(\w+)' val=", l) for l in lines) if m}
     by_id = {}
     for i, l in enumerate(lines):
         m = re.match(r"^\[(\d+)\] (\w+) '([^']*)'(.*)$", l)
@@ -68,6 +72,8 @@ def kernel_truth():
         "rdonly_cast": "bpf_rdonly_cast" in funcs,
         # the tracepoint's private data, the task, then group_dead
         "group_dead": vlen == 3,
+        "uprobe_session": "BPF_TRACE_UPROBE_SESSION" in enumerators
+                          and "bpf_session_is_return" in funcs,
     }
 
 
@@ -82,9 +88,17 @@ def test_check_says_what_this_kernel_offers():
        "features check says the kernel has vs bpftool's answers")
     # the programs it loaded are the ones the features allow
     kfuncs = (truth["ringbuf_dynptr"] and truth["read_user_dynptr"]) or truth["rdonly_cast"]
-    check(re.search(r"^  ok\s+load\s+\d+ native \(%s kfunc calls\), \d+ Go" %
-                    ("with" if kfuncs else "without"), out, re.M),
+    session = truth["uprobe_session"] and kfuncs
+    check(re.search(r"^  ok\s+load\s+\d+ native \(%s kfunc calls\), \d+ Go, \d+ malloc \(%s\)" %
+                    ("with" if kfuncs else "without",
+                     "session uprobes" if session else r"uprobe \+ uretprobe"), out, re.M),
           f"the load line: {out[-600:]}")
+    check(re.search(r"^  ok\s+malloc\s+%s" % ("session uprobes" if session else
+                                              "an entry uprobe and a uretprobe"), out, re.M),
+          f"the malloc line: {out[-1200:]}")
+    for mode in ("trace", "snapshot"):
+        check(re.search(r"^  ok\s+--go-goroutines=%s\s" % mode, out, re.M),
+              f"the goroutine mode {mode}: {out[-1200:]}")
     fallbacks = sum(1 for v in truth.values() if not v)
     last = out.strip().splitlines()[-1]
     eq(last, "leakscope works here: every feature it can use" if not fallbacks else
@@ -97,7 +111,8 @@ def test_check_forced_fallbacks_and_bad_names():
     eq(code, 0, f"exit status; {out[-800:]} {err[-300:]}")
     states = feature_states(out)
     check(all(v in ("off", "no") for v in states.values()), f"every fallback taken: {states}")
-    check(re.search(r"^  ok\s+load\s+\d+ native \(without kfunc calls\)", out, re.M),
+    check(re.search(r"^  ok\s+load\s+\d+ native \(without kfunc calls\), \d+ Go, \d+ malloc "
+                    r"\(uprobe \+ uretprobe\)", out, re.M),
           f"the programs without kfunc calls loaded: {out[-600:]}")
     code, out, err = run_check({"LEAKSCOPE_FORCE_FALLBACK": "find_vma,warp_drive"})
     eq(code, 2, "exit status for an unknown feature")
@@ -183,3 +198,18 @@ def test_every_fallback_threads_exits_and_forks():
     with_fallbacks(test_native.test_threads_count_under_their_process)
     with_fallbacks(test_native.test_exiting_target_reports_what_it_held_and_its_status)
     with_fallbacks(test_native.test_follow_forks_traces_children)
+
+
+def test_every_fallback_malloc_exact():
+    """malloc without session uprobes (an entry probe and a uretprobe),
+    its live stacks through the per-CPU buffer (nokf_malloc_return)."""
+    with_fallbacks(test_malloc.test_malloc_family_exact_per_site_launched)
+    with_fallbacks(test_malloc.test_malloc_sampled_scales_like_pprof)
+
+
+def test_every_fallback_goroutines():
+    """Goroutines traced by nokf_go_create, the creators' stacks copied
+    through the per-CPU buffer: equal to the kernel's walk, and the
+    goroutines equal to the runtime's own dump."""
+    with_fallbacks(test_go_goroutines.test_trace_mode_has_both_goroutine_probes)
+    with_fallbacks(test_go_goroutines.test_copied_creation_stacks_equal_the_kernels_walk)

@@ -43,7 +43,10 @@ KERNELS = {
 
 # What each kernel must run: native exact per site (launch and attach),
 # complete CFI stacks, a target that exits, follow-forks, Go goroutines
-# and heap exact, `leakscope check`; run.py adds no_probe_left_behind.
+# and heap exact, malloc exact per site (uprobe + uretprobe, live stacks
+# through the per-CPU buffer there), goroutines traced (creators' stacks
+# copied) and their current stacks against the runtime's dump, `leakscope
+# check`; run.py adds no_probe_left_behind.
 TESTS = [
     "test_launch_exact_per_site_and_proc",
     "test_attach_pid_exact_per_site_and_proc",
@@ -52,6 +55,8 @@ TESTS = [
     "test_follow_forks_traces_children",
     "test_goroutines_per_site_match_sigquit_dump",
     "test_go_alloc_and_heap_equal_runtime_records",
+    "test_malloc_family_exact_per_site_launched",
+    "test_trace_mode_has_both_goroutine_probes",
     "test_check_says_what_this_kernel_offers",
 ]
 
