@@ -147,6 +147,20 @@ def loaded_programs():
     return {p.get("name") for p in json.loads(r.stdout or "[]")}
 
 
+def uprobe_programs_of(pid):
+    """{'uprobe'|'uretprobe': [program name per probe]} that process pid
+    holds, from the kernel's list of perf-event links (bpftool)."""
+    names = {p["id"]: p.get("name") for p in json.loads(subprocess.run(
+        ["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout or "[]")}
+    r = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, text=True)
+    eq(r.returncode, 0, f"bpftool perf show: {r.stderr[-300:]}")
+    held = {"uprobe": [], "uretprobe": []}
+    for e in json.loads(r.stdout or "[]"):
+        if e.get("pid") == pid and e.get("fd_type") in held:
+            held[e["fd_type"]].append(names.get(e["prog_id"]))
+    return held
+
+
 def with_fallbacks(fn):
     """Run an e2e test with every fallback forced; the traced run must
     use the programs without kfunc calls (seen in the kernel's list)."""
@@ -168,13 +182,18 @@ def test_every_fallback_loads_the_programs_without_kfuncs():
     env = dict(os.environ, LEAKSCOPE_FORCE_FALLBACK="all")
     fixture = spawn([workload("native_leaks"), "--wait"])
     pid = int(read_until(fixture, "ready")[-1].split()[1])
-    lk = spawn([LEAKSCOPE, "-p", str(pid)], env=env)
+    lk = spawn([LEAKSCOPE, "-p", str(pid), "--malloc=all"], env=env)
     wait_stderr(lk, "Ctrl-C to stop")
     during = loaded_programs()
+    ours = uprobe_programs_of(lk.pid)
     code, _, err = stop(lk)
     eq(code, 0, f"leakscope exit status; {err[-300:]}")
-    check({"nokf_exit_mmap", "nokf_exit_brk"} <= during,
+    check({"nokf_exit_mmap", "nokf_exit_brk", "nokf_malloc_return"} <= during,
           f"nokf_* programs run: {sorted(n for n in during if n and n.startswith('nokf'))}")
+    # the return probes it holds (other runs on the machine may hold
+    # the others); session links are not perf events: none may be there
+    check(ours["uretprobe"] and set(ours["uretprobe"]) == {"nokf_malloc_return"},
+          f"malloc's return probes: {ours}")
     deadline = time.time() + 10
     while "nokf_exit_mmap" in loaded_programs() and time.time() < deadline:
         time.sleep(0.2)
