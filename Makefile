@@ -55,8 +55,9 @@ vmlinux:
 $(OUT):
 	@mkdir -p $@
 
+# -MMD: a change to any bpf/*.h an object includes rebuilds it
 $(OUT)/%.bpf.o: bpf/%.bpf.c bpf/leakscope.h bpf/common.bpf.h vmlinux/$(ARCH)/vmlinux.h | $(OUT)
-	$(BPF_CC) $(BPF_CFLAGS) -c $< -o $@
+	$(BPF_CC) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@

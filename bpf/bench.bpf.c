@@ -31,6 +31,16 @@ struct {
 	__type(value, struct ls_stack);
 } scratch SEC(".maps");
 
+/* Where tp_snap_copy builds its record: one per CPU, sized by the driver
+ * to the number of possible CPUs (as leakscope's record_scratch). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct ls_syscall_event) +
+			   (LS_SNAPSHOT_MAX_PAGES + 1) * LS_PAGE_BYTES);
+} snap_scratch SEC(".maps");
+
 /* Sized by the driver, which drains it between timed batches. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -194,5 +204,61 @@ int tp_snap(void *ctx)
 	if (bpf_probe_read_user_dynptr(&rec, sizeof(*e), n, (void *)sp))
 		e->snap_bytes = 0;
 	bpf_ringbuf_submit_dynptr(&rec, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The same snapshot without ring-buffer dynptrs (kernels before 6.16),
+ * two ways: built in a per-CPU buffer and copied into the ring buffer
+ * (what leakscope does there), or read straight into a record of the
+ * largest size, reserved whatever the stack's depth (the alternative).
+ */
+SEC("tracepoint/syscalls/sys_exit_getppid")
+int tp_snap_copy(void *ctx)
+{
+	struct pt_regs *regs =
+		(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 sp = BPF_CORE_READ(regs, sp), max = snapshot_pages * LS_PAGE_BYTES, copied;
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct ls_syscall_event *e = bpf_map_lookup_elem(&snap_scratch, &cpu);
+	bool end_known;
+	__u32 n = live_stack_bytes(sp, max, &end_known);
+
+	if (!e)
+		return 0;
+	e->hdr.type = 0;
+	e->regs.sp = sp;
+	e->regs.ip = BPF_CORE_READ(regs, ip);
+	e->regs.bp = BPF_CORE_READ(regs, bp);
+	e->snap_base = sp;
+	copied = read_live_stack(e->snapshot, sp, n, max, end_known);
+	asm volatile("" : "+r"(copied));
+	if (copied > max)
+		copied = max;
+	e->snap_bytes = copied;
+	bpf_ringbuf_output(&rb, e, sizeof(*e) + copied, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_getppid")
+int tp_snap_fixed(void *ctx)
+{
+	struct pt_regs *regs =
+		(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 sp = BPF_CORE_READ(regs, sp), max = snapshot_pages * LS_PAGE_BYTES;
+	struct ls_syscall_event *e;
+	bool end_known;
+	__u32 n = live_stack_bytes(sp, max, &end_known);
+
+	e = bpf_ringbuf_reserve(&rb, sizeof(*e) + max + LS_PAGE_BYTES, 0);
+	if (!e)
+		return 0;
+	e->hdr.type = 0;
+	e->regs.sp = sp;
+	e->regs.ip = BPF_CORE_READ(regs, ip);
+	e->regs.bp = BPF_CORE_READ(regs, bp);
+	e->snap_base = sp;
+	e->snap_bytes = read_live_stack(e->snapshot, sp, n, max, end_known);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

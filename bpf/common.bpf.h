@@ -140,6 +140,25 @@ static __always_inline void submit_dynptr(struct bpf_dynptr *rec)
 	bpf_ringbuf_submit_dynptr(rec, flags);
 }
 
+/*
+ * A record built in memory the program owns (a per-CPU buffer), copied
+ * into the ring buffer: for records of run-time length on kernels whose
+ * ring buffer has no dynptrs (before 5.19), or no way to read user
+ * memory into one (bpf_probe_read_user_dynptr, 6.16). One copy more than
+ * reserve_dynptr(); a full buffer is counted like a failed reserve.
+ */
+static __always_inline void output(void *rec, __u64 size)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, rec, size, flags)) {
+		count_drop(LS_DROP_RINGBUF_FULL);
+		return;
+	}
+	count(&stats, LS_STAT_EVENTS);
+}
+
 static __always_inline void submit_now(void *rec)
 {
 	count(&stats, LS_STAT_EVENTS);

@@ -9,6 +9,7 @@
  * Go's ABIInternal passes arguments in RAX, RBX, RCX, RDI, ...
  */
 #include "common.bpf.h"
+#include "uprobe_scratch.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -89,8 +90,15 @@ static __always_inline void go_stack(void *ctx, struct pt_regs *regs,
 	s->flags = n >= bytes - 8 ? LS_STACK_TRUNCATED : 0;
 }
 
+/* Weak: a kernel without it (before 6.16) leaves it unresolved, and
+ * only programs that never call it are loaded there (nokf_go_create, or
+ * go_create with use_stack_dynptr cleared). */
 extern int bpf_probe_read_user_dynptr(struct bpf_dynptr *dptr, __u64 off, __u64 size,
-				      const void *unsafe_ptr__ign) __ksym;
+				      const void *unsafe_ptr__ign) __ksym __weak;
+
+/* Set by the loader as for native.bpf.c: the creator's stack straight
+ * into a ring-buffer record, else through uprobe_scratch. */
+const volatile __u32 use_stack_dynptr = 1;
 
 /* What go_create reads of the new goroutine. */
 struct create_fields {
@@ -115,11 +123,12 @@ static __always_inline __u64 creator_g(struct pt_regs *regs, struct ls_go_params
  */
 static __always_inline int create_copy(struct ls_go_params *p, __u64 pid_tgid,
 				       const struct create_fields *fields, __u64 sp, __u64 pc,
-				       __u64 hi)
+				       __u64 hi, bool kf)
 {
 	struct ls_go_create_copy_event *e;
 	struct bpf_dynptr rec;
 	__u32 n, flags = 0;
+	bool in_ring = kf && use_stack_dynptr;
 
 	if (!sp || hi <= sp || hi - sp > (1ULL << 30))
 		return -1;
@@ -130,7 +139,10 @@ static __always_inline int create_copy(struct ls_go_params *p, __u64 pid_tgid,
 	}
 	if (n > LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES)
 		n = LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES;
-	e = reserve_dynptr(&rec, sizeof(*e) + n, sizeof(*e));
+	if (in_ring)
+		e = reserve_dynptr(&rec, sizeof(*e) + n, sizeof(*e));
+	else if (!(e = uprobe_scratch__claim()))
+		return -1;	/* another probe on this CPU holds it: walk */
 	if (!e)
 		return 0;	/* counted as lost: no second record */
 	fill_header(&e->hdr, LS_EV_GO_CREATE_COPY, pid_tgid);
@@ -143,6 +155,22 @@ static __always_inline int create_copy(struct ls_go_params *p, __u64 pid_tgid,
 	e->sp = sp;
 	e->flags = flags;
 	e->snap_bytes = n;
+	if (!in_ring) {
+		__u64 got = n;
+
+		/* the bound again where the verifier sees it */
+		asm volatile("" : "+r"(got));
+		if (got > LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES)
+			got = LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES;
+		if (bpf_probe_read_user((void *)(e + 1), got, (void *)sp)) {
+			got = 0;
+			e->snap_bytes = 0;
+			count_drop(LS_DROP_STACK_FAILED);
+		}
+		output(e, sizeof(*e) + got);
+		uprobe_scratch__release(e);
+		return 0;
+	}
 	if (bpf_probe_read_user_dynptr(&rec, sizeof(*e), n, (void *)sp)) {
 		e->snap_bytes = 0;
 		count_drop(LS_DROP_STACK_FAILED);
@@ -153,8 +181,7 @@ static __always_inline int create_copy(struct ls_go_params *p, __u64 pid_tgid,
 
 /* At the call to runqput in runtime.newproc.func1: the new g in RBX, its
  * goid already set; the stack above is the creating goroutine's. */
-SEC("uprobe")
-int go_create(struct pt_regs *regs)
+static __always_inline int on_create(struct pt_regs *regs, bool kf)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cookie = bpf_get_attach_cookie(regs);
@@ -188,7 +215,7 @@ int go_create(struct pt_regs *regs)
 		if (p->copy_bytes &&
 		    create_copy(p, pid_tgid, &f, span_u64(span, 0, p->sched_sp_off),
 				span_u64(span, 0, p->sched_pc_off),
-				span_u64(span, 0, p->stack_hi_off)) == 0)
+				span_u64(span, 0, p->stack_hi_off), kf) == 0)
 			return 0;
 	}
 	e = reserve(sizeof(*e));
@@ -203,6 +230,20 @@ int go_create(struct pt_regs *regs)
 	go_stack(regs, regs, &e->stack, cookie);
 	submit(e);
 	return 0;
+}
+
+/* Twice, as native.bpf.c's programs that may call kfuncs: go_create may,
+ * nokf_go_create never does; the loader loads one of the two. */
+SEC("uprobe")
+int go_create(struct pt_regs *regs)
+{
+	return on_create(regs, true);
+}
+
+SEC("uprobe")
+int nokf_go_create(struct pt_regs *regs)
+{
+	return on_create(regs, false);
 }
 
 /* runtime.goexit0(gp) (Go < 1.22) or runtime.gdestroy(gp): gp in RAX. */

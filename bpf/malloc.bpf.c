@@ -25,6 +25,7 @@
 #include "stack_snapshot.bpf.h"
 #include "malloc_state.bpf.h"
 #include "sampler.h"
+#include "uprobe_scratch.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -33,6 +34,11 @@ const volatile __u64 sample_mean = 0;
 /* Pages of user stack copied per record for CFI unwinding (0: the
  * kernel's frame-pointer walk instead). */
 const volatile __u32 snapshot_pages = 0;
+
+/* What this kernel offers, set by the loader as for native.bpf.c: the
+ * live stack straight into a ring-buffer record, else through
+ * uprobe_scratch. */
+const volatile __u32 use_stack_dynptr = 1;
 
 /* Sampled blocks still allocated (sampling only): a free looks its
  * pointer up here and sends nothing unless it is one of them. */
@@ -206,11 +212,95 @@ static __always_inline int alloc_entry(struct pt_regs *regs, __u64 cookie, bool 
 	return (flags & CALL_RETURN) ? 0 : 1;
 }
 
+/* The record's fixed part: the block, the call, the caller's registers. */
+static __always_inline void fill_alloc(struct ls_malloc_event *e, struct pt_regs *regs,
+				       __u64 pid_tgid, const struct malloc_call *c, __u64 addr,
+				       __u64 old, __u32 flags)
+{
+	fill_header(&e->hdr, LS_EV_MALLOC, pid_tgid);
+	e->cookie = c->cookie;
+	e->addr = addr;
+	e->size = c->size;
+	e->old_addr = old;
+	e->call_ns = c->call_ns;
+	e->flags = flags;
+	e->snap_bytes = 0;
+	e->regs.ip = regs->ip;
+	e->regs.sp = regs->sp;
+	e->regs.bp = regs->bp;
+	e->snap_base = regs->sp;
+	e->nr_ips = 0;
+	e->pad = 0;
+}
+
+/* The kernel's frame-pointer walk into ips, room for LS_MAX_STACK_DEPTH. */
+static __always_inline void walk_alloc_stack(struct pt_regs *regs, struct ls_malloc_event *e,
+					     __u64 *ips)
+{
+	__u32 bytes = stack_bytes;
+	long got;
+
+	if (bytes > LS_MAX_STACK_DEPTH * 8)
+		bytes = LS_MAX_STACK_DEPTH * 8;
+	got = ips ? bpf_get_stack(regs, ips, bytes, BPF_F_USER_STACK) : -1;
+	if (got < 0)
+		count_drop(LS_DROP_STACK_FAILED);
+	e->nr_ips = got > 0 ? (__u64)got >> 3 : 0;
+	e->flags |= LS_MALLOC_FP_STACK;
+}
+
+/*
+ * emit_alloc() on kernels that cannot read user memory into a ring-buffer
+ * record: the live stack is built in this CPU's uprobe_scratch and copied
+ * into the ring buffer; a frame-pointer walk (or a record without a
+ * stack) goes into a record of fixed size.
+ */
+static __always_inline void emit_alloc_copied(struct pt_regs *regs, __u64 pid_tgid,
+					      const struct malloc_call *c, __u64 addr,
+					      __u64 old, __u32 flags, __u32 snap, bool end_known)
+{
+	const __u32 fixed = sizeof(struct ls_malloc_event);
+	struct ls_malloc_event *e;
+
+	if (snap && (e = uprobe_scratch__claim())) {
+		__u64 max = snapshot_pages * LS_PAGE_BYTES, n;
+
+		fill_alloc(e, regs, pid_tgid, c, addr, old, flags);
+		n = read_live_stack((void *)e + fixed, regs->sp, snap, max, end_known);
+		if (!n)
+			count_drop(LS_DROP_STACK_FAILED);
+		/* never true; the bound where the 6.1 verifier sees it */
+		asm volatile("" : "+r"(n));
+		if (n > max)
+			n = max;
+		e->snap_bytes = n;
+		output(e, fixed + n);
+		uprobe_scratch__release(e);
+		return;
+	}
+	/* (with snap: another probe this CPU preempted holds the buffer) */
+	if (flags & LS_MALLOC_NO_NEW) {
+		e = reserve(fixed);
+		if (!e)
+			return;
+		fill_alloc(e, regs, pid_tgid, c, addr, old, flags);
+		submit(e);
+		return;
+	}
+	e = reserve(fixed + LS_MAX_STACK_DEPTH * 8);
+	if (!e)
+		return;
+	fill_alloc(e, regs, pid_tgid, c, addr, old, flags);
+	walk_alloc_stack(regs, e, (void *)e + fixed);
+	submit(e);
+}
+
 /* The block (or nothing: realloc that only retired its old block), the
- * caller's registers and its live stack, or its frame-pointer walk. */
+ * caller's registers and its live stack, or its frame-pointer walk.
+ * kf: the program may call kfuncs (not a nokf_* one). */
 static __always_inline void emit_alloc(struct pt_regs *regs, __u64 pid_tgid,
 				       const struct malloc_call *c, __u64 addr,
-				       __u64 old, __u32 flags)
+				       __u64 old, __u32 flags, bool kf)
 {
 	const __u32 fixed = sizeof(struct ls_malloc_event);
 	__u32 snap = 0, fp = 0, n;
@@ -221,39 +311,21 @@ static __always_inline void emit_alloc(struct pt_regs *regs, __u64 pid_tgid,
 
 	if (!(flags & LS_MALLOC_NO_NEW)) {
 		if (snapshot_pages)
-			snap = live_stack_bytes(sp, snapshot_pages * LS_PAGE_BYTES, &end_known);
+			snap = live_stack_bytes_on(sp, snapshot_pages * LS_PAGE_BYTES, &end_known,
+						   !kf);
 		else
 			fp = LS_MAX_STACK_DEPTH * 8;
+	}
+	if (!(kf && use_stack_dynptr)) {
+		emit_alloc_copied(regs, pid_tgid, c, addr, old, flags, snap, end_known);
+		return;
 	}
 	e = reserve_dynptr(&rec, fixed + snap + fp, fixed);
 	if (!e)
 		return;
-	fill_header(&e->hdr, LS_EV_MALLOC, pid_tgid);
-	e->cookie = c->cookie;
-	e->addr = addr;
-	e->size = c->size;
-	e->old_addr = old;
-	e->call_ns = c->call_ns;
-	e->flags = flags;
-	e->snap_bytes = 0;
-	e->regs.ip = regs->ip;
-	e->regs.sp = sp;
-	e->regs.bp = regs->bp;
-	e->snap_base = sp;
-	e->nr_ips = 0;
-	e->pad = 0;
+	fill_alloc(e, regs, pid_tgid, c, addr, old, flags);
 	if (fp) {
-		__u64 *ips = bpf_dynptr_data(&rec, fixed, LS_MAX_STACK_DEPTH * 8);
-		__u32 bytes = stack_bytes;
-		long got;
-
-		if (bytes > LS_MAX_STACK_DEPTH * 8)
-			bytes = LS_MAX_STACK_DEPTH * 8;
-		got = ips ? bpf_get_stack(regs, ips, bytes, BPF_F_USER_STACK) : -1;
-		if (got < 0)
-			count_drop(LS_DROP_STACK_FAILED);
-		e->nr_ips = got > 0 ? (__u64)got >> 3 : 0;
-		e->flags |= LS_MALLOC_FP_STACK;
+		walk_alloc_stack(regs, e, bpf_dynptr_data(&rec, fixed, LS_MAX_STACK_DEPTH * 8));
 		submit_dynptr(&rec);
 		return;
 	}
@@ -265,7 +337,7 @@ static __always_inline void emit_alloc(struct pt_regs *regs, __u64 pid_tgid,
 }
 
 /* At an allocating function's return: the outermost call's block. */
-static __always_inline int alloc_return(struct pt_regs *regs)
+static __always_inline int alloc_return(struct pt_regs *regs, bool kf)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), addr, old = 0;
 	struct ls_block_key k = { .tgid = pid_tgid >> 32 };
@@ -323,7 +395,7 @@ static __always_inline int alloc_return(struct pt_regs *regs)
 			return 0;
 		out |= LS_MALLOC_SAMPLED;
 	}
-	emit_alloc(regs, pid_tgid, c, addr, old, out);
+	emit_alloc(regs, pid_tgid, c, addr, old, out, kf);
 	return 0;
 }
 
@@ -338,7 +410,15 @@ int malloc_entry(struct pt_regs *regs)
 SEC("uretprobe")
 int malloc_return(struct pt_regs *regs)
 {
-	return alloc_return(regs);
+	return alloc_return(regs, true);
+}
+
+/* Its twin without kfunc calls, for kernels without the kfuncs (the
+ * loader loads one of the two; see native.bpf.c). */
+SEC("uretprobe")
+int nokf_malloc_return(struct pt_regs *regs)
+{
+	return alloc_return(regs, false);
 }
 
 /* Session uprobe (the loader sets its attach type): runs at the entry
@@ -347,7 +427,7 @@ SEC("uprobe")
 int malloc_session(struct pt_regs *regs)
 {
 	if (bpf_session_is_return()) {
-		alloc_return(regs);
+		alloc_return(regs, true);
 		return 0;
 	}
 	return alloc_entry(regs, bpf_get_attach_cookie(regs), true);

@@ -11,6 +11,14 @@
  * keep untraced syscalls free of any BPF program: measured here, a raw
  * sys_enter program adds ~75 ns to every syscall on the machine, a
  * per-syscall tracepoint nothing measurable to other syscalls.
+ *
+ * Kernels differ (5.15 to today): where a feature leakscope uses is
+ * missing, the loader picks a path without it (src/trace/features.c says
+ * which and why). Each choice is read-only data, so the verifier drops
+ * the paths not taken and the fastest path costs the same as if it were
+ * the only one. Programs that would call a kfunc come twice: as is, and
+ * as nokf_* without any kfunc call, for kernels that reject an
+ * unresolved kfunc call even in code that never runs (5.15).
  */
 #include "common.bpf.h"
 #include "stack_snapshot.bpf.h"
@@ -27,6 +35,34 @@ const volatile __u32 snapshot_pages = 0;
 const volatile __u32 notify_all_execs = 0;
 /* Set by the loader with --malloc: malloc-family calls are tracked. */
 const volatile __u32 malloc_on = 0;
+
+/* What this kernel offers, set by the loader; see the top of the file. */
+/* The live stack straight into a ring-buffer record (ring-buffer
+ * dynptrs, 5.19, and bpf_probe_read_user_dynptr, 6.16); else it is built
+ * in this CPU's record_scratch and copied into the ring buffer. */
+const volatile __u32 use_stack_dynptr = 1;
+/* Direct loads through a struct file read from memory (bpf_rdonly_cast,
+ * 6.2); else BPF_CORE_READ, a helper call per field. */
+const volatile __u32 use_rdonly_cast = 1;
+/* sched_process_exit says whether the thread group died (6.16); else the
+ * group's count of live threads says it. */
+const volatile __u32 use_group_dead = 1;
+
+/*
+ * One buffer per CPU (entry = CPU number) in which an acquiring record
+ * is built when the live stack cannot be copied into the ring buffer
+ * directly. Sized by the loader: the fixed part, the snapshot and a page
+ * of slack, or nothing when use_stack_dynptr. Syscall tracepoint
+ * programs run with preemption off, one at a time per CPU, so a CPU's
+ * buffer is never written by two records at once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct ls_syscall_event) +
+			   (LS_SNAPSHOT_MAX_PAGES + 1) * LS_PAGE_BYTES);
+} record_scratch SEC(".maps");
 
 /*
  * Per thread: mm->brk at brk() entry, to know what the call grew or
@@ -89,7 +125,7 @@ static __always_inline void read_args(struct ls_syscall_core *sc)
  * verifier allows them: a load each, where BPF_CORE_READ costs a helper
  * call per field. A pointer read from memory gets its type back here.
  */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 static __always_inline struct file *as_file(struct file *f)
 {
@@ -110,11 +146,16 @@ static __always_inline struct file *fd_file(__s64 fd)
 	return f;
 }
 
-static __always_inline __u32 fd_mode(__s64 fd)
+/* kf: this program may call kfuncs (not a nokf_* one). */
+static __always_inline __u32 fd_mode(__s64 fd, bool kf)
 {
 	struct file *f = fd_file(fd);
 
-	return f ? as_file(f)->f_inode->i_mode & S_IFMT : 0;
+	if (!f)
+		return 0;
+	if (kf && use_rdonly_cast)
+		return as_file(f)->f_inode->i_mode & S_IFMT;
+	return BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
 }
 
 /* runtime.g and runtime.m fields this needs: the same in Go 1.18-1.27. */
@@ -186,7 +227,7 @@ struct stack_plan {
  * to the frame-pointer walk. Decided before the record is reserved: the
  * record is as long as the stack copied into it.
  */
-static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid)
+static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid, bool kf)
 {
 	struct ls_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
 
@@ -206,8 +247,9 @@ static __always_inline void plan_stack(struct stack_plan *plan, __u32 tgid)
 	if (!snapshot_pages)
 		return;
 	plan->sp = user_regs()->sp;
-	plan->snap_bytes = live_stack_bytes(plan->sp, snapshot_pages * LS_PAGE_BYTES,
-					    &plan->end_known);
+	/* programs with kfuncs run on kernels that have bpf_find_vma too */
+	plan->snap_bytes = live_stack_bytes_on(plan->sp, snapshot_pages * LS_PAGE_BYTES,
+					       &plan->end_known, !kf);
 }
 
 /* The parts of the stack that live in the fixed part of the record. */
@@ -259,6 +301,20 @@ static __always_inline __u32 copy_live_stack(struct bpf_dynptr *rec,
 	return done;
 }
 
+/* Whether this program builds its records in the ring buffer (else in
+ * record_scratch); kf: the program may call kfuncs (not a nokf_* one). */
+static __always_inline bool in_ring(bool kf)
+{
+	return kf && use_stack_dynptr;
+}
+
+static __always_inline struct ls_syscall_event *scratch_record(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&record_scratch, &cpu);
+}
+
 /* The syscall, its result and arguments: what every syscall record starts with. */
 static __always_inline void fill_core(struct ls_syscall_core *sc, struct syscall_exit_ctx *ctx)
 {
@@ -278,12 +334,15 @@ static __always_inline void fill_core(struct ls_syscall_core *sc, struct syscall
  */
 static __always_inline struct ls_syscall_event *
 begin_acquire(struct syscall_exit_ctx *ctx, __u64 pid_tgid, struct bpf_dynptr *rec,
-	      struct stack_plan *plan)
+	      struct stack_plan *plan, bool kf)
 {
 	struct ls_syscall_event *e;
 
-	plan_stack(plan, pid_tgid >> 32);
-	e = reserve_dynptr(rec, sizeof(*e) + plan->snap_bytes, sizeof(*e));
+	plan_stack(plan, pid_tgid >> 32, kf);
+	if (in_ring(kf))
+		e = reserve_dynptr(rec, sizeof(*e) + plan->snap_bytes, sizeof(*e));
+	else
+		e = scratch_record();
 	if (!e)
 		return NULL;
 	fill_header(&e->hdr, LS_EV_SYSCALL, pid_tgid);
@@ -311,16 +370,36 @@ begin_acquire(struct syscall_exit_ctx *ctx, __u64 pid_tgid, struct bpf_dynptr *r
 }
 
 static __always_inline void finish_acquire(struct bpf_dynptr *rec,
-					   const struct stack_plan *plan)
+					   struct ls_syscall_event *e,
+					   const struct stack_plan *plan, bool kf)
 {
-	__u32 copied = copy_live_stack(rec, plan);
+	__u32 copied = 0;
 
+	if (!in_ring(kf)) {
+		__u64 max = snapshot_pages * LS_PAGE_BYTES, n = 0;
+
+		if (plan->snap_bytes) {
+			n = read_live_stack(e->snapshot, plan->sp, plan->snap_bytes, max,
+					    plan->end_known);
+			if (!n)
+				count_drop(LS_DROP_STACK_FAILED);
+		}
+		/* never true; says the size's bound where the 6.1 verifier,
+		 * which loses it in the copy loop, sees it */
+		asm volatile("" : "+r"(n));
+		if (n > max)
+			n = max;
+		e->snap_bytes = n;
+		output(e, sizeof(*e) + n);
+		return;
+	}
+	copied = copy_live_stack(rec, plan);
 	bpf_dynptr_write(rec, offsetof(struct ls_syscall_event, snap_bytes), &copied,
 			 sizeof(copied), 0);
 	submit_dynptr(rec);
 }
 
-static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
+static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how, bool kf)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct stack_plan plan;
@@ -331,7 +410,7 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 
 	if (ctx->ret < 0 || !is_traced(pid_tgid >> 32))
 		return 0;
-	e = begin_acquire(ctx, pid_tgid, &rec, &plan);
+	e = begin_acquire(ctx, pid_tgid, &rec, &plan, kf);
 	if (!e)
 		return 0;
 	if (how & PATH_ARG0)
@@ -347,7 +426,7 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 			count_drop(LS_DROP_PATH_FAILED);
 	}
 	if (how & FD_RESULT)
-		e->sc.aux[LS_AUX_FD_MODE] = fd_mode(ctx->ret);
+		e->sc.aux[LS_AUX_FD_MODE] = fd_mode(ctx->ret, kf);
 	if ((how & FILE_ARG4) && (__s64)e->sc.args[4] >= 0) {
 		struct file *f = fd_file(e->sc.args[4]);
 
@@ -367,7 +446,7 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 		else
 			e->sc.aux[LS_AUX_PIPE_FDS] = ~0ULL;
 	}
-	finish_acquire(&rec, &plan);
+	finish_acquire(&rec, e, &plan, kf);
 	return 0;
 }
 
@@ -393,11 +472,18 @@ static __always_inline int on_release(struct syscall_exit_ctx *ctx,
 	return 0;
 }
 
+/* Each acquiring syscall twice: exit_NAME may call kfuncs, nokf_exit_NAME
+ * never does; the loader loads one of the two. */
 #define ACQUIRE(name, how)                                                \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                        \
 	int exit_##name(struct syscall_exit_ctx *ctx)                     \
 	{                                                                 \
-		return on_acquire(ctx, (how));                            \
+		return on_acquire(ctx, (how), true);                      \
+	}                                                                 \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                        \
+	int nokf_exit_##name(struct syscall_exit_ctx *ctx)                \
+	{                                                                 \
+		return on_acquire(ctx, (how), false);                     \
 	}
 
 /* Memory */
@@ -443,8 +529,7 @@ ACQUIRE(open_tree, FD_RESULT | PATH_ARG1)
 
 /* fcntl is frequent (F_GETFL, F_SETFL...): only F_DUPFD and
  * F_DUPFD_CLOEXEC make an fd, so filter before reserving anything. */
-SEC("tracepoint/syscalls/sys_exit_fcntl")
-int exit_fcntl(struct syscall_exit_ctx *ctx)
+static __always_inline int on_fcntl(struct syscall_exit_ctx *ctx, bool kf)
 {
 	struct pt_regs *regs =
 		(struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -454,7 +539,19 @@ int exit_fcntl(struct syscall_exit_ctx *ctx)
 
 	if (cmd != 0 /* F_DUPFD */ && cmd != 1030 /* F_DUPFD_CLOEXEC */)
 		return 0;
-	return on_acquire(ctx, FD_RESULT);
+	return on_acquire(ctx, FD_RESULT, kf);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fcntl")
+int exit_fcntl(struct syscall_exit_ctx *ctx)
+{
+	return on_fcntl(ctx, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fcntl")
+int nokf_exit_fcntl(struct syscall_exit_ctx *ctx)
+{
+	return on_fcntl(ctx, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_munmap")
@@ -494,8 +591,7 @@ int enter_brk(void *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_brk")
-int exit_brk(struct syscall_exit_ctx *ctx)
+static __always_inline int on_brk(struct syscall_exit_ctx *ctx, bool kf)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ls_syscall_event *e;
@@ -513,14 +609,26 @@ int exit_brk(struct syscall_exit_ctx *ctx)
 	}
 	if (old_brk == (__u64)ctx->ret)
 		return 0;	/* a query (brk(0)) or a refused change */
-	e = begin_acquire(ctx, pid_tgid, &rec, &plan);
+	e = begin_acquire(ctx, pid_tgid, &rec, &plan, kf);
 	if (!e)
 		return 0;
 	task = bpf_get_current_task_btf();
 	e->sc.aux[LS_AUX_BRK_OLD] = old_brk;
 	e->sc.aux[LS_AUX_BRK_START] = BPF_CORE_READ(task, mm, start_brk);
-	finish_acquire(&rec, &plan);
+	finish_acquire(&rec, e, &plan, kf);
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_brk")
+int exit_brk(struct syscall_exit_ctx *ctx)
+{
+	return on_brk(ctx, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_brk")
+int nokf_exit_brk(struct syscall_exit_ctx *ctx)
+{
+	return on_brk(ctx, false);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -602,11 +710,29 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * The last thread of a process ends. Kernels before 6.16 do not pass
+ * group_dead; there the thread group's count of live threads, which
+ * do_exit() decrements before this tracepoint, is 0 for the last one.
+ * (Two last threads ending at once may both see 0: the first record
+ * stops the tracing, and the collector ignores an exit it already had.)
+ * ctx[1] is read only on the path for kernels that have it: elsewhere
+ * the verifier drops that path unseen, and never checks the read.
+ */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p, bool group_dead)
+int on_exit(__u64 *ctx)
 {
+	struct task_struct *p = (struct task_struct *)ctx[0];
 	__u32 tgid = p->tgid, tid = p->pid;
 	struct ls_exit_event *e;
+	bool group_dead;
+
+	if (use_group_dead) {
+		asm volatile("" ::: "memory");	/* keep the read on this path */
+		group_dead = ctx[1];
+	} else {
+		group_dead = p->signal->live.counter == 0;
+	}
 
 	if (group_dead)
 		bpf_map_delete_elem(&go_procs, &tgid);

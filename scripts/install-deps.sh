@@ -37,12 +37,17 @@ set -euo pipefail
 #   nodejs npm          drives chromium (playwright-core) and fetches real Go
 #                       binaries from npm in tests (skipped if node is there)
 #   eslint              lints the SVG flame graph's script (src/export/flamegraph.js)
+#   qemu-system-x86     boots Debian's 6.1 and 6.12 kernels for the kernel
+#                       matrix in tests (tests/kernels/; software emulation)
+#   busybox-static      the guests' initramfs (static: runs before any library)
+#   kmod xz-utils       depmod/modprobe order the guests' 9p modules; .ko.xz
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
 	protobuf-c-compiler pkg-config make gcc libmicrohttpd-dev)
 TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace eslint binutils valgrind
-	libjemalloc-dev libgoogle-perftools-dev libmimalloc2.0)
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc2.0
+	qemu-system-x86 busybox-static kmod xz-utils)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

@@ -5,8 +5,10 @@
  *   leakscope [OPTIONS] -p PID | -- CMD   cli/tracer.c
  *   leakscope agent [OPTIONS]             agent/agent.c
  *   leakscope convert REPORT.json -o OUT  cli/convert.c
+ *   leakscope check                       cli/check.c
  */
 #include "agent/agent.h"
+#include "cli/check.h"
 #include "cli/convert.h"
 #include "cli/tracer.h"
 
@@ -18,5 +20,7 @@ int main(int argc, char **argv)
 		return convert__main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "agent"))
 		return agent__main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return check__main(argc - 1, argv + 1);
 	return tracer__main(argc, argv);
 }

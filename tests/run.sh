@@ -3,13 +3,14 @@
 # Runs leakscope's tests: unit tests (no root), then end-to-end tests
 # (root, BPF). Every test prints "ok - name" or "not ok - name"; this
 # script counts them and ends with one line: "N passed, N failed".
-# Usage: tests/run.sh [--unit|--e2e] [NAME-FILTER]
+# Usage: tests/run.sh [--unit|--e2e|--kernels] [NAME-FILTER]
 set -u
 cd "$(dirname "$0")/.."
 mode=all
 case "${1:-}" in
 --unit) mode=unit; shift ;;
 --e2e) mode=e2e; shift ;;
+--kernels) mode=kernels; shift ;;
 esac
 filter=${1:-}
 out=build/tests
@@ -74,12 +75,34 @@ run_e2e() {
 	timeout 1500 /usr/bin/python3 tests/e2e/run.py ${filter:+--filter "$filter"} || true
 }
 
+# The e2e tests that matter per kernel, inside Debian's 6.1 and 6.12
+# booted under qemu (tests/kernels/matrix.py): "ok - 6.1: NAME" lines.
+# The filter picks tests by name there too.
+run_kernels() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "not ok - kernel matrix: needs root (run: sudo make test)"
+		return
+	fi
+	local tests
+	tests=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, "tests/kernels")
+import matrix; print(",".join(t for t in matrix.TESTS if sys.argv[1] in t))' "$filter")
+	[ -n "$tests" ] || return 0
+	timeout 900 /usr/bin/python3 tests/kernels/matrix.py --tests "$tests" ||
+		echo "not ok - kernel matrix: tests/kernels/matrix.py failed or timed out"
+}
+
 {
 	fetch_go_binaries
-	[ "$mode" = e2e ] || run_unit
-	[ "$mode" = e2e ] || run_export
-	[ "$mode" = unit ] || run_bench_short
-	[ "$mode" = unit ] || run_e2e
+	case $mode in
+	kernels) run_kernels ;;
+	*)
+		[ "$mode" = e2e ] || run_unit
+		[ "$mode" = e2e ] || run_export
+		[ "$mode" = unit ] || run_bench_short
+		[ "$mode" = unit ] || run_e2e
+		[ "$mode" != all ] || run_kernels
+		;;
+	esac
 } 2>&1 | tee "$log"
 
 passed=$(grep -c '^ok - ' "$log")

@@ -69,7 +69,7 @@ SHORT = dict(rounds=1, floor_rounds=1, floor_ms=30, loop_n=20000, socket_n=10000
              esbuild_rounds=1, manyg_n=20000, bpftrace_rounds=1, attribution=False,
              agent_rounds=1, agent_idle_s=3, redis_rounds=1, malloc_n=20000,
              malloc_leak_s=0)
-SHORT_FLOOR_CASES = ["uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_mov",
+SHORT_FLOOR_CASES = ["tp_snap_copy", "uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_mov",
                      "uretprobe_push", "session_push_ret", "session_push_noret",
                      "uprobe_push_stack", "uprobe_push_copy", "tp_empty", "tp_other", "tp_stack",
                      "tp_snap"]
@@ -102,7 +102,7 @@ def pct(x):
 
 VARIANT = {"snap16": "defaults", "snap0": "--stack-snapshot 0", "goroutines": "--go-alloc=off",
            "default": "defaults", "walk": "--go-alloc=off, creation stacks walked",
-           "snapshot": "--go-goroutines=snapshot"}
+           "snapshot": "--go-goroutines=snapshot", "fallback": "LEAKSCOPE_FORCE_FALLBACK=all"}
 
 
 def rotate(xs, r):
@@ -286,7 +286,7 @@ def cheapest_capture(f=None):
 # The floor drifts with the machine's load (another VM's, here): each
 # part measures the floor cases it compares against once per round, next
 # to its own runs, and its ratios are per round.
-NATIVE_FLOOR_CASES = ["tp_empty", "tp_stack", "tp_snap"]
+NATIVE_FLOOR_CASES = ["tp_empty", "tp_stack", "tp_snap", "tp_snap_copy"]
 GO_FLOOR_CASES = ["uprobe_push", "uprobe_jcc", "uprobe_call", "uprobe_push_stack",
                   "uprobe_push_copy"]
 
@@ -335,10 +335,15 @@ def part_native(cfg, short):
     for kind, what, nkey, nacq in kinds:
         n = cfg[nkey]
         cmd = [SYSCALL_LOOP, kind, str(n), "--wait"]
-        variants = ["untraced", "snap16", "snap0"] if not short else ["untraced", "snap16"]
+        # fallback: the paths of a kernel without the newer BPF features
+        # (Debian 12's 6.1 takes them all), forced on this one
+        variants = ["untraced", "snap16", "snap0", "fallback"] if not short else \
+            ["untraced", "snap16", "fallback"]
         tracers = {"untraced": None,
                    "snap16": lambda: Leakscope(f"native_{kind}_snap16"),
-                   "snap0": lambda: Leakscope(f"native_{kind}_snap0", ["--stack-snapshot", "0"])}
+                   "snap0": lambda: Leakscope(f"native_{kind}_snap0", ["--stack-snapshot", "0"]),
+                   "fallback": lambda: Leakscope(f"native_{kind}_fallback",
+                                                 env={"LEAKSCOPE_FORCE_FALLBACK": "all"})}
 
         def one(v, kind=kind, cmd=cmd, tracers=tracers, what=what):
             if v == "floor":
@@ -346,7 +351,7 @@ def part_native(cfg, short):
             t = tracers[v]() if tracers[v] else None
             return run_waiting(cmd, t, label=f"native {what}", variant=VARIANT.get(v, v))
         res = alternate(cfg["rounds"], variants + ["floor"], one)
-        check_runs(res["snap16"] + res.get("snap0", []), f"native {kind}")
+        check_runs(res["snap16"] + res.get("snap0", []) + res["fallback"], f"native {kind}")
         attrib = {}
         if cfg["attribution"]:
             for v in variants[1:]:
@@ -355,7 +360,8 @@ def part_native(cfg, short):
         # floor per iteration: acquire (stack, snapshot) + release; brk is
         # two acquiring exits plus two sys_enter_brk hits
         floors = {"snap16": lambda f, nacq=nacq: nacq * (f["tp_snap"] + f["tp_empty"]),
-                  "snap0": lambda f, nacq=nacq: nacq * (f["tp_stack"] + f["tp_empty"])}
+                  "snap0": lambda f, nacq=nacq: nacq * (f["tp_stack"] + f["tp_empty"]),
+                  "fallback": lambda f, nacq=nacq: nacq * (f["tp_snap_copy"] + f["tp_empty"])}
         untraced = median(r.ns for r in res["untraced"])
         row("native", f"{what}, untraced", ns(untraced) + "/pair",
             spread_pct([r.ns for r in res["untraced"]]))
@@ -363,10 +369,17 @@ def part_native(cfg, short):
         for v in variants[1:]:
             rr = ratio_rows(res, v, floors[v])
             added, m, ratio, fl = ratio_summary(rr, f"native {kind} {v} per pair")
-            label = "CFI snapshot (defaults)" if v == "snap16" else "--stack-snapshot 0"
+            label = {"snap16": "CFI snapshot (defaults)", "snap0": "--stack-snapshot 0",
+                     "fallback": "every kernel fallback (as on 6.1)"}[v]
             row("native", f"{what}, {label}: added per pair", ns(m), spread_pct(added),
                 ref=f"floor {ns(fl)}", ratio=ratio, target="<= 1.3x floor",
                 met=ratio <= 1.3)
+            if v == "fallback":
+                # what a user of an older kernel pays over this one, per round
+                extra = per_round(res, "fallback", "snap16")
+                row("native", f"{what}, every kernel fallback vs defaults: added per pair",
+                    ns(median(extra)), spread_pct(extra),
+                    ref=f"defaults {ns(out['snap16']['added_ns'])}")
             out[v] = dict(added_ns=m, spread=spread_pct(added), floor_ns=fl, ratio=ratio,
                           rounds=[r.ns for r in res[v]], ratios=[r for _, _, r in rr])
             if v in attrib:
@@ -1237,18 +1250,20 @@ def breakdown_rows():
         res = RESULTS.get(part, {}).get(key)
         if not res:
             continue
-        variants = [("snap16", "defaults"), ("snap0", "--stack-snapshot 0")] if part == "native" \
+        variants = [("snap16", "defaults"), ("snap0", "--stack-snapshot 0"),
+                    ("fallback", "every kernel fallback")] if part == "native" \
             else [(None, "defaults" if key != "every" else "--go-alloc=all")]
         for v, vlabel in variants:
             progs = (res.get(v) or {}).get("programs") if v else res.get("programs")
             for name, p in sorted((progs or {}).items()):
                 if p.get("ns_per_run") is None or (p.get("runs_per_iter", 1) < 0.5) or \
-                        name not in floor_for and not name.startswith("exit_"):
+                        name not in floor_for and not name.startswith(("exit_", "nokf_exit_")):
                     continue
                 if (name, vlabel) in seen:
                     continue
                 seen.add((name, vlabel))
-                fcase = floor_for.get(name, "tp_snap" if v == "snap16" else "tp_stack")
+                fcase = floor_for.get(name, {"snap16": "tp_snap", "fallback": "tp_snap_copy"}.get(
+                    v, "tp_stack"))
                 fns = FLOOR_PROG.get(fcase)
                 row("breakdown", f"{name} ({label}, {vlabel}): time in the program per hit",
                     ns(p["ns_per_run"]), ref=f"floor program {fcase}: {ns(fns)}",

@@ -337,6 +337,12 @@ static int load(struct agent *a)
 	err = probes__load(&a->probes, &cfg);
 	if (err)
 		return err;
+	/* what this kernel lacks, and the path taken instead: in the log */
+	for (int k = KF_FIRST_OPTIONAL; k < KF_COUNT; k++)
+		if (!kernel_features__use(&a->probes.features, k))
+			LOG_I("kernel feature missing, fallback taken", "feature=%s forced=%d fallback=%s",
+			      kfeature__desc(k)->name, a->probes.features.forced[k],
+			      logfmt__q(kfeature__desc(k)->without));
 	if (a->o.trace.malloc != MALLOC_OFF) {
 		struct malloc_options mo = { .mode = a->o.trace.malloc,
 					     .sample_mean = a->o.trace.malloc_rate,

@@ -34,6 +34,7 @@ static const char doc[] =
 	"  leakscope agent [OPTION...]           fleet mode: every process on the\n"
 	"                                        host, Prometheus metrics, profiles\n"
 	"  leakscope convert REPORT.json -o OUT  a JSON report in other formats\n"
+	"  leakscope check                       can leakscope run on this machine?\n"
 	"\n"
 	"Documentation: README.md in the leakscope source tree.";
 

@@ -143,6 +143,11 @@ static int load_and_attach(struct tracer *t)
 	t->coll.measure_memory = true;
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
+	for (int k = KF_FIRST_OPTIONAL; o->verbose && k < KF_COUNT; k++)
+		if (!kernel_features__use(&t->probes.features, k))
+			fprintf(stderr, "leakscope: without %s%s: %s\n", kfeature__desc(k)->what,
+				t->probes.features.forced[k] ? " (LEAKSCOPE_FORCE_FALLBACK)" : "",
+				kfeature__desc(k)->without);
 	{
 		struct malloc_options mo = { .mode = o->trace.malloc,
 					     .sample_mean = o->trace.malloc_rate,

@@ -684,7 +684,10 @@ int collector__on_record(void *ctx, void *data, size_t size)
 	}
 	p = collector__find(c, (int)h->pid);
 	if (!p || p->exited) {
-		c->unknown_pid_records++;
+		/* a second exit is no stranger: on kernels without group_dead,
+		 * two last threads ending at once both report it */
+		if (!(p && h->type == LS_EV_EXIT))
+			c->unknown_pid_records++;
 		return 0;
 	}
 	switch (h->type) {

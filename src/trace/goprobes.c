@@ -409,10 +409,13 @@ struct go_binary *goprobes__inspect(struct goprobes *g, const char *path, int pi
 	return b;
 }
 
-static struct bpf_program *program_for(struct go_bpf *skel, enum go_probe_kind k)
+static struct bpf_program *program_for(const struct probes *p, enum go_probe_kind k)
 {
+	struct go_bpf *skel = p->go;
+
 	switch (k) {
-	case GO_PROBE_CREATE: return skel->progs.go_create;
+	/* (twins: see probes__pick_twins) */
+	case GO_PROBE_CREATE: return p->nokf ? skel->progs.nokf_go_create : skel->progs.go_create;
 	case GO_PROBE_EXIT: return skel->progs.go_exit;
 	case GO_PROBE_ALLOC_SAMPLED: return skel->progs.go_alloc_sampled;
 	case GO_PROBE_ALLOC_ALL: return skel->progs.go_alloc_every;
@@ -508,7 +511,7 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 	file = gobin__path(b->bin);
 	for (int k = 0; k < GO_PROBE_MAX; k++)
 		if (b->probes[k].present &&
-		    (err = attach_probe(g, program_for(g->p->go, k), &b->probes[k], b, file, pid)))
+		    (err = attach_probe(g, program_for(g->p, k), &b->probes[k], b, file, pid)))
 			return err;
 	for (size_t i = 0; i < b->nleaves; i++)
 		if ((err = attach_probe(g, g->p->go->progs.go_alloc_every, &b->leaves[i], b,

@@ -3,12 +3,12 @@
 #include "malloc.skel.h"
 #include "native.skel.h"
 #include "trace/mallocprobes.h"
+#include "trace/features.h"
 #include "trace/probes.h"
 #include "unwind_guard.skel.h"
 #include "base/logfmt.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -26,31 +26,6 @@ struct uprobe_multi_attr {
 	__u64 path, offsets, ref_ctr_offsets, cookies;
 	__u32 cnt, multi_flags, pid, pad;
 };
-
-/* Does the running kernel have session uprobes? Its BTF says. */
-static bool has_uprobe_session(void)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool found = false;
-	int n;
-
-	if (!btf)
-		return false;
-	n = btf__type_cnt(btf);
-	for (int i = 1; i < n && !found; i++) {
-		const struct btf_type *t = btf__type_by_id(btf, i);
-		const struct btf_enum *e;
-
-		if (!btf_is_enum(t))
-			continue;
-		e = btf_enum(t);
-		for (int j = 0; j < btf_vlen(t) && !found; j++)
-			found = !strcmp(btf__name_by_offset(btf, e[j].name_off),
-					"BPF_TRACE_UPROBE_SESSION");
-	}
-	btf__free(btf);
-	return found;
-}
 
 /*
  * The guard for exceptions thrown through probed calls (see
@@ -104,7 +79,17 @@ int mallocload__load(struct probes *p, const struct probe_config *cfg)
 	m->rodata->wakeup_bytes = n->rodata->wakeup_bytes;
 	m->rodata->snapshot_pages = n->rodata->snapshot_pages;
 	m->rodata->sample_mean = cfg->malloc_mode == MALLOC_SAMPLED ? cfg->malloc_sample_mean : 0;
-	p->malloc_session = has_uprobe_session();
+	/* this kernel's paths, as the native object's */
+	m->rodata->use_stack_dynptr = n->rodata->use_stack_dynptr;
+	m->rodata->use_find_vma = n->rodata->use_find_vma;
+	probes__pick_twins(p, m->obj);
+	/* the fixed part, the snapshot and the copy loop's slack */
+	probes__size_uprobe_scratch(p, m->maps.uprobe_scratch,
+				    sizeof(struct ls_malloc_event) +
+				    (n->rodata->snapshot_pages + 1) * LS_PAGE_BYTES);
+	/* the session program calls a kfunc: not on kernels given the
+	 * programs without (see probes__pick_twins) */
+	p->malloc_session = kernel_features__use(&p->features, KF_UPROBE_SESSION) && !p->nokf;
 	if (p->malloc_session)
 		bpf_program__set_expected_attach_type(m->progs.malloc_session,
 						      ATTACH_UPROBE_SESSION);

@@ -562,7 +562,8 @@ static int attach_classic(struct mallocprobes *m, const struct malloc_fn *fn,
 	if (fn->cls == LS_ALLOC_FREE)
 		return 0;
 	opts.retprobe = true;
-	l = bpf_program__attach_uprobe_opts(skel->progs.malloc_return, pid, file, fn->site_off,
+	l = bpf_program__attach_uprobe_opts(m->p->nokf ? skel->progs.nokf_malloc_return :
+					    skel->progs.malloc_return, pid, file, fn->site_off,
 					    &opts);
 	if (!l)
 		return -errno;

@@ -24,15 +24,35 @@ static int has_cap(const struct __user_cap_data_struct d[2], int cap)
 	return (d[cap / 32].effective >> (cap % 32)) & 1;
 }
 
-int preflight__privileges(const struct logger *log)
+unsigned preflight__caps(void)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2] = { 0 };
+	unsigned caps = 0;
 
-	if (syscall(SYS_capget, &hdr, data) == 0 &&
-	    (has_cap(data, CAP_SYS_ADMIN) ||
-	     (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) &&
-	    has_cap(data, CAP_SYS_PTRACE))
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	if (has_cap(data, CAP_SYS_ADMIN))
+		caps |= PREFLIGHT_CAP_SYS_ADMIN;
+	if (has_cap(data, CAP_BPF))
+		caps |= PREFLIGHT_CAP_BPF;
+	if (has_cap(data, CAP_PERFMON))
+		caps |= PREFLIGHT_CAP_PERFMON;
+	if (has_cap(data, CAP_SYS_PTRACE))
+		caps |= PREFLIGHT_CAP_SYS_PTRACE;
+	return caps;
+}
+
+bool preflight__caps_enough(unsigned caps)
+{
+	return ((caps & PREFLIGHT_CAP_SYS_ADMIN) ||
+		((caps & PREFLIGHT_CAP_BPF) && (caps & PREFLIGHT_CAP_PERFMON))) &&
+	       (caps & PREFLIGHT_CAP_SYS_PTRACE);
+}
+
+int preflight__privileges(const struct logger *log)
+{
+	if (preflight__caps_enough(preflight__caps()))
 		return 0;
 	logger__say(log, LOG_ERROR, "needs root, or CAP_BPF, CAP_PERFMON and "
 		    "CAP_SYS_PTRACE: run it with sudo");

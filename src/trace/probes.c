@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 /* libbpf's print callback takes no context: what it needs is set once,
@@ -56,8 +55,14 @@ static const char *const optional_programs[] = {
 	"exit_userfaultfd", "exit_fanotify_init", "exit_open_by_handle_at",
 };
 
+/* Programs that would call a kfunc come twice in native.bpf.c: NAME and
+ * nokf_NAME, which never does; the loader keeps one of the two. */
+#define NOKF_PREFIX "nokf_"
+
 static bool is_optional(const char *name)
 {
+	if (!strncmp(name, NOKF_PREFIX, strlen(NOKF_PREFIX)))
+		name += strlen(NOKF_PREFIX);
 	for (size_t i = 0; i < ARRAY_SIZE(optional_programs); i++)
 		if (strcmp(name, optional_programs[i]) == 0)
 			return true;
@@ -80,6 +85,12 @@ static int load_go(struct probes *p, const struct probe_config *cfg)
 	go->rodata->trace_all = cfg->trace_all;
 	go->rodata->stack_bytes = p->native->rodata->stack_bytes;
 	go->rodata->wakeup_bytes = p->native->rodata->wakeup_bytes;
+	go->rodata->use_stack_dynptr = p->native->rodata->use_stack_dynptr;
+	probes__pick_twins(p, go->obj);
+	/* the creator's stack copy: its record and the largest copy */
+	probes__size_uprobe_scratch(p, go->maps.uprobe_scratch,
+				    sizeof(struct ls_go_create_copy_event) +
+				    LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES);
 	err = bpf_map__reuse_fd(go->maps.events, bpf_map__fd(p->native->maps.events));
 	if (!err)
 		err = bpf_map__reuse_fd(go->maps.traced, bpf_map__fd(p->native->maps.traced));
@@ -112,6 +123,73 @@ void probes__keep_link(struct probes *p, struct bpf_link *link)
 	p->links[p->nlinks++] = link;
 }
 
+/* Whether prog has a twin that calls no kfunc (nokf_NAME), or is one. */
+static bool has_nokf_twin(struct bpf_object *obj, const char *name)
+{
+	char twin[128];
+
+	snprintf(twin, sizeof(twin), NOKF_PREFIX "%s", name);
+	return bpf_object__find_program_by_name(obj, twin) != NULL;
+}
+
+/*
+ * The paths native.bpf.c takes, by what this kernel offers: the live
+ * stack straight into the ring buffer or through a per-CPU buffer (sized
+ * here only when used), and the programs with or without kfunc calls.
+ */
+static void choose_paths(struct probes *p)
+{
+	const struct kernel_features *f = &p->features;
+	struct native_bpf *skel = p->native;
+	bool kfuncs;
+
+	skel->rodata->use_find_vma = kernel_features__use(f, KF_FIND_VMA);
+	skel->rodata->use_stack_dynptr = kernel_features__use(f, KF_RINGBUF_DYNPTR) &&
+					 kernel_features__use(f, KF_READ_USER_DYNPTR);
+	skel->rodata->use_rdonly_cast = kernel_features__use(f, KF_RDONLY_CAST);
+	skel->rodata->use_group_dead = kernel_features__use(f, KF_GROUP_DEAD);
+	if (skel->rodata->use_stack_dynptr) {
+		bpf_map__set_value_size(skel->maps.record_scratch, 8);
+	} else {
+		int ncpu = libbpf_num_possible_cpus();
+
+		/* the fixed part, the snapshot and the copy loop's slack */
+		bpf_map__set_value_size(skel->maps.record_scratch,
+					sizeof(struct ls_syscall_event) +
+					(skel->rodata->snapshot_pages + 1) * LS_PAGE_BYTES);
+		bpf_map__set_max_entries(skel->maps.record_scratch, ncpu > 0 ? ncpu : 1);
+	}
+	/* (they also call bpf_find_vma unguarded: every kernel with either
+	 * kfunc has it, and forcing its fallback forces theirs) */
+	kfuncs = skel->rodata->use_stack_dynptr || skel->rodata->use_rdonly_cast;
+	p->nokf = !kfuncs;
+	probes__pick_twins(p, skel->obj);
+}
+
+void probes__pick_twins(const struct probes *p, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (!strncmp(name, NOKF_PREFIX, strlen(NOKF_PREFIX)))
+			bpf_program__set_autoload(prog, p->nokf);
+		else if (has_nokf_twin(obj, name))
+			bpf_program__set_autoload(prog, !p->nokf);
+	}
+}
+
+void probes__size_uprobe_scratch(const struct probes *p, struct bpf_map *map, size_t rec_bytes)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (p->native->rodata->use_stack_dynptr)
+		return;	/* unused: 8 bytes, one entry, as declared */
+	/* the claim word, then the record */
+	bpf_map__set_value_size(map, 8 + rec_bytes);
+	bpf_map__set_max_entries(map, ncpu > 0 ? ncpu : 1);
+}
 
 int probes__load(struct probes *p, const struct probe_config *cfg)
 {
@@ -127,6 +205,12 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 			"of two up to 2 GiB", (unsigned long long)cfg->ringbuf_bytes);
 		return -EINVAL;
 	}
+	err = kernel_features__probe(&p->features, p->log);
+	if (err)
+		return err;
+	err = kernel_features__require(&p->features, true, p->log);
+	if (err)
+		return err;
 	skel = native_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -145,6 +229,7 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 8;
 	if (cfg->max_traced)
 		bpf_map__set_max_entries(skel->maps.traced, cfg->max_traced);
+	choose_paths(p);
 	/* Programs for tracepoints this kernel does not have stay unloaded. */
 	{
 		struct bpf_program *prog;
@@ -153,7 +238,8 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 			const char *sec = bpf_program__section_name(prog);
 			char path[256];
 
-			if (strncmp(sec, "tracepoint/", 11) || !is_optional(bpf_program__name(prog)))
+			if (strncmp(sec, "tracepoint/", 11) || !is_optional(bpf_program__name(prog)) ||
+			    !bpf_program__autoload(prog))
 				continue;
 			snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", sec + 11);
 			if (access(path, F_OK)) {
@@ -164,21 +250,14 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	}
 	err = native_bpf__load(skel);
 	if (err) {
-		struct utsname u;
-		int major = 0, minor = 0;
-
-		/* The live-stack copy needs bpf_probe_read_user_dynptr (6.16). */
-		if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-		    (major < 6 || (major == 6 && minor < 16)))
-			logger__say(p->log, LOG_ERROR, "cannot load BPF programs on Linux %s: "
-				"leakscope needs 6.16 or later", u.release);
-		else if (err == -ENOMEM || err == -E2BIG)
+		if (err == -ENOMEM || err == -E2BIG)
 			logger__say(p->log, LOG_ERROR, "cannot load BPF programs with a %llu MiB ring "
 				"buffer: %s (a smaller --ring-buffer?)",
 				(unsigned long long)(cfg->ringbuf_bytes >> 20), strerror(-err));
 		else
-			logger__say(p->log, LOG_ERROR, "cannot load BPF programs: %s "
-				"(run with -vv for the verifier log)", strerror(-err));
+			logger__say(p->log, LOG_ERROR, "cannot load BPF programs on Linux %s: %s (run "
+				"with -vv for the verifier log, `leakscope check` for this "
+				"kernel's features)", p->features.release, strerror(-err));
 		return err;
 	}
 	err = load_go(p, cfg);

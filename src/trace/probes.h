@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "leakscope.h"
+#include "trace/features.h"
 
 struct logger;
 struct ring_buffer;
@@ -46,10 +47,21 @@ struct probes {
 	size_t skipped_optional;	/* tracepoints this kernel lacks */
 	struct ring_buffer *rb;
 	const struct logger *log;	/* from the config; Go probes use it too */
+	struct kernel_features features;	/* what decided the paths */
+	bool nokf;			/* the programs without kfunc calls */
 };
 
-/* Open and load (no probe attached yet): 0 or -errno, message printed. */
+/* Probe the kernel's features, pick the paths they allow, open and load
+ * (no probe attached yet): 0 or -errno, message printed. */
 int probes__load(struct probes *p, const struct probe_config *cfg);
+/* Of each program NAME with a twin nokf_NAME (no kfunc calls) in obj,
+ * have the one this kernel takes loaded (p->nokf; see native.bpf.c). */
+struct bpf_object;
+struct bpf_map;
+void probes__pick_twins(const struct probes *p, struct bpf_object *obj);
+/* Size an object's uprobe_scratch (bpf/uprobe_scratch.bpf.h) for records
+ * of up to rec_bytes, when this kernel needs it. */
+void probes__size_uprobe_scratch(const struct probes *p, struct bpf_map *map, size_t rec_bytes);
 /* Attach the native tracepoints: 0 or -errno, message printed. */
 int probes__attach_native(struct probes *p);
 int probes__trace_pid(struct probes *p, int pid);

@@ -12,6 +12,16 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 
+const char *tracefs__mounted(void)
+{
+	/* libbpf looks in debugfs first when that path exists. */
+	if (access(DEBUGFS_TRACING "/events", F_OK) == 0)
+		return DEBUGFS_TRACING;
+	if (access(TRACEFS "/events", F_OK) == 0)
+		return TRACEFS;
+	return NULL;
+}
+
 int tracefs__ensure(const struct logger *log)
 {
 	/* libbpf looks in debugfs first when that path exists. */

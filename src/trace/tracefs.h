@@ -15,4 +15,7 @@ struct logger;
  * the host's namespace. */
 int tracefs__ensure(const struct logger *log);
 
+/* Where tracefs is mounted (the tracing directory), or NULL. */
+const char *tracefs__mounted(void);
+
 #endif

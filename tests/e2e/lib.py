@@ -12,9 +12,16 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LEAKSCOPE = os.path.join(ROOT, "leakscope")
 WORKLOADS = os.path.join(ROOT, "build", "workloads")
-TMP = os.path.join(ROOT, "build", "tests", "tmp")
+# Scratch files of the tests; a guest of the kernel matrix sees ROOT
+# read-only and points this at its writable share.
+TMP = os.environ.get("LEAKSCOPE_TEST_TMP") or os.path.join(ROOT, "build", "tests", "tmp")
 
 _children = []  # every process a test started, killed at the end
+
+# How long to wait before calling something hung, as a multiple of what
+# the host needs: a guest of tests/kernels runs 3-5x slower (emulated).
+# Never a threshold on a result: only when to give up waiting.
+PATIENCE = float(os.environ.get("LEAKSCOPE_TEST_PATIENCE", "1"))
 
 
 class Failure(AssertionError):
@@ -67,18 +74,18 @@ def run(args, timeout=60, **kw):
     """Run to completion: (exit code, stdout, stderr)."""
     p = spawn(args, **kw)
     try:
-        out, err = p.communicate(timeout=timeout)
+        out, err = p.communicate(timeout=timeout * PATIENCE)
     except subprocess.TimeoutExpired:
         p.kill()
         out, err = p.communicate()
-        raise Failure(f"{args[0]} did not finish in {timeout}s; stderr: {err[-2000:]}")
+        raise Failure(f"{args[0]} did not finish in {timeout * PATIENCE}s; stderr: {err[-2000:]}")
     return p.returncode, out, err
 
 
 def read_until(p, prefix, timeout=20):
     """Lines from p.stdout until one starts with prefix; returns them all."""
     lines = []
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout * PATIENCE
     while time.time() < deadline:
         line = p.stdout.readline()
         if not line:
@@ -93,7 +100,7 @@ def read_until(p, prefix, timeout=20):
 
 def wait_stderr(p, text, timeout=20):
     """Read p.stderr lines until one contains text (attach finished)."""
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout * PATIENCE
     seen = []
     while time.time() < deadline:
         line = p.stderr.readline()
@@ -111,7 +118,7 @@ def stop(p, sig=signal.SIGINT, timeout=30):
     """Send sig and wait: (exit code, remaining stdout, remaining stderr)."""
     p.send_signal(sig)
     try:
-        out, err = p.communicate(timeout=timeout)
+        out, err = p.communicate(timeout=timeout * PATIENCE)
     except subprocess.TimeoutExpired:
         p.kill()
         out, err = p.communicate()
@@ -121,7 +128,7 @@ def stop(p, sig=signal.SIGINT, timeout=30):
 
 def wait_gone(pid, timeout=20):
     """Wait until pid has exited (its /proc/PID/exe link is gone)."""
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout * PATIENCE
     while time.time() < deadline:
         try:
             os.readlink(f"/proc/{pid}/exe")

@@ -56,8 +56,13 @@ def build_fixtures():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--filter", default="")
+    ap.add_argument("--tests", default="", help="exact test names, comma-separated")
+    ap.add_argument("--no-build", action="store_true",
+                    help="fixtures are built already (a guest of tests/kernels)")
     args = ap.parse_args()
-    build_fixtures()
+    wanted = set(filter(None, args.tests.split(",")))
+    if not args.no_build:
+        build_fixtures()
     tests = []
     for name in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
         if name.startswith("test_") and name.endswith(".py"):
@@ -70,6 +75,8 @@ def main():
     failed = 0
     for _, modname, name, fn in tests:
         if args.filter and args.filter not in name and args.filter not in modname:
+            continue
+        if wanted and name not in wanted:
             continue
         t0 = time.time()
         try:
@@ -101,6 +108,9 @@ def main():
         print("not ok - no_probe_left_behind")
     elif not args.filter:
         print("ok - no_probe_left_behind")
+    for name in sorted(wanted - {t[2] for t in tests}):
+        failed += 1
+        print(f"not ok - {name} (no such test)")
     return 1 if failed else 0
 
 

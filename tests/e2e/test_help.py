@@ -47,7 +47,7 @@ def test_help_lists_every_kind_a_session_reports():
 def test_help_names_the_other_commands_and_no_fake_address():
     code, text, _ = run([LEAKSCOPE, "--help"])
     eq(code, 0, "exit status of --help")
-    for cmd in ("agent", "convert"):
+    for cmd in ("agent", "convert", "check"):
         check(f"leakscope {cmd}" in text, f"--help mentions `leakscope {cmd}`")
         code, usage, err = run([LEAKSCOPE, cmd, "--help"])
         eq(code, 0, f"`leakscope {cmd} --help` exists; stderr {err!r}")

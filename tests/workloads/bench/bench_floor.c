@@ -116,6 +116,12 @@ static const struct bench_case cases[] = {
 	{ "tp_snap", TRACEPOINT, "tp_snap", NULL, 0,
 	  "sys_exit_getppid + live stack snapshot into a ring-buffer record",
 	  .ringbuf = true },
+	{ "tp_snap_copy", TRACEPOINT, "tp_snap_copy", NULL, 0,
+	  "the same built in a per-CPU buffer, copied into the ring buffer "
+	  "(no dynptrs: before 6.16)", .ringbuf = true },
+	{ "tp_snap_fixed", TRACEPOINT, "tp_snap_fixed", NULL, 0,
+	  "the same read into a record of the largest size (no dynptrs; not used)",
+	  .ringbuf = true },
 };
 
 #define BATCH 64
@@ -410,6 +416,7 @@ int main(int argc, char **argv)
 	}
 	ncpu = libbpf_num_possible_cpus();
 	bpf_map__set_max_entries(skel->maps.scratch, ncpu > 0 ? ncpu : 1);
+	bpf_map__set_max_entries(skel->maps.snap_scratch, ncpu > 0 ? ncpu : 1);
 	bpf_map__set_max_entries(skel->maps.rb, 16 << 20);
 	skel->rodata->snapshot_pages = snapshot_kib / 4;
 	session = has_uprobe_session();
