@@ -57,21 +57,37 @@ static void format_endpoint(const char *hex, char *out, size_t size)
 	}
 }
 
-/* inode -> description, for the inet tables of /proc/PID/net. */
-static void scan_inet(int pid, const char *proto, struct u64map *names)
+/* The next line of text into buf (cut to its size), advancing *p;
+ * false at the end. */
+static bool next_line(const char **p, char *buf, size_t size)
 {
-	char path[64], line[512];
-	FILE *f;
+	const char *nl;
+	size_t len;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
-	f = fopen(path, "re");
-	if (!f)
+	if (!**p)
+		return false;
+	nl = strchr(*p, '\n');
+	len = nl ? (size_t)(nl - *p) : strlen(*p);
+	snprintf(buf, size, "%.*s", (int)MIN(len, size - 1), *p);
+	*p += len + (nl ? 1 : 0);
+	return true;
+}
+
+/*
+ * inode -> description, from an inet table of /proc/PID/net (header,
+ * then one socket a line):
+ *   sl  local_address rem_address   st tx_queue:rx_queue ... inode
+ *    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 ... 123456
+ */
+void preexisting__parse_inet(const char *proto, const char *text,
+			     struct u64map *names)
+{
+	char line[512];
+	const char *p = text;
+
+	if (!next_line(&p, line, sizeof(line)))	/* header */
 		return;
-	if (!fgets(line, sizeof(line), f)) {	/* header */
-		fclose(f);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
+	while (next_line(&p, line, sizeof(line))) {
 		char local[64], remote[64], l[80], r[80], desc[256];
 		unsigned st;
 		unsigned long inode;
@@ -90,23 +106,17 @@ static void scan_inet(int pid, const char *proto, struct u64map *names)
 				 st < ARRAY_SIZE(tcp_states) ? tcp_states[st] : "?");
 		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
 	}
-	fclose(f);
 }
 
-static void scan_unix(int pid, struct u64map *names)
+/* /proc/PID/net/unix: "Num RefCount Protocol Flags Type St Inode Path". */
+void preexisting__parse_unix(const char *text, struct u64map *names)
 {
-	char path[64], line[PATH_MAX + 128];
-	FILE *f;
+	char line[PATH_MAX + 128];
+	const char *p = text;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/unix", pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!next_line(&p, line, sizeof(line)))
 		return;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
+	while (next_line(&p, line, sizeof(line))) {
 		unsigned long inode;
 		char name[PATH_MAX] = "", desc[PATH_MAX + 16];
 		int n = sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %4095s", &inode, name);
@@ -116,18 +126,33 @@ static void scan_unix(int pid, struct u64map *names)
 		snprintf(desc, sizeof(desc), "unix %s", name[0] ? name : "(unnamed)");
 		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
 	}
-	fclose(f);
+}
+
+static void scan_table(int pid, const char *proto, struct u64map *names)
+{
+	char path[64];
+	char *text;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
+	text = read_file(path, NULL);
+	if (!text)
+		return;
+	if (!strcmp(proto, "unix"))
+		preexisting__parse_unix(text, names);
+	else
+		preexisting__parse_inet(proto, text, names);
+	free(text);
 }
 
 static struct u64map *socket_names(int pid)
 {
 	struct u64map *names = u64map__new(64);
 
-	scan_inet(pid, "tcp", names);
-	scan_inet(pid, "tcp6", names);
-	scan_inet(pid, "udp", names);
-	scan_inet(pid, "udp6", names);
-	scan_unix(pid, names);
+	scan_table(pid, "tcp", names);
+	scan_table(pid, "tcp6", names);
+	scan_table(pid, "udp", names);
+	scan_table(pid, "udp6", names);
+	scan_table(pid, "unix", names);
 	return names;
 }
 

@@ -24,5 +24,11 @@ int preexisting__scan(struct process *p, uint64_t now_ns,
 /* "tcp 127.0.0.1:8080 -> 10.0.0.2:5123" for a socket inode, from the
  * pid's network namespace; NULL if not found. Exposed for tests. */
 const char *preexisting__socket_name(int pid, uint64_t inode);
+/* inode -> interned description, from the text of /proc/PID/net/PROTO
+ * (tcp, tcp6, udp, udp6; unix). Exposed for tests and fuzzing. */
+struct u64map;
+void preexisting__parse_inet(const char *proto, const char *text,
+			     struct u64map *names);
+void preexisting__parse_unix(const char *text, struct u64map *names);
 
 #endif

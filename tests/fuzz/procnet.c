@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzz target: the socket tables of /proc/PID/net (tcp, tcp6, udp, udp6,
+ * unix), read when leakscope attaches to describe the sockets a process
+ * already holds (trace/preexisting.c). Unix socket paths are chosen by
+ * whoever bound them. The first byte picks the table.
+ */
+#include "fuzz.h"
+#include "base/hashmap.h"
+#include "trace/preexisting.h"
+
+#include <stdlib.h>
+
+static const char *const protos[] = { "tcp", "tcp6", "udp", "udp6", "unix" };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct u64map *names;
+	const char *proto;
+	char *text;
+
+	if (size < 1)
+		return 0;
+	proto = protos[data[0] % (sizeof(protos) / sizeof(protos[0]))];
+	text = fuzz_text(data + 1, size - 1);
+	names = u64map__new(16);
+	if (proto[0] == 'u' && proto[1] == 'n')
+		preexisting__parse_unix(text, names);
+	else
+		preexisting__parse_inet(proto, text, names);
+	u64map__free(names);
+	free(text);
+	return 0;
+}
