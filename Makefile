@@ -59,7 +59,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps test-deps vmlinux test unit unit-bins e2e demo bench clean install \
-	fuzz fuzz-bins soak
+	fuzz fuzz-bins soak ci
 
 all: deps $(BIN)
 
@@ -133,6 +133,11 @@ soak: all test-deps
 
 test: all test-deps
 	@tests/run.sh
+
+# What CI runs (.ci/run): make test, then every fuzz target for a minute
+# and the sanitizer build's tests; one "N passed, N failed" line at the end.
+ci: all test-deps
+	@tests/run.sh --ci
 
 unit: all test-deps
 	@tests/run.sh --unit

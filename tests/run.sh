@@ -3,13 +3,18 @@
 # Runs leakscope's tests: unit tests (no root), then end-to-end tests
 # (root, BPF). Every test prints "ok - name" or "not ok - name"; this
 # script counts them and ends with one line: "N passed, N failed".
-# Usage: tests/run.sh [--unit|--e2e] [NAME-FILTER]
+# --ci adds what takes too long for every `make test` (CI has 90 minutes):
+# every fuzz target for a minute, and the unit tests and a subset of the
+# end-to-end tests against the ASan+UBSan build (names prefixed san_).
+# Usage: tests/run.sh [--unit|--e2e|--ci] [NAME-FILTER]
 set -u
 cd "$(dirname "$0")/.."
 mode=all
+ci=0
 case "${1:-}" in
 --unit) mode=unit; shift ;;
 --e2e) mode=e2e; shift ;;
+--ci) ci=1; shift ;;
 esac
 filter=${1:-}
 out=build/tests
@@ -46,6 +51,45 @@ run_unit() {
 	done
 }
 
+# libFuzzer targets (tests/fuzz/): each replays its committed corpus
+# (seeds and the inputs of every crash found and fixed), then fuzzes
+# (--runs N from a fixed seed in `make test`, --seconds N in CI).
+run_fuzz() {
+	local names=()
+	[ -z "$filter" ] || [[ fuzz_ == *"$filter"* || $filter == fuzz_* ]] || return 0
+	[[ $filter != fuzz_?* ]] || names=("${filter#fuzz_}")
+	if ! make -s FUZZ=1 fuzz-bins >"$out/fuzz-build.log" 2>&1; then
+		tail -20 "$out/fuzz-build.log"
+		echo "not ok - fuzz targets build (see $out/fuzz-build.log)"
+		return
+	fi
+	tests/fuzz/run.sh "$@" "${names[@]}"
+}
+
+# The ASan+UBSan build (make SANITIZE=1, build-san/): the unit tests and
+# the end-to-end tests that cover each command and stage (launch and -p,
+# forks and exec, pre-existing items, Go probes, convert, the agent,
+# errors). Leaks count: LeakSanitizer runs at every exit.
+SAN_E2E=test_native,test_attach,test_errors,test_export,test_goroutines_per_site,test_go_alloc_and_heap,test_prometheus_scrapes,test_push_survives
+run_sanitized() {
+	local bin
+	export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=0
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	if ! make -s SANITIZE=1 all unit-bins >"$out/san-build.log" 2>&1; then
+		tail -20 "$out/san-build.log"
+		echo "not ok - sanitizer build (see $out/san-build.log)"
+		return
+	fi
+	for bin in build-san/tests/*_test; do
+		(cd tests/unit && timeout 600 "../../$bin") 2>&1 | sed -E 's/^(not )?ok - /&san_/'
+		[ "${PIPESTATUS[0]}" -le 1 ] || echo "not ok - san_$(basename "$bin") (crashed or timed out)"
+	done
+	[ "$(id -u)" = 0 ] || return 0
+	LEAKSCOPE_BIN=$PWD/build-san/leakscope timeout 2400 /usr/bin/python3 tests/e2e/run.py \
+		--prefix san_ --filter "$SAN_E2E" || true
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+}
+
 # Exported formats read back by the tools users open them with:
 # go tool pprof, and a real browser for the SVG flame graph.
 run_export() {
@@ -75,9 +119,12 @@ run_e2e() {
 {
 	fetch_go_binaries
 	[ "$mode" = e2e ] || run_unit
+	[ "$mode" = e2e ] || run_fuzz --runs 3000
 	[ "$mode" = e2e ] || run_export
 	[ "$mode" = unit ] || run_bench_short
 	[ "$mode" = unit ] || run_e2e
+	[ $ci = 0 ] || run_fuzz --seconds 60
+	[ $ci = 0 ] || run_sanitized
 } 2>&1 | tee "$log"
 
 passed=$(grep -c '^ok - ' "$log")

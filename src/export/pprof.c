@@ -658,7 +658,10 @@ int pprof__encode(const struct report *r, const struct pprof_options *o,
 	prof.comment = comments;
 	prof.n_comment = ncomments;
 	prof.time_nanos = clamp_i64(r->start_unix_ns);
-	prof.duration_nanos = r->duration_s > 0 ? (int64_t)(r->duration_s * 1e9) : 0;
+	/* A double past int64's range (a crafted report) is clamped: the
+	 * cast alone would be undefined. */
+	prof.duration_nanos = !(r->duration_s > 0) ? 0 :
+		r->duration_s < 9.2e9 ? (int64_t)(r->duration_s * 1e9) : INT64_MAX;
 	/* Last: everything above may have added strings. */
 	prof.string_table = b.strings.keys;
 	prof.n_string_table = b.strings.n;

@@ -123,7 +123,9 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		}
 		if (s->growth_per_min > 0 && kind_has_bytes(k))
 			fprintf(f, ", growing %s/min",
-				format_bytes((uint64_t)s->growth_per_min, b1, sizeof(b1)));
+				format_bytes(s->growth_per_min < 1.8e19 ?
+					     (uint64_t)s->growth_per_min : UINT64_MAX,
+					     b1, sizeof(b1)));
 		else if (s->growth_per_min > 0)
 			fprintf(f, ", growing %.1f/min", s->growth_per_min);
 		fputc('\n', f);

@@ -9,7 +9,8 @@ import subprocess
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LEAKSCOPE = os.path.join(ROOT, "leakscope")
+# LEAKSCOPE_BIN: another build of the tool (the ASan+UBSan one, build-san/)
+LEAKSCOPE = os.environ.get("LEAKSCOPE_BIN") or os.path.join(ROOT, "leakscope")
 WORKLOADS = os.path.join(ROOT, "build", "workloads")
 TMP = os.path.join(ROOT, "build", "tests", "tmp")
 

@@ -45,8 +45,13 @@ def build_fixtures():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--filter", default="")
+    ap.add_argument("--filter", default="",
+                    help="run tests whose name or file holds one of these (comma-separated)")
+    ap.add_argument("--prefix", default="",
+                    help="put before each test's name (san_: the sanitizer build's run)")
     args = ap.parse_args()
+    filters = [f for f in args.filter.split(",") if f]
+    pre = args.prefix
     build_fixtures()
     tests = []
     for name in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
@@ -59,20 +64,20 @@ def main():
     tests.sort(key=lambda t: (t[1], t[0]))
     failed = 0
     for _, modname, name, fn in tests:
-        if args.filter and args.filter not in name and args.filter not in modname:
+        if filters and not any(f in name or f in modname for f in filters):
             continue
         t0 = time.time()
         try:
             fn()
-            print(f"ok - {name} ({time.time() - t0:.1f}s)", flush=True)
+            print(f"ok - {pre}{name} ({time.time() - t0:.1f}s)", flush=True)
         except lib.Failure as e:
             failed += 1
             print(f"  {e}", flush=True)
-            print(f"not ok - {name}", flush=True)
+            print(f"not ok - {pre}{name}", flush=True)
         except Exception:
             failed += 1
             print("  " + traceback.format_exc().replace("\n", "\n  "), flush=True)
-            print(f"not ok - {name}", flush=True)
+            print(f"not ok - {pre}{name}", flush=True)
         finally:
             lib.kill_all()
     # Nothing may outlive the run: no process of ours, no probe. The
@@ -84,9 +89,9 @@ def main():
         left = lib.attached_programs()
     if left:
         print(f"  BPF programs still loaded: {sorted(left)}")
-        print("not ok - no_probe_left_behind")
-    elif not args.filter:
-        print("ok - no_probe_left_behind")
+        print(f"not ok - {pre}no_probe_left_behind")
+    elif not filters:
+        print(f"ok - {pre}no_probe_left_behind")
     return 1 if failed else 0
 
 

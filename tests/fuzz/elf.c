@@ -23,7 +23,7 @@ static const char *const probed[] = {
 	"runtime.mProf_Free", "main.main",
 };
 
-static void inspect_go(struct gobin *b)
+static void inspect_go(struct gobin *b, const struct elf_info *ei)
 {
 	struct gobin_g_offsets goff;
 	enum gobin_source src;
@@ -64,37 +64,36 @@ static void inspect_go(struct gobin *b)
 		gobin__waitreason_value(b, "chan receive");
 	}
 	gobin__decode_memprofilerate(b, &a);
-	gobin__tls_g_offset(b, 0, 0, &tls);
+	gobin__tls_g_offset(b, ei->tls_memsz, ei->tls_align, &tls);
 	gobin__find_call(b, "runtime.newproc.func1", "runtime.runqput", &a);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned flags[] = { 0, GOBIN_IGNORE_SECTIONS };
-	struct elf_info ei;
+	struct elf_info ei = { 0 };
 	const char *why;
 	char path[64];
 	int fd = fuzz_file(data, size, path, sizeof(path));
 
 	if (fd < 0)
 		return 0;
-	if (!elfinfo__read_fd(fd, &ei, &why)) {
+	if (!elfinfo__read_fd(fd, &ei, &why))
 		for (size_t i = 0; i < ei.nloads; i++) {
 			uint64_t v, o;
 
 			elfinfo__offset_to_vaddr(&ei, ei.loads[i].offset, &v);
 			elfinfo__vaddr_to_offset(&ei, ei.loads[i].vaddr + ei.loads[i].filesz / 2, &o);
 		}
-		elfinfo__free(&ei);
-	}
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		struct gobin *b = gobin__open_flags(path, flags[i], &why);
 
 		if (b) {
-			inspect_go(b);
+			inspect_go(b, &ei);
 			gobin__free(b);
 		}
 	}
+	elfinfo__free(&ei);
 	close(fd);
 	return 0;
 }

@@ -38,6 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (report_read__buffer((const char *)data, size, "fuzz.json", &r, err, sizeof(err)))
 		return 0;
+	/* What convert accepts, its writers can trust: no negative or
+	 * unbounded age or duration. */
+	if (!(r->duration_s >= 0 && r->duration_s <= 1e10 && r->min_age_s >= 0))
+		fuzz_fail("accepted duration %g, min age %g", r->duration_s, r->min_age_s);
+	for (size_t i = 0; i < r->nstacks; i++)
+		if (!(r->stacks[i].oldest_s >= 0 && r->stacks[i].oldest_s <= 1e10))
+			fuzz_fail("accepted stacks[%zu].oldest_s %g", i, r->stacks[i].oldest_s);
 	j1 = to_json(r, &l1);
 	if (report_read__buffer(j1, l1, "written.json", &again, err, sizeof(err)))
 		fuzz_fail("the JSON written from an accepted report is refused: %s", err);
