@@ -26,11 +26,15 @@ set -euo pipefail
 #   bpftrace            the peer the benchmark suite compares leakscope with
 #   nodejs npm          drives chromium (playwright-core) and fetches real Go
 #                       binaries from npm in tests (skipped if node is there)
+#   libclang-rt-14-dev  libFuzzer and the ASan/UBSan runtimes for clang 14
+#                       (make fuzz, make SANITIZE=1)
+#   libcap2-bin         capsh: tests drop one capability at a time
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
 	protobuf-c-compiler pkg-config make gcc libmicrohttpd-dev)
-TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace)
+TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace
+	libclang-rt-14-dev libcap2-bin)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in
