@@ -450,6 +450,8 @@ int agent__main(int argc, char **argv)
 	struct agent *a = xcalloc(1, sizeof(*a));
 	int ret, status = 1;
 
+	/* First: a stop signal at any later moment ends in a clean stop. */
+	signals__install(false, false);
 	ret = agent_options__parse(&a->o, argc, argv);
 	if (ret) {
 		agent_options__free(&a->o);
@@ -472,7 +474,6 @@ int agent__main(int argc, char **argv)
 		snprintf(a->host, sizeof(a->host), "unknown");
 	sampler__init(&a->sampler, a->o.threshold, a->o.sampling_interval_s,
 		      a->o.seed_set ? a->o.sampling_seed : sampler__random_seed());
-	signals__install(false, false);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	if (a->o.threshold > 0) {

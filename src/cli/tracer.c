@@ -210,7 +210,6 @@ static int start(struct tracer *t)
 		fprintf(stderr, "leakscope: cannot fork: %s\n", strerror(errno));
 		return -errno;
 	}
-	signals__install(true, true);
 	if (tracefs__ensure())
 		return -ENOENT;
 	/* For tests only: widen the window in which a target can exit while
@@ -346,6 +345,9 @@ int tracer__main(int argc, char **argv)
 	struct tracer *t = xcalloc(1, sizeof(*t));
 	int err, exit_code;
 
+	/* First: a stop signal at any later moment (parsing, attaching)
+	 * still ends in a report and a clean detach. */
+	signals__install(true, true);
 	t->child.pid = -1;
 	t->exit_code = 1;
 	err = options__parse(&t->opts, argc, argv);

@@ -12,7 +12,9 @@
 // and prints one line of checksums. Every number is fixed by the input,
 // never by timing, so a traced run must print byte for byte what an
 // untraced run prints; a crash or a wrong result shows as a difference.
-// Usage: stress ROUNDS
+// Usage: stress ROUNDS [SCALE [PAUSE_MS]]: SCALE divides the work of a
+// round (the hard-kill tests run many small rounds), PAUSE_MS sleeps
+// between rounds.
 package main
 
 /*
@@ -35,7 +37,10 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
+
+var scale = 1
 
 //go:noinline
 func deep(n int, acc uint64) uint64 {
@@ -72,7 +77,7 @@ func catch(depth, at int) (got string) {
 //go:noinline
 func spin(n uint64) uint64 {
 	x := n
-	for i := uint64(0); i < 30000000; i++ { // no calls: preempted by signal
+	for i := uint64(0); i < uint64(30000000/scale); i++ { // no calls: preempted by signal
 		x = x*6364136223846793005 + 1442695040888963407
 	}
 	return x
@@ -88,7 +93,7 @@ func round(r int) string {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			atomic.AddUint64(&stacks, deep(20000+g, uint64(r)))
+			atomic.AddUint64(&stacks, deep(20000/scale+g, uint64(r)))
 			msg := catch(200+g, 100+g%50)
 			atomic.AddUint64(&panics, uint64(len(msg)))
 			b := make([]byte, 1024*(g+1))
@@ -99,7 +104,7 @@ func round(r int) string {
 		}(g)
 	}
 	wg.Wait()
-	for i := 0; i < 20000; i++ {
+	for i := 0; i < 20000/scale; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -137,11 +142,18 @@ func round(r int) string {
 }
 
 func main() {
-	rounds := 3
+	rounds, pause := 3, 0
 	if len(os.Args) > 1 {
 		rounds, _ = strconv.Atoi(os.Args[1])
 	}
+	if len(os.Args) > 2 {
+		scale, _ = strconv.Atoi(os.Args[2])
+	}
+	if len(os.Args) > 3 {
+		pause, _ = strconv.Atoi(os.Args[3])
+	}
 	for r := 0; r < rounds; r++ {
 		fmt.Println(round(r))
+		time.Sleep(time.Duration(pause) * time.Millisecond)
 	}
 }
