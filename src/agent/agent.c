@@ -29,6 +29,7 @@
 #include "base/signals.h"
 #include "trace/preexisting.h"
 #include "trace/preflight.h"
+#include "trace/resync.h"
 #include "ledgers/process.h"
 #include "report/build.h"
 #include "report/report.h"
@@ -401,7 +402,11 @@ static void run(struct agent *a)
 
 			next_second = now + 1000000000ULL;
 			if (a->tracing) {
+				uint64_t drops[LS_DROP_MAX];
+
 				reap_vanished(a);
+				probes__read_drops(&a->probes, drops);
+				resync__tick(&a->coll, drops[LS_DROP_RINGBUF_FULL], now);
 				caps__enforce(&a->caps, &a->coll);
 			}
 			selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);

@@ -22,6 +22,7 @@
 #include "trace/goread.h"
 #include "trace/launch.h"
 #include "trace/preexisting.h"
+#include "trace/resync.h"
 #include "trace/preflight.h"
 #include "trace/probes.h"
 #include "trace/session.h"
@@ -224,6 +225,14 @@ static int start(struct tracer *t)
 	return err;
 }
 
+static uint64_t lost_records(const struct tracer *t)
+{
+	uint64_t drops[LS_DROP_MAX];
+
+	probes__read_drops(&t->probes, drops);
+	return drops[LS_DROP_RINGBUF_FULL];
+}
+
 /* Until a stop signal, the deadline, or every target is gone: consume
  * records, sample for verdicts, print the live view. */
 static int poll_loop(struct tracer *t)
@@ -261,6 +270,7 @@ static int poll_loop(struct tracer *t)
 			launch__poll(&t->child);
 		if (now - last_reap > REAP_NS) {
 			collector__reap_vanished(&t->coll, NULL, NULL);
+			resync__tick(&t->coll, lost_records(t), now);
 			last_reap = now;
 		}
 		if (t->coll.live == 0 && (!t->launched || t->child.reaped))
@@ -297,6 +307,8 @@ static int final_report(struct tracer *t)
 
 	/* Whatever is still in the ring buffer happened before we stopped. */
 	ring_buffer__consume(t->probes.rb);
+	/* Records lost since the last repair: re-read what still runs. */
+	resync__finish(&t->coll, lost_records(t), now_ns());
 	r = report__build_traced(&t->coll, &t->probes, 0, false);
 	verdicts__observe(&t->verdicts, r, now_ns());
 	report__free(r);

@@ -556,6 +556,14 @@ static void add_comments(struct builder *b, int64_t **out, size_t *n)
 		ADD(line);
 		free(line);
 	}
+	if (r->resync.runs) {
+		line = xasprintf("ledgers re-read from /proc after lost events: %llu time(s)",
+				 (unsigned long long)r->resync.runs);
+		ADD(line);
+		free(line);
+	}
+	if (r->resync.inexact)
+		ADD("counts inexact: events were lost and not every count could be re-read");
 #undef ADD
 }
 

@@ -447,6 +447,9 @@ struct report *report__build(const struct collector *c,
 	r->min_age_s = o->min_age_s >= 0 ? o->min_age_s : DEFAULT_MIN_AGE_S;
 	memcpy(r->drops, o->drops, sizeof(r->drops));
 	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
+	r->resync = (struct report_resync){ c->resync.runs, c->resync.fds_added,
+		c->resync.fds_removed, c->resync.bytes_added, c->resync.bytes_removed,
+		c->resync.inexact || r->lost_events > c->resync.lost_handled };
 	r->has_kind[KIND_MMAP] = r->has_kind[KIND_BRK] = r->has_kind[KIND_FD] = true;
 	r->stats.records = c->records;
 	r->stats.stacks_unwound = c->stacks_cfi;

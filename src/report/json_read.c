@@ -350,7 +350,7 @@ static int read_totals(struct reader *d, struct report *r, json_t *totals)
 
 static int read_report(struct reader *d, json_t *root, struct report *r)
 {
-	json_t *targets, *drops, *stats, *totals, *notes, *stacks, *it;
+	json_t *targets, *drops, *stats, *totals, *notes, *stacks, *resync, *it;
 	const char *tool = NULL;
 	double start_s = 0;
 	char ctx[64];
@@ -375,6 +375,8 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 	    (err = get_uint(d, root, "", "unresolved_frames", false,
 			    &r->unresolved_frames)) ||
 	    (err = get_container(d, root, "", "stats", false, false, &stats)) ||
+	    (err = get_container(d, root, "", "resync", false, false, &resync)) ||
+	    (err = get_bool(d, root, "", "counts_inexact", false, &r->resync.inexact)) ||
 	    (err = get_container(d, root, "", "totals", true, false, &totals)) ||
 	    (err = get_container(d, root, "", "notes", false, true, &notes)) ||
 	    (err = get_container(d, root, "", "stacks", true, true, &stacks)))
@@ -415,6 +417,16 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			     &r->stats.stacks_broken)) ||
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
 			       &r->stats.unwind_us_per_stack))))
+		return err;
+	if (resync &&
+	    ((err = get_uint(d, resync, "resync", "runs", false, &r->resync.runs)) ||
+	     (err = get_uint(d, resync, "resync", "fds_added", false, &r->resync.fds_added)) ||
+	     (err = get_uint(d, resync, "resync", "fds_removed", false,
+			     &r->resync.fds_removed)) ||
+	     (err = get_uint(d, resync, "resync", "bytes_added", false,
+			     &r->resync.bytes_added)) ||
+	     (err = get_uint(d, resync, "resync", "bytes_removed", false,
+			     &r->resync.bytes_removed))))
 		return err;
 	if ((err = read_totals(d, r, totals)))
 		return err;

@@ -185,6 +185,21 @@ int report_json__write(FILE *f, const struct report *r)
 		jsonw__uint(&w, r->drops[i]);
 	}
 	jsonw__end_object(&w);
+	jsonw__key(&w, "resync");
+	jsonw__begin_object(&w);
+	jsonw__key(&w, "runs");
+	jsonw__uint(&w, r->resync.runs);
+	jsonw__key(&w, "fds_added");
+	jsonw__uint(&w, r->resync.fds_added);
+	jsonw__key(&w, "fds_removed");
+	jsonw__uint(&w, r->resync.fds_removed);
+	jsonw__key(&w, "bytes_added");
+	jsonw__uint(&w, r->resync.bytes_added);
+	jsonw__key(&w, "bytes_removed");
+	jsonw__uint(&w, r->resync.bytes_removed);
+	jsonw__end_object(&w);
+	jsonw__key(&w, "counts_inexact");
+	jsonw__bool(&w, r->resync.inexact);
 	jsonw__key(&w, "unresolved_frames");
 	jsonw__uint(&w, r->unresolved_frames);
 	jsonw__key(&w, "stats");

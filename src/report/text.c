@@ -51,6 +51,17 @@ static void write_header(FILE *f, const struct report *r)
 			r->drops[LS_DROP_STACK_FAILED],
 			r->drops[LS_DROP_PATH_FAILED]);
 	fputc('\n', f);
+	/*   records lost: ledgers re-read from /proc 1 time (+12 -3 fds, ...)
+	 *   counts inexact: ... */
+	if (r->resync.runs)
+		fprintf(f, "  records lost: ledgers re-read from /proc %" PRIu64 " time%s "
+			"(fds +%" PRIu64 " -%" PRIu64 ", bytes +%" PRIu64 " -%" PRIu64
+			"; what was added has no stack)\n", r->resync.runs,
+			r->resync.runs == 1 ? "" : "s", r->resync.fds_added,
+			r->resync.fds_removed, r->resync.bytes_added, r->resync.bytes_removed);
+	if (r->resync.inexact)
+		fputs("  counts inexact: records were lost and not every count could be "
+		      "re-read from /proc (exited processes, goroutines, Go allocations)\n", f);
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const struct report_target *t = &r->targets[i];
 

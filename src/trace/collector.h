@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace/resync.h"
+
 struct process;
 struct u64map;
 
@@ -34,6 +36,7 @@ struct collector {
 	uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 	uint64_t unwind_ns;		/* time spent unwinding */
 	uint64_t go_unknown;		/* Go records for a process not known as Go */
+	struct resync_stats resync;	/* after ring-buffer losses (resync.c) */
 
 	/* Called after an exec or a fork was applied to p: lets the caller
 	 * recognize a Go program and attach its probes. */

@@ -175,7 +175,7 @@ static uint32_t fd_mode(int pid, int fd)
 	return stat(path, &st) == 0 ? st.st_mode : 0;
 }
 
-static int scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
+int preexisting__scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 {
 	struct u64map *sockets = NULL;
 	char dir[64], link[80], target[PATH_MAX];
@@ -277,7 +277,7 @@ int preexisting__scan(struct process *p, uint64_t now_ns,
 		      struct preexisting_counts *out)
 {
 	struct preexisting_counts c = { 0 };
-	int err = scan_fds(p, now_ns, &c.fds);
+	int err = preexisting__scan_fds(p, now_ns, &c.fds);
 
 	if (!err)
 		err = scan_maps(p, now_ns, &c);

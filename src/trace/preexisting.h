@@ -21,6 +21,9 @@ struct preexisting_counts {
  * what changes in between is corrected by the events. 0 or -errno. */
 int preexisting__scan(struct process *p, uint64_t now_ns,
 		      struct preexisting_counts *out);
+/* Only the fds /proc/PID/fd shows that the ledger lacks, added as of
+ * unknown creator; *count gets how many. 0 or -errno. */
+int preexisting__scan_fds(struct process *p, uint64_t now_ns, uint64_t *count);
 /* "tcp 127.0.0.1:8080 -> 10.0.0.2:5123" for a socket inode, from the
  * pid's network namespace; NULL if not found. Exposed for tests. */
 const char *preexisting__socket_name(int pid, uint64_t inode);
