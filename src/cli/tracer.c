@@ -309,6 +309,10 @@ static int final_report(struct tracer *t)
 	ring_buffer__consume(t->probes.rb);
 	/* Records lost since the last repair: re-read what still runs. */
 	resync__finish(&t->coll, lost_records(t), now_ns());
+	/* For tests only: widen the window in which a target can exit while
+	 * its report is built. */
+	if (getenv("LEAKSCOPE_TEST_REPORT_DELAY_MS"))
+		usleep(atoi(getenv("LEAKSCOPE_TEST_REPORT_DELAY_MS")) * 1000);
 	r = report__build_traced(&t->coll, &t->probes, 0, false);
 	verdicts__observe(&t->verdicts, r, now_ns());
 	report__free(r);

@@ -468,20 +468,28 @@ static bool cs_ready(struct gobin *bin)
 	return bin->cs_ok;
 }
 
+/*
+ * Code is read with pread, not from our mapping of the file: while any
+ * tracer (another leakscope, the agent) has uprobes on this binary, the
+ * kernel writes their int3s into every executable-capable mapping of it,
+ * ours included, and decoding would stop at the first one. The page
+ * cache behind pread holds the file's own bytes.
+ */
 size_t gobin_disasm(struct gobin *bin, uint64_t addr, size_t max_bytes,
 		    size_t max_insns, cs_insn **insns)
 {
-	size_t avail = gobin_avail(bin, addr);
-	const uint8_t *code;
+	size_t len = MIN(gobin_avail(bin, addr), max_bytes), n = 0;
+	uint64_t off;
+	uint8_t *code;
 
 	*insns = NULL;
-	if (!cs_ready(bin) || !avail)
+	if (!cs_ready(bin) || !len || gobin__vaddr_to_offset(bin, addr, &off))
 		return 0;
-	code = gobin__read(bin, addr, MIN(avail, max_bytes));
-	if (!code)
-		return 0;
-	return cs_disasm(bin->cs, code, MIN(avail, max_bytes), addr, max_insns,
-			 insns);
+	code = xmalloc(len);
+	if (pread(bin->fd, code, len, (off_t)off) == (ssize_t)len)
+		n = cs_disasm(bin->cs, code, len, addr, max_insns, insns);
+	free(code);
+	return n;
 }
 
 static bool is_reg(const cs_x86_op *op, x86_reg reg)

@@ -86,6 +86,7 @@ uint32_t modules__add(const char *path, uint64_t dev, uint64_t ino, int pid)
 	m->dev = dev;
 	m->ino = ino;
 	m->is_vdso = strcmp(path, "[vdso]") == 0;
+	m->pid = pid;
 	m->open_path = m->is_vdso ? "" : intern(find_open_path(path, dev, ino, pid));
 	grow_array((void **)&mods, &capmods, nmods + 1, sizeof(*mods));
 	mods[nmods++] = m;
@@ -108,13 +109,57 @@ uint32_t modules__count(void)
 	return (uint32_t)nmods;
 }
 
+/* The file a process maps at dev/ino, through /proc/PID/map_files: an
+ * fd to it (kept: the file may be gone from every directory), or "". */
+static const char *reach_through_process(int pid, uint64_t dev, uint64_t ino)
+{
+	char path[64], line[4096 + 128], buf[96];
+	const char *found = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return "";
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, inode;
+		unsigned major, minor;
+		int fd;
+
+		if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &start, &end, &major,
+			   &minor, &inode) != 5 || inode != ino ||
+		    makedev(major, minor) != dev)
+			continue;
+		snprintf(buf, sizeof(buf), "/proc/%d/map_files/%llx-%llx", pid, start, end);
+		fd = open(buf, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		snprintf(buf, sizeof(buf), "/proc/self/fd/%d", fd);
+		if (same_file(buf, dev, ino)) {
+			found = intern(buf);
+			break;
+		}
+		close(fd);
+	}
+	fclose(f);
+	return found;
+}
+
+const char *modules__path(struct module *m)
+{
+	if (!m->open_path[0] || !m->ino || same_file(m->open_path, m->dev, m->ino))
+		return m->open_path;
+	m->open_path = m->pid > 0 ? reach_through_process(m->pid, m->dev, m->ino) : "";
+	return m->open_path;
+}
+
 const struct elf_info *modules__elf(struct module *m)
 {
 	const char *why = NULL;
 
 	if (!m->elf_tried) {
 		m->elf_tried = true;
-		m->elf_err = m->open_path[0] ?
+		m->elf_err = modules__path(m)[0] ?
 			elfinfo__read(m->open_path, &m->elf, &why) : -1;
 	}
 	return m->elf_err ? NULL : &m->elf;
@@ -126,7 +171,7 @@ struct cfi *modules__cfi(struct module *m)
 
 	if (!m->cfi_tried) {
 		m->cfi_tried = true;
-		if (m->open_path[0])
+		if (modules__path(m)[0])
 			m->cfi = cfi__open(m->open_path, &why);
 	}
 	return m->cfi;

@@ -20,6 +20,7 @@ struct module {
 	const char *path;	/* interned; as the target names it */
 	const char *open_path;	/* interned; what we open, "" if none */
 	uint64_t dev, ino;	/* userspace st_dev encoding; 0 if unknown */
+	int pid;		/* a process that mapped it (to reach it again) */
 	bool is_vdso;
 	bool elf_tried;
 	int elf_err;
@@ -35,6 +36,11 @@ uint32_t modules__add(const char *path, uint64_t dev, uint64_t ino, int pid);
 uint32_t modules__vdso(void);
 struct module *modules__get(uint32_t id);
 uint32_t modules__count(void);
+/* A path to open the module's file by, checked to still be that file
+ * (a deploy may have renamed a new binary over it): else reached again
+ * through a process that maps it, else "" (its frames stay unnamed rather
+ * than named from another file). */
+const char *modules__path(struct module *m);
 /* Headers of the module's ELF file, parsed once; NULL if unreadable. */
 const struct elf_info *modules__elf(struct module *m);
 /* Unwind tables of the module, parsed once; NULL if it has none. */

@@ -37,7 +37,7 @@ static struct native_sym *native_open(struct module *m)
 	struct native_sym *s = xcalloc(1, sizeof(*s));
 	const char *base;
 
-	if (!m->open_path[0])
+	if (!modules__path(m)[0])
 		return s;
 	/* .gopclntab survives stripping and knows Go's inlining: it is the
 	 * first source for Go code. Quietly not Go for everything else. */

@@ -2,6 +2,8 @@
 #include "trace/session.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
+#include "trace/goread.h"
+#include "base/util.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
 #include "trace/probes.h"
@@ -40,6 +42,11 @@ void session__on_new_image(void *ctx, struct process *p)
 		goproc__free(p->go);
 		p->go = goproc__new(b);
 		goprobes__watch(h->gp, b, p->pid);
+		/* An exec under tracing: the new runtime was already starting
+		 * goroutines (runtime init) before the probes went in; read
+		 * those from allgs, as on attach. */
+		if (p->execed)
+			goread__scan_allgs(p->go, p, now_ns());
 		if (h->verbose && !h->structured)
 			fprintf(stderr, "leakscope: pid %d: Go %s, probes attached\n", p->pid,
 				gobin__version(b->bin)->str);
