@@ -324,6 +324,15 @@ static int start_exports(struct agent *a)
 		}
 		LOG_I("serving metrics", "listen=%s port=%u path=/metrics", logfmt__q(a->o.listen),
 		      http_server__port(a->http));
+		/* Profiles hold paths, arguments and stacks of every traced
+		 * process: reachable from elsewhere is worth a warning. */
+		if (!http_server__is_loopback(a->o.listen))
+			LOG_W("listening beyond this host: whoever reaches the port reads every "
+			      "traced process's paths and stacks", "listen=%s hint=%s",
+			      logfmt__q(a->o.listen),
+			      logfmt__q(a->o.serve_pprof ? "bind 127.0.0.1 (the default), or "
+					"firewall the port; pprof = false hides the profiles" :
+					"bind 127.0.0.1 (the default), or firewall the port"));
 	}
 	if (a->o.output_dir) {
 		if (outdir__open(&a->out, a->o.output_dir, a->o.output_max_bytes))
