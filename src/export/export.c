@@ -9,6 +9,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -121,6 +122,21 @@ int export__write(FILE *f, const struct report *r, int format,
 	return err;
 }
 
+/* Reports hold paths, command names and stacks: a file we create is
+ * readable by its owner only (an existing file keeps its mode). */
+static FILE *create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int export__write_file_opts(const struct report *r, const char *path,
 			    int format, const struct export_options *o)
 {
@@ -137,7 +153,7 @@ int export__write_file_opts(const struct report *r, const char *path,
 			"a terminal (use -o FILE.pb.gz, or pipe it)\n");
 		return -EINVAL;
 	}
-	f = to_stdout ? stdout : fopen(path, format == EXPORT_PPROF ? "wb" : "w");
+	f = to_stdout ? stdout : create_private(path);
 	if (!f) {
 		err = -errno;
 		fprintf(stderr, "leakscope: cannot write %s: %s\n", path, strerror(-err));

@@ -18,23 +18,38 @@
 #define CAP_BPF 39
 #endif
 
-static int has_cap(const struct __user_cap_data_struct d[2], int cap)
+bool preflight__has_cap(int cap)
 {
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &hdr, d))
+		return false;
 	return (d[cap / 32].effective >> (cap % 32)) & 1;
 }
 
 int preflight__privileges(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { 0 };
+	bool admin = preflight__has_cap(CAP_SYS_ADMIN);
+	char missing[128] = "";
 
-	if (syscall(SYS_capget, &hdr, data) == 0 &&
-	    (has_cap(data, CAP_SYS_ADMIN) ||
-	     (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) &&
-	    has_cap(data, CAP_SYS_PTRACE))
+	if (!admin && !preflight__has_cap(CAP_BPF))
+		strcat(missing, ", CAP_BPF");
+	if (!admin && !preflight__has_cap(CAP_PERFMON))
+		strcat(missing, ", CAP_PERFMON");
+	if (!preflight__has_cap(CAP_SYS_PTRACE))
+		strcat(missing, ", CAP_SYS_PTRACE");
+	if (!missing[0])
 		return 0;
-	fprintf(stderr, "leakscope: needs root, or CAP_BPF, CAP_PERFMON and "
-		"CAP_SYS_PTRACE: run it with sudo\n");
+	if (geteuid() != 0)
+		fprintf(stderr, "leakscope: needs root, or CAP_BPF, CAP_PERFMON and "
+			"CAP_SYS_PTRACE (CAP_SYS_ADMIN too for Go programs): run it with "
+			"sudo\n");
+	else
+		fprintf(stderr, "leakscope: missing capabilit%s %s (it needs CAP_BPF, "
+			"CAP_PERFMON and CAP_SYS_PTRACE; CAP_SYS_ADMIN for Go programs): run it "
+			"as root with its full capabilities\n", strchr(missing + 2, ',') ?
+			"ies" : "y", missing + 2);
 	return -EPERM;
 }
 

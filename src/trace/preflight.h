@@ -4,8 +4,21 @@
 #ifndef LS_PREFLIGHT_H
 #define LS_PREFLIGHT_H
 
-/* 0, or -EPERM / -ENOENT with the message printed. */
+#include <stdbool.h>
+
+/*
+ * The capabilities leakscope uses, and what for:
+ *   CAP_BPF         load its BPF programs and maps
+ *   CAP_PERFMON     attach tracepoints; read user stacks and memory in BPF
+ *   CAP_SYS_PTRACE  read other processes (/proc/PID/fd, maps, their memory)
+ *   CAP_SYS_ADMIN   only where the kernel demands it: uprobes (Go
+ *                   programs), mounting tracefs when it is not mounted,
+ *                   /proc/PID/map_files (a binary replaced on disk)
+ * As in the kernel, CAP_SYS_ADMIN also stands for CAP_BPF and CAP_PERFMON.
+ * 0, or -EPERM with one line naming what is missing. */
 int preflight__privileges(void);
+/* The capability is in our effective set (CAP_* number). */
+bool preflight__has_cap(int cap);
 int preflight__btf(void);
 /* A PID names a live process (not a kernel thread); thread ids map to
  * their process. Returns the process id, or -ESRCH/-EINVAL, printed. */

@@ -3,6 +3,9 @@
 #include "trace/collector.h"
 #include "trace/goprobes.h"
 #include "trace/goread.h"
+#include "trace/preflight.h"
+
+#include <linux/capability.h>
 #include "base/util.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
@@ -36,6 +39,17 @@ void session__on_new_image(void *ctx, struct process *p)
 					      LOG_DEBUG, "Go kinds off", "pid=%d exe=%s why=%s",
 					      p->pid, logfmt__q(p->exe), logfmt__q(b->why_not));
 		}
+		return;
+	}
+	/* The kernel's uprobe events demand CAP_SYS_ADMIN: say that, not
+	 * "permission denied" per probe. */
+	if (!preflight__has_cap(CAP_SYS_ADMIN)) {
+		if (!h->structured)
+			fprintf(stderr, "leakscope: pid %d (%s): Go kinds off: uprobes need "
+				"CAP_SYS_ADMIN (run as root)\n", p->pid, p->exe);
+		else
+			LOG_W("Go kinds off: uprobes need CAP_SYS_ADMIN", "pid=%d exe=%s", p->pid,
+			      logfmt__q(p->exe));
 		return;
 	}
 	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {

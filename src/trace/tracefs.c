@@ -20,9 +20,14 @@ int tracefs__ensure(void)
 	if (unshare(CLONE_NEWNS)) {
 		int err = -errno;
 
-		fprintf(stderr, "leakscope: tracefs is not mounted and a private "
-			"mount namespace failed: %s (mount it: mount -t tracefs "
-			"tracefs " TRACEFS ")\n", strerror(errno));
+		if (err == -EPERM)
+			fprintf(stderr, "leakscope: tracefs is not mounted, and mounting it "
+				"needs CAP_SYS_ADMIN: mount it (mount -t tracefs tracefs "
+				TRACEFS ") or run leakscope as root\n");
+		else
+			fprintf(stderr, "leakscope: tracefs is not mounted and a private "
+				"mount namespace failed: %s (mount it: mount -t tracefs "
+				"tracefs " TRACEFS ")\n", strerror(errno));
 		return err;
 	}
 	/* Nothing we mount may propagate back to the host. */
