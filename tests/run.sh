@@ -119,7 +119,7 @@ run_e2e() {
 {
 	fetch_go_binaries
 	[ "$mode" = e2e ] || run_unit
-	[ "$mode" = e2e ] || run_fuzz --runs 3000
+	[ "$mode" = e2e ] || run_fuzz --runs 1000
 	[ "$mode" = e2e ] || run_export
 	[ "$mode" = unit ] || run_bench_short
 	[ "$mode" = unit ] || run_e2e

@@ -62,6 +62,25 @@ int preflight__btf(void)
 	return -ENOENT;
 }
 
+/* The state letter of /proc/PID/stat (R, S, Z...), 0 if unreadable. The
+ * command name before it is in parentheses and may hold anything. */
+static char process_state(int pid)
+{
+	char path[64], buf[512], *close;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	close = strrchr(buf, ')');
+	return close && close[1] == ' ' ? close[2] : 0;
+}
+
 int preflight__pid(int pid)
 {
 	char path[64], buf[256];
@@ -82,10 +101,21 @@ int preflight__pid(int pid)
 		if (sscanf(buf, "Tgid: %d", &tgid) == 1)
 			break;
 	fclose(f);
+	if (tgid > 0 && tgid == getpid()) {
+		fprintf(stderr, "leakscope: PID %d is this leakscope: it cannot trace "
+			"itself (its own records would feed it without end)\n", pid);
+		return -EINVAL;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (readlink(path, buf, sizeof(buf)) < 0 && errno == ENOENT) {
-		fprintf(stderr, "leakscope: PID %d is a kernel thread; it has no user "
-			"memory or fds to trace\n", pid);
+		/* No executable: a zombie (exited, not yet reaped) or a kernel
+		 * thread; /proc/PID/stat's state tells them apart. */
+		if (process_state(pid) == 'Z')
+			fprintf(stderr, "leakscope: PID %d has exited (a zombie its parent has "
+				"not reaped): nothing is left to trace\n", pid);
+		else
+			fprintf(stderr, "leakscope: PID %d is a kernel thread; it has no user "
+				"memory or fds to trace\n", pid);
 		return -EINVAL;
 	}
 	return tgid > 0 ? tgid : pid;

@@ -150,11 +150,12 @@ def test_slowloris_huge_headers_floods_and_garbage_leave_metrics_answering():
 def test_listening_beyond_loopback_is_said():
     code, out, _ = run([LEAKSCOPE, "agent", "--help"])
     check("default 127.0.0.1:9465" in out, "loopback by default")
-    agent = Agent("--comm", "no-such-program-xyz", name="listen-any")
+    # threshold 0: nothing loaded, only the endpoint
+    agent = Agent("--probabilistic-threshold", "0", name="listen-any")
     agent.stop()
     check("listening beyond this host" not in agent.text(), "no warning on loopback")
     port = free_port()
-    p = spawn([LEAKSCOPE, "agent", "--comm", "no-such-program-xyz", "--listen",
+    p = spawn([LEAKSCOPE, "agent", "--probabilistic-threshold", "0", "--listen",
                f"0.0.0.0:{port}"])
     deadline = time.time() + 30
     err = ""

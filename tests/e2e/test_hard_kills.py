@@ -356,7 +356,7 @@ def stop_with(sig, args, delay):
     return p.returncode, err
 
 
-STOPS = 3   # per signal and kind of run
+STOPS = 2   # per signal and kind of run
 
 
 def stops_p(rng):

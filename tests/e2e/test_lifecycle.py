@@ -140,7 +140,7 @@ def test_pid_reuse_while_tracing():
 
 def test_fork_storm_with_f():
     out = tmpfile("storm.json")
-    lk = spawn([LEAKSCOPE, "-q", "-f", "-o", out, "--", LIFECYCLE, "fork-storm", "1000"])
+    lk = spawn([LEAKSCOPE, "-q", "-f", "-o", out, "--", LIFECYCLE, "fork-storm", "300"])
     lines, _ = lk.communicate(timeout=300)
     eq(lk.returncode, 0, "exit status")
     want = expectations(lines.splitlines())

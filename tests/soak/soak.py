@@ -121,13 +121,16 @@ class Soak:
 
     def run(self, seconds, log=print):
         """Cycle through every program, variant and mode until seconds
-        have passed (each started cycle is finished)."""
-        cycle = [(self.go_launch, (v, m)) for v in GO_VARIANTS for m in GOROUTINE_MODES]
+        have passed, and at least once each kind (launch, C threads,
+        attach)."""
+        # every kind of run early, then the variants
+        cycle = [(self.go_launch, ("", m)) for m in GOROUTINE_MODES]
         cycle += [(self.c_threads, ())]
-        cycle += [(self.go_attach, (v, m)) for v in GO_VARIANTS[:1] for m in GOROUTINE_MODES]
+        cycle += [(self.go_attach, ("", m)) for m in GOROUTINE_MODES]
+        cycle += [(self.go_launch, (v, m)) for v in GO_VARIANTS[1:] for m in GOROUTINE_MODES]
         start = time.time()
         i = 0
-        while time.time() - start < seconds or i % len(cycle):
+        while time.time() - start < seconds or i < 3:
             fn, args = cycle[i % len(cycle)]
             try:
                 fn(*args)
