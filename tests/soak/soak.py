@@ -128,9 +128,10 @@ class Soak:
         cycle += [(self.c_threads, ())]
         cycle += [(self.go_attach, ("", m)) for m in GOROUTINE_MODES]
         cycle += [(self.go_launch, (v, m)) for v in GO_VARIANTS[1:] for m in GOROUTINE_MODES]
+        first = 1 + 2 * len(GOROUTINE_MODES)
         start = time.time()
         i = 0
-        while time.time() - start < seconds or i < 3:
+        while time.time() - start < seconds or i < first:
             fn, args = cycle[i % len(cycle)]
             try:
                 fn(*args)
