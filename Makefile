@@ -61,7 +61,9 @@ FUZZ_SECONDS ?= 60
 .PHONY: all deps test-deps vmlinux test unit unit-bins e2e demo bench clean install \
 	fuzz fuzz-bins soak ci
 
-all: deps $(BIN)
+# The BPF objects are kept (not only their skeletons): the tests list
+# every program of ours from them.
+all: deps $(BIN) $(BPF_OBJS)
 
 # Packages come from Debian only; the script is a no-op when all are there.
 deps:
@@ -93,6 +95,9 @@ $(PROTO_OBJS): %.o: %.c
 $(OBJS): $(OUT)/obj/%.o: src/%.c $(SKELS) $(PROTO_H) | $(OUT)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The SVG writer embeds its script with .incbin (src/export/svg.c).
+$(OUT)/obj/export/svg.o: src/export/flamegraph.js
 
 $(OUT)/libleakscope.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

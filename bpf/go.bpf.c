@@ -4,7 +4,7 @@
  * Entry uprobes only (never uretprobes: the Go runtime moves stacks and
  * would find the trampoline's return address). Each probe sits on an
  * instruction the kernel emulates (call, jbe, push), chosen in
- * userspace with a real decoder; see src/goprobes.c.
+ * userspace with a real decoder; see src/trace/goprobes.c.
  *
  * Go's ABIInternal passes arguments in RAX, RBX, RCX, RDI, ...
  */

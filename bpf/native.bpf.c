@@ -350,9 +350,9 @@ static __always_inline int on_acquire(struct syscall_exit_ctx *ctx, __u32 how)
 	return 0;
 }
 
-/* close/munmap/close_range: ok_when_negative lists errors that still
- * released the resource (close() frees the fd even when it reports EINTR
- * or EIO; only EBADF means nothing was closed). */
+/* close/munmap/close_range: a failed call released nothing, except
+ * close() (is_close), which frees the fd even when it reports EINTR or
+ * EIO; only EBADF means nothing was closed. */
 static __always_inline int on_release(struct syscall_exit_ctx *ctx,
 				      bool is_close)
 {

@@ -15,26 +15,32 @@ set -euo pipefail
 #   libjansson-dev      JSON parsing for `leakscope convert` (errors with line)
 #   libcurl4-openssl-dev pushing profiles in agent mode
 #   libmicrohttpd-dev   the agent's /metrics and /debug/pprof endpoint
-#   prometheus          a real Prometheus server scraping the agent in tests
+#   prometheus          a real Prometheus server scraping the agent in tests, and
+#                       a real Go server whose /debug/pprof/heap is ground truth
 #   golang-1.19-go      Go test fixtures and `go tool pprof` in tests
 #   python3             the end-to-end test harness (standard library only)
 #   libc6-dbg           libc symbols and lines, so tests can name libc frames
 #   libprotobuf-c-dev protobuf-c-compiler  pprof encoding (profile.proto)
 #   graphviz            `go tool pprof -svg` in tests
 #   chromium            the SVG flame graph opened in a real browser in tests
-#   redis-server        a real workload for the benchmark suite (redis-benchmark)
+#   redis-server        a real workload for the benchmark suite (redis-benchmark),
+#                       and a program started through a symlink in tests
+#   binutils            objcopy: debug info split off by build id in tests
 #   bpftrace            the peer the benchmark suite compares leakscope with
+#   valgrind            ground truth that the tables' sweep frees what it
+#                       drops and reads nothing freed (tests)
 #   nodejs npm          drives chromium (playwright-core) and fetches real Go
 #                       binaries from npm in tests (skipped if node is there)
+#   eslint              lints the SVG flame graph's script (src/export/flamegraph.js)
 #   libclang-rt-14-dev  libFuzzer and the ASan/UBSan runtimes for clang 14
 #                       (make fuzz, make SANITIZE=1)
-#   libcap2-bin         capsh: tests drop one capability at a time
+#   (tests drop capabilities with setpriv, from util-linux, always installed)
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
 	protobuf-c-compiler pkg-config make gcc libmicrohttpd-dev)
-TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace
-	libclang-rt-14-dev libcap2-bin)
+TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace eslint binutils valgrind
+	libclang-rt-14-dev)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

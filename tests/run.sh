@@ -26,7 +26,7 @@ trap 'rm -f "$log"' EXIT
 # at test time, cached under tests/.cache (git-ignored); never committed.
 fetch_go_binaries() {
 	scripts/fetch-go-binaries.sh tests/.cache/go-binaries >"$out/fetch-go.log" 2>&1 ||
-		echo "# fetching Go binaries from npm failed (tests needing them skip): see $out/fetch-go.log"
+		echo "# fetching Go binaries from npm failed (the tests needing them fail): see $out/fetch-go.log"
 }
 
 # Unit test binaries are built by the Makefile (same flags and libraries
@@ -91,9 +91,11 @@ run_sanitized() {
 }
 
 # Exported formats read back by the tools users open them with:
-# go tool pprof, and a real browser for the SVG flame graph.
+# go tool pprof, and a real browser for the SVG flame graph; the graph's
+# script on its own as JavaScript (parse, lint, its helpers).
 run_export() {
 	/usr/bin/python3 tests/export/check_pprof.py || true
+	node tests/export/flamegraph_test.js || true
 	node tests/export/check_svg.js || true
 }
 

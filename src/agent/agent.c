@@ -37,6 +37,7 @@
 #include "base/util.h"
 
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -100,8 +101,10 @@ static struct process *start_process(struct agent *a, int pid,
 		return NULL;
 	}
 	preexisting__scan(p, now_ns(), NULL);
-	if (session__traced_as_go(p))
+	if (session__traced_as_go(p)) {
 		goread__scan_allgs(p->go, p, now_ns());
+		goread__heap_baseline(p->go, p);
+	}
 	a->procs_traced++;
 	logfmt__write(has_filters(a) ? LOG_INFO : LOG_DEBUG, "tracing process",
 		      "pid=%d comm=%s exe=%s go=%s", pid, logfmt__q(p->comm),
@@ -193,11 +196,44 @@ static void scan_running(struct agent *a)
 static void forget(struct agent *a, struct process *p)
 {
 	alloc_deltas__forget(&a->deltas, p->pid);
+	verdicts__forget_pid(&a->verdicts, p->pid);
 	u64map__del(a->last_push_s, (uint64_t)p->pid, NULL);
 	if (!p->exited)
 		probes__untrace_pid(&a->probes, p->pid);
 	collector__forget_process(&a->coll, p);
 	a->procs_forgotten++;
+}
+
+static bool still_kept(void *ctx, int pid)
+{
+	return collector__find(ctx, pid) != NULL;
+}
+
+/*
+ * Free what only forgotten processes referred to: the collector's tables
+ * (paths, stacks, modules with their open files, symbols) and the Go
+ * binaries no traced process runs. Reports, verdicts and profile deltas
+ * hold copies or content keys, never the tables' entries, so the live
+ * processes are the only roots.
+ */
+static void sweep(struct agent *a)
+{
+	for (size_t i = 0; i < a->coll.nprocs; i++) {
+		struct process *p = a->coll.procs[i];
+
+		if (p->go && p->go->bin)
+			goprobes__mark(a->hook.gp, p->go->bin);
+	}
+	if (a->hook.gp)
+		goprobes__sweep(a->hook.gp);
+	/* /metrics reads the last sample for live processes only */
+	if (a->verdict_report)
+		report__retain_pids(a->verdict_report, still_kept, &a->coll);
+	collector__sweep(&a->coll);
+	a->procs_forgotten_at_sweep = a->procs_forgotten;
+	/* What they used goes back to the system: operators watch the
+	 * agent's RSS, and glibc keeps freed heap resident otherwise. */
+	malloc_trim(0);
 }
 
 /* Exited processes, once their last state went out. */
@@ -211,6 +247,8 @@ static void forget_exited(struct agent *a)
 		LOG_D("process gone", "pid=%d comm=%s", p->pid, logfmt__q(p->comm));
 		forget(a, p);
 	}
+	if (a->procs_forgotten != a->procs_forgotten_at_sweep)
+		sweep(a);
 }
 
 static void untrace_vanished(void *ctx, struct process *p)
@@ -229,7 +267,7 @@ static void reap_vanished(struct agent *a)
 static void reset_verdicts(struct agent *a)
 {
 	verdicts__free(&a->verdicts);
-	verdicts__init(&a->verdicts, a->o.suspect_age_s);
+	verdicts__init(&a->verdicts, a->o.trace.suspect_age_s);
 	report__free(a->verdict_report);
 	a->verdict_report = NULL;
 }
@@ -256,6 +294,7 @@ static void stop_tracing(struct agent *a, const char *why)
 	ring_buffer__consume(a->probes.rb);
 	while (a->coll.nprocs)
 		forget(a, a->coll.procs[a->coll.nprocs - 1]);
+	sweep(a);
 	reset_verdicts(a);
 	a->tracing = false;
 	LOG_I("tracing off", "reason=%s", logfmt__q(why));
@@ -279,20 +318,22 @@ static int load(struct agent *a)
 	struct probe_config cfg = { 0 };
 	int err;
 
-	if (preflight__privileges() || preflight__btf() || tracefs__ensure())
+	if (preflight__privileges(&a->log) || preflight__btf(&a->log) ||
+	    tracefs__ensure(&a->log))
 		return -EPERM;
 	cfg.follow_forks = true;
 	cfg.notify_all_execs = true;
 	cfg.max_traced = (unsigned)MIN(a->o.max_processes, 1u << 22);
-	cfg.stack_depth = a->o.stack_depth;
-	cfg.snapshot_kib = a->o.snapshot_kib;
-	cfg.ringbuf_mib = a->o.ringbuf_mib;
+	cfg.stack_depth = a->o.trace.stack_depth;
+	cfg.snapshot_kib = a->o.trace.snapshot_kib;
+	cfg.ringbuf_bytes = trace_options__ringbuf_bytes(&a->o.trace);
 	cfg.verbose = a->o.verbose;
-	a->coll.max_frames = a->o.stack_depth;
+	cfg.log = &a->log;
+	a->coll.max_frames = a->o.trace.stack_depth;
 	err = probes__load(&a->probes, &cfg);
 	if (err)
 		return err;
-	a->hook.gp = goprobes__new(&a->probes, a->o.go_alloc, a->o.verbose);
+	a->hook.gp = goprobes__new(&a->probes, a->o.trace.go_alloc, a->o.verbose);
 	/* One set of Go uprobes per binary, for every process running it:
 	 * the BPF side filters by the traced map, and children and later
 	 * processes of the binary are covered without attaching again. */
@@ -377,9 +418,9 @@ static int poll_once(struct agent *a, int timeout_ms)
 
 static void run(struct agent *a)
 {
-	uint64_t now = now_ns(), next_second = now + 1000000000ULL;
-	uint64_t verdict_ns = (uint64_t)(a->o.verdict_interval_s * 1e9);
-	uint64_t push_ns = (uint64_t)(a->o.push_interval_s * 1e9);
+	uint64_t now = now_ns(), next_second = now + NS_PER_S;
+	uint64_t verdict_ns = (uint64_t)(a->o.verdict_interval_s * NS_PER_S);
+	uint64_t push_ns = (uint64_t)(a->o.push_interval_s * NS_PER_S);
 	uint64_t next_verdict = now + verdict_ns, next_push = now + push_ns;
 
 	while (!signals__stop_requested()) {
@@ -405,11 +446,13 @@ static void run(struct agent *a)
 			LOG_E("reading events failed", "err=%s", logfmt__q(strerror(-err)));
 			break;
 		}
+		/* processes that live on but churn paths and stacks */
+		collector__sweep_if_grown(&a->coll);
 		now = now_ns();
 		if (now >= next_second) {
 			enum selfcheck_action act;
 
-			next_second = now + 1000000000ULL;
+			next_second = now + NS_PER_S;
 			if (a->tracing) {
 				uint64_t drops[LS_DROP_MAX];
 
@@ -423,7 +466,7 @@ static void run(struct agent *a)
 			if (act == SELFCHECK_PAUSE)
 				LOG_W("overhead over budget: probes paused",
 				      "ratio=%.4g budget=%g resume_in_s=%.0f", a->sc.last_ratio,
-				      a->sc.budget, (a->sc.resume_at_ns - now) / 1e9);
+				      a->sc.budget, (a->sc.resume_at_ns - now) / (double)NS_PER_S);
 		}
 		if (now >= next_verdict) {
 			next_verdict = now + verdict_ns;
@@ -473,11 +516,12 @@ int agent__main(int argc, char **argv)
 		return ret == 1 ? 0 : 2;
 	}
 	logfmt__set_level(a->o.log_level);
-	probes__set_verbosity(a->o.verbose);
+	a->log.logfmt = 1;
+	probes__set_verbosity(a->o.verbose, &a->log);
 	a->sc.stats_fd = -1;
 	collector__init(&a->coll);
 	agent_filter__init(&a->filter, &a->o);
-	verdicts__init(&a->verdicts, a->o.suspect_age_s);
+	verdicts__init(&a->verdicts, a->o.trace.suspect_age_s);
 	alloc_deltas__init(&a->deltas);
 	a->last_push_s = u64map__new(64);
 	a->caps.per_process = a->o.max_items_per_process;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/logfmt.h"
 #include "agent/filter.h"
 #include "agent/options.h"
 #include "agent/profiles.h"
@@ -30,6 +31,7 @@ struct u64map;
 
 struct agent {
 	struct agent_options o;
+	struct logger log;		/* logfmt: every line the agent says */
 	struct agent_filter filter;
 	struct collector coll;
 	struct probes probes;
@@ -56,6 +58,7 @@ struct agent {
 	uint64_t procs_traced;		/* tracing started (exec, scan) */
 	uint64_t procs_refused;		/* --max-processes reached */
 	uint64_t procs_forgotten;
+	uint64_t procs_forgotten_at_sweep;	/* tables swept since */
 	uint64_t push_rounds, profiles_built, profile_errors;
 	uint64_t trace_errors;		/* could not add to the traced map */
 };

@@ -24,6 +24,7 @@
 #include "trace/session.h"
 #include "report/report.h"
 #include "symbols/stacks.h"
+#include "symbols/tables.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -132,101 +133,111 @@ static void growth_family(FILE *f, const struct agent *a, const struct collector
 	}
 }
 
+/* The samples of one family for one live process. */
+typedef void (*process_samples_fn)(FILE *f, const struct agent *a, const struct process *p,
+				   const char *name);
+
+static void process_family(FILE *f, const struct agent *a, const char *name,
+			   const char *type, const char *help, process_samples_fn samples)
+{
+	const struct collector *c = &a->coll;
+
+	metrics__family(f, name, type, help);
+	for (size_t i = 0; i < c->nprocs; i++)
+		if (!c->procs[i]->exited)
+			samples(f, a, c->procs[i], name);
+}
+
+static void outstanding_bytes(FILE *f, const struct agent *a, const struct process *p,
+			      const char *name)
+{
+	uint64_t objs, bytes;
+
+	kind_sample(f, a, p, name, "mmap", p->maps.bytes);
+	kind_sample(f, a, p, name, "brk", p->brk.bytes);
+	if (session__traced_as_go(p)) {
+		go_heap(p, &objs, &bytes);
+		kind_sample(f, a, p, name, "go_heap", bytes);
+	}
+}
+
+static void outstanding_items(FILE *f, const struct agent *a, const struct process *p,
+			      const char *name)
+{
+	uint64_t objs, bytes;
+
+	kind_sample(f, a, p, name, "mmap", p->maps.allocs);
+	kind_sample(f, a, p, name, "brk", p->brk.n);
+	kind_sample(f, a, p, name, "fd", p->fds.count);
+	if (session__traced_as_go(p)) {
+		kind_sample(f, a, p, name, "goroutine", goroutines__count(&p->go->gor));
+		go_heap(p, &objs, &bytes);
+		kind_sample(f, a, p, name, "go_heap", objs);
+	}
+}
+
+static void open_fds(FILE *f, const struct agent *a, const struct process *p, const char *name)
+{
+	kind_sample(f, a, p, name, NULL, p->fds.count);
+}
+
+static void goroutines(FILE *f, const struct agent *a, const struct process *p, const char *name)
+{
+	if (session__traced_as_go(p))
+		kind_sample(f, a, p, name, NULL, goroutines__count(&p->go->gor));
+}
+
+static void go_allocated_bytes(FILE *f, const struct agent *a, const struct process *p,
+			       const char *name)
+{
+	uint64_t objs, bytes;
+
+	if (!session__traced_as_go(p))
+		return;
+	go_allocated(p, &objs, &bytes);
+	kind_sample(f, a, p, name, NULL, bytes);
+}
+
+static void suspect_stacks(FILE *f, const struct agent *a, const struct process *p,
+			   const char *name)
+{
+	for (int k = 0; k < KIND_MAX; k++) {
+		double per_min;
+		uint64_t sus;
+
+		if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
+		    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !session__traced_as_go(p)))
+			continue;
+		verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);
+		kind_sample(f, a, p, name, kind_name(k), sus);
+	}
+}
+
 static void write_processes(struct agent *a, FILE *f)
 {
-	struct collector *c = &a->coll;
-	struct plabels l;
-
-	metrics__family(f, "leakscope_process_outstanding_bytes", "gauge",
-			"Memory the process still holds, by kind (mmap: mapped ranges, brk: heap "
-			"growth, go_heap: the Go runtime's in-use heap profile).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-		uint64_t objs, bytes;
-
-		if (p->exited)
-			continue;
-		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "mmap", p->maps.bytes);
-		kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "brk", p->brk.bytes);
-		if (session__traced_as_go(p)) {
-			go_heap(p, &objs, &bytes);
-			kind_sample(f, a, p, "leakscope_process_outstanding_bytes", "go_heap", bytes);
-		}
-	}
-	metrics__family(f, "leakscope_process_outstanding_items", "gauge",
-			"Items the process still holds, by kind: mappings, heap growths, fds, "
-			"goroutines, Go heap objects.");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-		uint64_t objs, bytes;
-
-		if (p->exited)
-			continue;
-		kind_sample(f, a, p, "leakscope_process_outstanding_items", "mmap", p->maps.allocs);
-		kind_sample(f, a, p, "leakscope_process_outstanding_items", "brk", p->brk.n);
-		kind_sample(f, a, p, "leakscope_process_outstanding_items", "fd", p->fds.count);
-		if (session__traced_as_go(p)) {
-			kind_sample(f, a, p, "leakscope_process_outstanding_items", "goroutine",
-				    goroutines__count(&p->go->gor));
-			go_heap(p, &objs, &bytes);
-			kind_sample(f, a, p, "leakscope_process_outstanding_items", "go_heap", objs);
-		}
-	}
-	metrics__family(f, "leakscope_process_open_fds", "gauge",
-			"Open file descriptors of the process.");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		if (c->procs[i]->exited)
-			continue;
-		process_labels(a, c->procs[i], &l, NULL);
-		metrics__sample(f, "leakscope_process_open_fds", l.v, c->procs[i]->fds.count);
-	}
-	metrics__family(f, "leakscope_process_goroutines", "gauge",
-			"Live goroutines of a Go process (the runtime's own included).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		if (c->procs[i]->exited || !session__traced_as_go(c->procs[i]))
-			continue;
-		process_labels(a, c->procs[i], &l, NULL);
-		metrics__sample(f, "leakscope_process_goroutines", l.v,
-				goroutines__count(&c->procs[i]->go->gor));
-	}
-	metrics__family(f, "leakscope_process_go_allocated_bytes_total", "counter",
-			"Go heap bytes allocated since tracing began (the runtime's samples, "
-			"scaled like pprof).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		uint64_t objs, bytes;
-
-		if (c->procs[i]->exited || !session__traced_as_go(c->procs[i]))
-			continue;
-		go_allocated(c->procs[i], &objs, &bytes);
-		process_labels(a, c->procs[i], &l, NULL);
-		metrics__sample(f, "leakscope_process_go_allocated_bytes_total", l.v, bytes);
-	}
-	growth_family(f, a, c, "leakscope_process_growth_bytes_per_second",
+	process_family(f, a, "leakscope_process_outstanding_bytes", "gauge",
+		       "Memory the process still holds, by kind (mmap: mapped ranges, brk: heap "
+		       "growth, go_heap: the Go runtime's in-use heap profile).", outstanding_bytes);
+	process_family(f, a, "leakscope_process_outstanding_items", "gauge",
+		       "Items the process still holds, by kind: mappings, heap growths, fds, "
+		       "goroutines, Go heap objects.", outstanding_items);
+	process_family(f, a, "leakscope_process_open_fds", "gauge",
+		       "Open file descriptors of the process.", open_fds);
+	process_family(f, a, "leakscope_process_goroutines", "gauge",
+		       "Live goroutines of a Go process (the runtime's own included).", goroutines);
+	process_family(f, a, "leakscope_process_go_allocated_bytes_total", "counter",
+		       "Go heap bytes allocated since tracing began (the runtime's samples, "
+		       "scaled like pprof).", go_allocated_bytes);
+	growth_family(f, a, &a->coll, "leakscope_process_growth_bytes_per_second",
 		      "Growth of outstanding memory by kind: least-squares slope over the "
 		      "verdict samples, summed over the process's stacks.",
 		      memory_kinds, ARRAY_SIZE(memory_kinds));
-	growth_family(f, a, c, "leakscope_process_growth_items_per_second",
+	growth_family(f, a, &a->coll, "leakscope_process_growth_items_per_second",
 		      "Growth of open fds and live goroutines (slope over the verdict samples).",
 		      count_kinds, ARRAY_SIZE(count_kinds));
-	metrics__family(f, "leakscope_process_suspect_stacks", "gauge",
-			"Call stacks of the process judged leaking (steady growth, old items).");
-	for (size_t i = 0; i < c->nprocs; i++) {
-		const struct process *p = c->procs[i];
-
-		if (p->exited)
-			continue;
-		for (int k = 0; k < KIND_MAX; k++) {
-			double per_min;
-			uint64_t sus;
-
-			if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
-			    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !session__traced_as_go(p)))
-				continue;
-			verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);
-			process_labels(a, p, &l, kind_name(k));
-			metrics__sample(f, "leakscope_process_suspect_stacks", l.v, sus);
-		}
-	}
+	process_family(f, a, "leakscope_process_suspect_stacks", "gauge",
+		       "Call stacks of the process judged leaking (steady growth, old items).",
+		       suspect_stacks);
 }
 
 static void one(FILE *f, const char *name, const char *type, const char *help, double v)
@@ -235,15 +246,13 @@ static void one(FILE *f, const char *name, const char *type, const char *help, d
 	metrics__sample(f, name, NULL, v);
 }
 
-static void write_agent(struct agent *a, FILE *f)
+/* What the agent traces: processes, items, execs. */
+static void write_agent_scope(struct agent *a, FILE *f, const uint64_t *drops)
 {
 	struct collector *c = &a->coll;
-	uint64_t drops[LS_DROP_MAX] = { 0 }, items = 0;
+	uint64_t items = 0;
 	size_t live = 0;
 
-	if (a->loaded)
-		probes__read_drops(&a->probes, drops);
-	selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
 	for (size_t i = 0; i < c->nprocs; i++) {
 		live += !c->procs[i]->exited;
 		items += caps__items(c->procs[i]);
@@ -266,6 +275,13 @@ static void write_agent(struct agent *a, FILE *f)
 	metrics__sample(f, "leakscope_agent_execs_total",
 			(const char *const[]){ "matched", "false", NULL },
 			a->execs_seen - a->execs_matched);
+}
+
+/* Records from the BPF side, and what was lost or dropped on the way. */
+static void write_agent_records(struct agent *a, FILE *f, const uint64_t *drops)
+{
+	struct collector *c = &a->coll;
+
 	one(f, "leakscope_agent_events_total", "counter",
 	    "Records the BPF programs submitted.", a->loaded ? probes__events_sent(&a->probes) : 0);
 	one(f, "leakscope_agent_records_total", "counter",
@@ -298,12 +314,17 @@ static void write_agent(struct agent *a, FILE *f)
 	one(f, "leakscope_agent_unknown_pid_records_total", "counter",
 	    "Records for processes no longer tracked (late after a pause or exit).",
 	    c->unknown_pid_records);
+}
+
+/* What the agent costs the host, and how it keeps that in budget. */
+static void write_agent_cost(struct agent *a, FILE *f)
+{
 	one(f, "leakscope_agent_bpf_run_seconds_total", "counter",
-	    "Run time of the agent's BPF programs (kernel BPF statistics).", a->sc.bpf_ns / 1e9);
+	    "Run time of the agent's BPF programs (kernel BPF statistics).", a->sc.bpf_ns / (double)NS_PER_S);
 	one(f, "leakscope_agent_bpf_runs_total", "counter",
 	    "Runs of the agent's BPF programs.", a->sc.bpf_runs);
 	one(f, "leakscope_agent_cpu_seconds_total", "counter",
-	    "CPU time of the agent process, all threads.", a->sc.cpu_ns / 1e9);
+	    "CPU time of the agent process, all threads.", a->sc.cpu_ns / (double)NS_PER_S);
 	one(f, "leakscope_agent_overhead_ratio", "gauge",
 	    "Agent CPU plus BPF run time over the last overhead window, in CPUs.",
 	    a->sc.last_ratio);
@@ -322,7 +343,12 @@ static void write_agent(struct agent *a, FILE *f)
 			(const char *const[]){ "traced", "false", NULL },
 			a->sampler.intervals - a->sampler.traced_intervals);
 	one(f, "leakscope_agent_stacks", "gauge", "Distinct call stacks interned.",
-	    stacks__count());
+	    stacks__count(a->coll.tables.stacks));
+}
+
+/* Profiles out: built, pushed, written; requests served. */
+static void write_agent_exports(struct agent *a, FILE *f)
+{
 	one(f, "leakscope_agent_profiles_built_total", "counter",
 	    "Profiles made for pushing or writing (one per process and kind).",
 	    a->profiles_built);
@@ -361,6 +387,65 @@ static void write_agent(struct agent *a, FILE *f)
 	    "Requests served on --listen.", http_server__requests(a->http));
 }
 
+static void write_agent(struct agent *a, FILE *f)
+{
+	uint64_t drops[LS_DROP_MAX] = { 0 };
+
+	if (a->loaded)
+		probes__read_drops(&a->probes, drops);
+	selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
+	write_agent_scope(a, f, drops);
+	write_agent_records(a, f, drops);
+	write_agent_cost(a, f);
+	write_agent_exports(a, f);
+}
+
+/* What the agent holds for the processes it traces, per table: flat
+ * under process churn, since a sweep after forgetting exited processes
+ * frees what only they used (symbols/tables.h). */
+static void write_tables(struct agent *a, FILE *f)
+{
+	const struct tables *t = &a->coll.tables;
+	struct table_size sz[TABLE_MAX];
+
+	for (int k = 0; k < TABLE_MAX; k++)
+		tables__size(t, k, &sz[k]);
+	metrics__family(f, "leakscope_agent_table_entries", "gauge",
+			"Entries in the agent's tables: strings (paths, names), stacks, "
+			"modules (executable files), symbols (resolved frames), go_binaries "
+			"(executables inspected).");
+	for (int k = 0; k < TABLE_MAX; k++)
+		metrics__sample(f, "leakscope_agent_table_entries",
+				(const char *const[]){ "table", table_kind_name(k), NULL },
+				sz[k].entries);
+	metrics__sample(f, "leakscope_agent_table_entries",
+			(const char *const[]){ "table", "go_binaries", NULL },
+			goprobes__count(a->hook.gp));
+	metrics__family(f, "leakscope_agent_table_bytes", "gauge",
+			"Memory of the agent's tables, as they count it (libdw's own "
+			"allocations for modules are not in it).");
+	for (int k = 0; k < TABLE_MAX; k++)
+		metrics__sample(f, "leakscope_agent_table_bytes",
+				(const char *const[]){ "table", table_kind_name(k), NULL },
+				sz[k].bytes);
+	metrics__family(f, "leakscope_agent_table_freed_total", "counter",
+			"Entries freed by sweeps of the tables (what only forgotten "
+			"processes used), per table.");
+	for (int k = 0; k < TABLE_MAX; k++)
+		metrics__sample(f, "leakscope_agent_table_freed_total",
+				(const char *const[]){ "table", table_kind_name(k), NULL },
+				t->freed[k]);
+	one(f, "leakscope_agent_table_sweeps_total", "counter",
+	    "Sweeps of the tables: after exited processes were forgotten, or when "
+	    "they doubled.", t->sweeps);
+	one(f, "leakscope_agent_kept_processes", "gauge",
+	    "Processes whose ledgers are kept: traced ones, and exited ones until "
+	    "their last state went out.", a->coll.nprocs);
+	one(f, "leakscope_agent_processes_forgotten_total", "counter",
+	    "Processes dropped from the ledgers (exited and reported, or tracing paused).",
+	    a->procs_forgotten);
+}
+
 void agent_metrics__write(struct agent *a, FILE *f)
 {
 	/* Go heap profiles are read from the processes now, so scrapes see
@@ -368,4 +453,5 @@ void agent_metrics__write(struct agent *a, FILE *f)
 	collector__refresh(&a->coll);
 	write_processes(a, f);
 	write_agent(a, f);
+	write_tables(a, f);
 }

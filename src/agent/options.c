@@ -2,12 +2,12 @@
 #include "agent/options.h"
 #include "agent/config_file.h"
 #include "trace/goprobes.h"
-#include "leakscope.h"
 #include "base/logfmt.h"
+#include "base/parse.h"
 #include "base/util.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +22,17 @@ enum opt_type {
 	T_PERCENT,
 	T_COUNT,	/* size_t > 0 */
 	T_BYTES,
-	T_UINT,
 	T_FLAG,
 	T_SEED,
 	T_LOG_LEVEL,
-	T_GO_ALLOC,
+	T_TRACE,	/* shared with the tracer: off is an enum trace_option */
 	T_CONFIG,
 	T_VERBOSE,
 	T_HELP,
 };
 
 struct opt {
-	const char *name;
+	const char *name;	/* NULL for T_TRACE: the shared table names it */
 	char short_name;
 	enum opt_type type;
 	size_t off;
@@ -103,15 +102,11 @@ static const struct opt table[] = {
 	  "longest pause (default 10m)" },
 	{ "verdict-interval", 0, T_DURATION, OFF(verdict_interval_s), "DURATION",
 	  "sample every stack this often for growth rates and suspects (default 10s)" },
-	{ "suspect-age", 0, T_DURATION, OFF(suspect_age_s), "DURATION",
-	  "a suspected leak's oldest item is older than this (default 30s)" },
-	{ "stack-depth", 0, T_UINT, OFF(stack_depth), "FRAMES", "frames per stack (1-127, default 127)" },
-	{ "stack-snapshot", 0, T_UINT, OFF(snapshot_kib), "KIB",
-	  "user stack copied per native event for CFI unwinding (0-64, default 16)" },
-	{ "ring-buffer", 0, T_UINT, OFF(ringbuf_mib), "MIB",
-	  "ring buffer size, a power of two (default 32)" },
-	{ "go-alloc", 0, T_GO_ALLOC, OFF(go_alloc), "sampled|off",
-	  "Go allocations at the runtime's own sampling rate (default), or none" },
+	{ NULL, 0, T_TRACE, TRACE_OPT_SUSPECT_AGE, NULL, NULL },
+	{ NULL, 0, T_TRACE, TRACE_OPT_STACK_DEPTH, NULL, NULL },
+	{ NULL, 0, T_TRACE, TRACE_OPT_STACK_SNAPSHOT, NULL, NULL },
+	{ NULL, 0, T_TRACE, TRACE_OPT_RING_BUFFER, NULL, NULL },
+	{ NULL, 0, T_TRACE, TRACE_OPT_GO_ALLOC, NULL, NULL },
 	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_s), "DURATION",
 	  "on SIGTERM, how long the final push may take (default 10s)" },
 	{ "log-level", 0, T_LOG_LEVEL, OFF(log_level), "debug|info|warn|error",
@@ -140,11 +135,13 @@ void agent_options__defaults(struct agent_options *o)
 	o->overhead_backoff_s = 30;
 	o->overhead_backoff_max_s = 600;
 	o->verdict_interval_s = 10;
-	o->suspect_age_s = 30;
-	o->stack_depth = LS_MAX_STACK_DEPTH;
-	o->snapshot_kib = 16;
-	o->ringbuf_mib = 32;
-	o->go_alloc = GO_ALLOC_SAMPLED;
+	o->trace.suspect_age_s = 30;
+	o->trace.stack_depth = TRACE_STACK_DEPTH_MAX;
+	o->trace.snapshot_kib = 16;
+	o->trace.ringbuf_mib = 32;
+	o->trace.go_alloc = GO_ALLOC_SAMPLED;
+	/* every allocation, or both probes, is for a short session */
+	o->trace.go_alloc_modes = 1u << GO_ALLOC_SAMPLED | 1u << GO_ALLOC_OFF;
 	o->shutdown_timeout_s = 10;
 	o->log_level = LOG_INFO;
 }
@@ -171,72 +168,6 @@ void agent_options__free(struct agent_options *o)
 	free(o->push_url);
 	free(o->output_dir);
 	memset(o, 0, sizeof(*o));
-}
-
-int agent_options__duration(const char *s, double *out)
-{
-	static const struct { const char *unit; double mult; } units[] = {
-		{ "", 1 }, { "s", 1 }, { "ms", 1e-3 }, { "m", 60 }, { "h", 3600 },
-	};
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-		if (!strcmp(end, units[i].unit)) {
-			*out = v * units[i].mult;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-int agent_options__size(const char *s, uint64_t *out)
-{
-	char *end;
-	double v;
-	int shift = 0;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return -EINVAL;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: return -EINVAL;
-	}
-	if (*end == 'i' && shift)
-		end++;
-	if (*end == 'B' || (*end == 'b' && shift))
-		end++;
-	if (*end || v * (double)(1ULL << shift) > 1e18)
-		return -EINVAL;
-	*out = (uint64_t)(v * (double)(1ULL << shift));
-	return 0;
-}
-
-static int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -274,141 +205,172 @@ static int list_add(struct str_list *l, const char *value)
 static int check_listen(const char *s)
 {
 	const char *colon = strrchr(s, ':');
-	unsigned long long port;
+	uint64_t port;
 
-	if (!colon || colon == s || parse_ulong(colon + 1, 65535, &port))
+	if (!colon || colon == s || parse__uint(colon + 1, 0, 65535, &port))
 		return -EINVAL;
 	if (s[0] == '[' && colon[-1] != ']')
 		return -EINVAL;
 	return 0;
 }
 
+static const char *opt_name(const struct opt *t)
+{
+	return t->type == T_TRACE ? trace_option__name(t->off) : t->name;
+}
+
+/* What the value looks like, "" for flags; buf for the shared options. */
+static const char *opt_arg(const struct opt *t, const struct agent_options *o,
+			   char *buf, size_t size)
+{
+	if (t->type != T_TRACE)
+		return t->arg ? t->arg : "";
+	trace_option__arg(t->off, &o->trace, buf, size);
+	return buf;
+}
+
 static const struct opt *find_opt(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
-		if (!strcmp(table[i].name, name))
+		if (!strcmp(opt_name(&table[i]), name))
 			return &table[i];
 	return NULL;
+}
+
+/* -p 12,34: every piece a PID. */
+static int set_pids(struct agent_options *o, const char *v)
+{
+	char *copy = xstrdup(v), *rest = copy, *piece;
+	int ret = 0, pid;
+
+	while ((piece = strsep(&rest, ","))) {
+		if (!*piece)
+			continue;
+		ret = parse__pid(piece, &pid);
+		if (ret)
+			break;
+		o->pids = xrealloc(o->pids, (o->npids + 1) * sizeof(*o->pids));
+		o->pids[o->npids++] = pid;
+	}
+	free(copy);
+	return ret || !o->npids ? -EINVAL : 0;
+}
+
+/* A text option; --listen also takes "off" (no endpoint). */
+static int set_text(char **field, enum opt_type type, const char *v)
+{
+	if (type == T_LISTEN && (!strcmp(v, "off") || !strcmp(v, "none") || !*v)) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (!*v || (type == T_LISTEN && check_listen(v)))
+		return -EINVAL;
+	free(*field);
+	*field = xstrdup(v);
+	return 0;
+}
+
+static int set_percent(double *field, const char *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || (*end && strcmp(end, "%")) || !(d >= 0 && d <= 100))
+		return -EINVAL;
+	*field = d;
+	return 0;
+}
+
+/* Durations, counts, sizes, the seed: numbers into their field. */
+static int set_number(struct agent_options *o, enum opt_type type, void *field,
+		      const char *v)
+{
+	uint64_t u;
+	double d;
+
+	switch (type) {
+	case T_DURATION:
+		if (parse__seconds(v, &d))
+			return -EINVAL;
+		*(double *)field = d;
+		return 0;
+	case T_PERCENT:
+		return set_percent(field, v);
+	case T_COUNT:
+		if (parse__uint(v, 1, SIZE_MAX / 2, &u))
+			return -EINVAL;
+		*(size_t *)field = (size_t)u;
+		return 0;
+	case T_BYTES:
+		if (parse__size(v, &u) || !u)
+			return -EINVAL;
+		*(uint64_t *)field = u;
+		return 0;
+	case T_SEED:
+		if (parse__uint(v, 0, UINT64_MAX, &u))
+			return -EINVAL;
+		o->sampling_seed = u;
+		o->seed_set = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 static int set_opt(struct agent_options *o, const struct opt *t, const char *v,
 		   char *err, size_t errlen)
 {
 	void *field = (char *)o + t->off;
-	unsigned long long u;
-	double d;
+	enum log_level level;
+	int ret;
 
 	switch (t->type) {
+	case T_TRACE:
+		return trace_option__set(&o->trace, t->off, v, err, errlen);
 	case T_LIST:
-		if (list_add(field, v))
-			goto bad;
-		return 0;
-	case T_PIDS: {
-		char *copy = xstrdup(v), *rest = copy, *piece;
-		int ret = 0;
-
-		while ((piece = strsep(&rest, ","))) {
-			if (!*piece)
-				continue;
-			if (parse_ulong(piece, 4194304, &u) || !u) {
-				ret = -EINVAL;
-				break;
-			}
-			o->pids = xrealloc(o->pids, (o->npids + 1) * sizeof(*o->pids));
-			o->pids[o->npids++] = (int)u;
-		}
-		free(copy);
-		if (ret || !o->npids)
-			goto bad;
-		return 0;
-	}
+		ret = list_add(field, v);
+		break;
+	case T_PIDS:
+		ret = set_pids(o, v);
+		break;
 	case T_STR:
-		if (!*v)
-			goto bad;
-		free(*(char **)field);
-		*(char **)field = xstrdup(v);
-		return 0;
 	case T_LISTEN:
-		free(*(char **)field);
-		*(char **)field = NULL;
-		if (!strcmp(v, "off") || !strcmp(v, "none") || !*v)
-			return 0;
-		if (check_listen(v))
-			goto bad;
-		*(char **)field = xstrdup(v);
-		return 0;
+		ret = set_text(field, t->type, v);
+		break;
 	case T_DURATION:
-		if (agent_options__duration(v, &d))
-			goto bad;
-		*(double *)field = d;
-		return 0;
-	case T_PERCENT: {
-		char *end;
-
-		errno = 0;
-		d = strtod(v, &end);
-		if (errno || end == v || (*end && strcmp(end, "%")) || !(d >= 0 && d <= 100))
-			goto bad;
-		*(double *)field = d;
-		return 0;
-	}
+	case T_PERCENT:
 	case T_COUNT:
-		if (parse_ulong(v, (size_t)-1 / 2, &u) || !u)
-			goto bad;
-		*(size_t *)field = (size_t)u;
-		return 0;
-	case T_BYTES: {
-		uint64_t b;
-
-		if (agent_options__size(v, &b) || !b)
-			goto bad;
-		*(uint64_t *)field = b;
-		return 0;
-	}
-	case T_UINT:
-		if (parse_ulong(v, 1u << 30, &u))
-			goto bad;
-		*(unsigned *)field = (unsigned)u;
-		return 0;
-	case T_FLAG:
-		if (parse_bool(v, (bool *)field))
-			goto bad;
-		return 0;
+	case T_BYTES:
 	case T_SEED:
-		if (parse_ulong(v, ~0ULL, &u))
-			goto bad;
-		o->sampling_seed = u;
-		o->seed_set = true;
-		return 0;
-	case T_LOG_LEVEL: {
-		enum log_level l;
-
-		if (logfmt__parse_level(v, &l))
-			goto bad;
-		o->log_level = l;
-		return 0;
-	}
-	case T_GO_ALLOC:
-		if (!strcmp(v, "sampled"))
-			o->go_alloc = GO_ALLOC_SAMPLED;
-		else if (!strcmp(v, "off"))
-			o->go_alloc = GO_ALLOC_OFF;
-		else
-			goto bad;
-		return 0;
+		ret = set_number(o, t->type, field, v);
+		break;
+	case T_FLAG:
+		ret = parse_bool(v, field);
+		break;
+	case T_LOG_LEVEL:
+		ret = logfmt__parse_level(v, &level);
+		if (!ret)
+			o->log_level = level;
+		break;
 	case T_VERBOSE:
 		o->verbose++;
 		o->log_level = LOG_DEBUG;
 		return 0;
 	case T_CONFIG:
 	case T_HELP:
+	default:
 		snprintf(err, errlen, "%s cannot be set in a config file", t->name);
 		return -EINVAL;
 	}
-bad:
-	snprintf(err, errlen, "invalid value for %s: \"%s\" (expected %s)", t->name, v,
-		 t->arg ? t->arg : "true or false");
-	return -EINVAL;
+	if (ret) {
+		snprintf(err, errlen, "invalid value for %s: \"%s\" (expected %s)", t->name, v,
+			 t->arg ? t->arg : "true or false");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int agent_options__set(struct agent_options *o, const char *name, const char *value,
@@ -431,6 +393,10 @@ static int config_set(void *ctx, const char *key, const char *value, char *err,
 
 void agent_options__usage(FILE *f)
 {
+	struct agent_options defaults;
+
+	/* the shared options' help ends with this command's default */
+	agent_options__defaults(&defaults);
 	fprintf(f,
 		"Usage: leakscope agent [OPTION...]\n"
 		"Fleet mode: trace every process on this host (or those the filters pick),\n"
@@ -439,13 +405,19 @@ void agent_options__usage(FILE *f)
 		"Filters of different kinds must all match; values of one kind are alternatives.\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
 		const struct opt *t = &table[i];
-		char head[80];
+		char head[80], arg[64], help[768];
+		const char *a = opt_arg(t, &defaults, arg, sizeof(arg));
 
 		snprintf(head, sizeof(head), "%c%c%s--%s%s%s", t->short_name ? '-' : ' ',
 			 t->short_name ? t->short_name : ' ', t->short_name ? ", " : "  ",
-			 t->name, t->arg ? " " : "", t->arg ? t->arg : "");
-		fprintf(f, "  %-40s %s\n", head, t->help);
+			 opt_name(t), *a ? " " : "", a);
+		if (t->type == T_TRACE) {
+			trace_option__help(t->off, &defaults.trace, help, sizeof(help));
+			help[0] = (char)tolower((unsigned char)help[0]);	/* as ours */
+		}
+		fprintf(f, "  %-40s %s\n", head, t->type == T_TRACE ? help : t->help);
 	}
+	agent_options__free(&defaults);
 }
 
 static const struct opt *find_short(char c)
@@ -461,6 +433,52 @@ static bool takes_value(const struct opt *t)
 	return t->type != T_FLAG && t->type != T_VERBOSE && t->type != T_HELP;
 }
 
+/* The option one argv word names ("--name", "--name=value", "--no-flag",
+ * "-x"), with the value it carries; NULL if none. */
+static const struct opt *recognize(const char *a, const char **value)
+{
+	const struct opt *t;
+	const char *eq;
+	char name[64];
+	size_t n;
+
+	*value = NULL;
+	if (a[0] == '-' && a[1] && !a[2])
+		return find_short(a[1]);
+	if (a[0] != '-' || a[1] != '-' || !a[2])
+		return NULL;
+	eq = strchr(a + 2, '=');
+	n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+	snprintf(name, sizeof(name), "%.*s", (int)MIN(n, sizeof(name) - 1), a + 2);
+	t = find_opt(name);
+	if (eq)
+		*value = eq + 1;
+	if (!t && !strncmp(name, "no-", 3) && (t = find_opt(name + 3)) &&
+	    t->type == T_FLAG && !eq)
+		*value = "false";
+	else if (t && t->type == T_FLAG && !eq)
+		*value = "true";
+	else if (t && t->type != T_FLAG && eq && !takes_value(t))
+		t = NULL;	/* --help=x */
+	return t;
+}
+
+/* A list given on the command line replaces the file's, the first time. */
+static void forget_file_value(struct agent_options *o, const struct opt *t,
+			      bool *from_flag)
+{
+	if (from_flag[t - table])
+		return;
+	from_flag[t - table] = true;
+	if (t->type == T_LIST)
+		list_clear((struct str_list *)((char *)o + t->off));
+	if (t->type == T_PIDS) {
+		free(o->pids);
+		o->pids = NULL;
+		o->npids = 0;
+	}
+}
+
 /*
  * One walk of argv. pass 0 only looks for --config and --help; pass 1
  * sets everything else (after the file was read, so flags win).
@@ -469,31 +487,10 @@ static int walk(struct agent_options *o, int argc, char **argv, int pass,
 		bool *from_flag)
 {
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *value = NULL;
-		const struct opt *t = NULL;
-		char name[64], err[512];
+		const char *a = argv[i], *value;
+		const struct opt *t = recognize(a, &value);
+		char err[512], arg[64];
 
-		if (a[0] == '-' && a[1] == '-' && a[2]) {
-			const char *eq = strchr(a + 2, '=');
-			size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-
-			snprintf(name, sizeof(name), "%.*s", (int)MIN(n, sizeof(name) - 1), a + 2);
-			t = find_opt(name);
-			if (eq)
-				value = eq + 1;
-			if (!t && !strncmp(name, "no-", 3) && (t = find_opt(name + 3)) &&
-			    t->type == T_FLAG && !eq) {
-				value = "false";
-			} else if (t && t->type == T_FLAG && eq) {
-				/* --pprof=false */
-			} else if (t && t->type == T_FLAG) {
-				value = "true";
-			} else if (t && eq && !takes_value(t)) {
-				t = NULL;
-			}
-		} else if (a[0] == '-' && a[1] && !a[2]) {
-			t = find_short(a[1]);
-		}
 		if (!t) {
 			fprintf(stderr, "leakscope agent: unknown option \"%s\" "
 				"(leakscope agent --help lists them)\n", a);
@@ -502,36 +499,20 @@ static int walk(struct agent_options *o, int argc, char **argv, int pass,
 		if (takes_value(t) && !value) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "leakscope agent: --%s needs a value (%s)\n",
-					t->name, t->arg);
+					opt_name(t), opt_arg(t, o, arg, sizeof(arg)));
 				return 2;
 			}
 			value = argv[++i];
 		}
-		if (t->type == T_HELP) {
-			if (pass == 0) {
-				agent_options__usage(stdout);
-				return 1;
-			}
-			continue;
+		if (t->type == T_HELP && pass == 0) {
+			agent_options__usage(stdout);
+			return 1;
 		}
-		if (t->type == T_CONFIG) {
-			if (pass == 0)
-				o->config_path = value;
+		if (t->type == T_CONFIG && pass == 0)
+			o->config_path = value;
+		if (t->type == T_HELP || t->type == T_CONFIG || pass == 0)
 			continue;
-		}
-		if (pass == 0)
-			continue;
-		/* A list given on the command line replaces the file's. */
-		if (!from_flag[t - table]) {
-			from_flag[t - table] = true;
-			if (t->type == T_LIST)
-				list_clear((struct str_list *)((char *)o + t->off));
-			if (t->type == T_PIDS) {
-				free(o->pids);
-				o->pids = NULL;
-				o->npids = 0;
-			}
-		}
+		forget_file_value(o, t, from_flag);
 		if (set_opt(o, t, value, err, sizeof(err))) {
 			fprintf(stderr, "leakscope agent: %s\n", err);
 			return 2;
@@ -558,19 +539,6 @@ int agent_options__parse(struct agent_options *o, int argc, char **argv)
 	ret = walk(o, argc, argv, 1, from_flag);
 	if (ret)
 		return ret;
-	if (!o->stack_depth || o->stack_depth > LS_MAX_STACK_DEPTH) {
-		fprintf(stderr, "leakscope agent: --stack-depth must be 1-%d\n", LS_MAX_STACK_DEPTH);
-		return 2;
-	}
-	if (o->snapshot_kib > 4 * LS_SNAPSHOT_MAX_PAGES || o->snapshot_kib % 4) {
-		fprintf(stderr, "leakscope agent: --stack-snapshot must be a multiple of 4 up to %d\n",
-			4 * LS_SNAPSHOT_MAX_PAGES);
-		return 2;
-	}
-	if (o->ringbuf_mib < 1 || o->ringbuf_mib > 1024 || (o->ringbuf_mib & (o->ringbuf_mib - 1))) {
-		fprintf(stderr, "leakscope agent: --ring-buffer must be a power of two, 1-1024 MiB\n");
-		return 2;
-	}
 	if (o->sampling_interval_s < 0.01 || o->push_interval_s < 0.01 ||
 	    o->verdict_interval_s < 0.01 || o->overhead_window_s < 0.01) {
 		fprintf(stderr, "leakscope agent: intervals must be at least 10ms\n");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Options of `leakscope agent`, from the command line and an optional
- * config file (--config FILE, same names: see agent_config.h). One table
+ * config file (--config FILE, same names: see config_file.h). One table
  * defines both, so a name cannot mean one thing on the command line and
  * another in the file; flags given on the command line override the
  * file (a list option given as a flag replaces the file's list).
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "trace/trace_options.h"
 
 #define AGENT_DEFAULT_PORT 9465
 #define AGENT_DEFAULT_LISTEN "127.0.0.1:9465"
@@ -58,11 +59,8 @@ struct agent_options {
 	double overhead_backoff_max_s;
 	/* verdicts and tracing details */
 	double verdict_interval_s;
-	double suspect_age_s;
-	unsigned stack_depth;
-	unsigned snapshot_kib;
-	unsigned ringbuf_mib;
-	int go_alloc;			/* enum go_alloc_mode: sampled or off */
+	struct trace_options trace;	/* shared with the tracer; go-alloc:
+					 * sampled or off */
 	double shutdown_timeout_s;
 	int log_level;			/* enum log_level */
 	int verbose;
@@ -78,10 +76,5 @@ int agent_options__set(struct agent_options *o, const char *name, const char *va
 		       char *err, size_t errlen);
 void agent_options__free(struct agent_options *o);
 void agent_options__usage(FILE *f);
-
-/* "90", "90s", "1.5m", "250ms", "2h" -> seconds. 0 or -EINVAL. */
-int agent_options__duration(const char *s, double *out);
-/* "512", "512K", "64M", "1G" (powers of 1024) -> bytes. 0 or -EINVAL. */
-int agent_options__size(const char *s, uint64_t *out);
 
 #endif

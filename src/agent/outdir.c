@@ -83,7 +83,7 @@ int outdir__open(struct outdir *o, const char *dir, uint64_t max_bytes)
 			continue;
 		}
 		add_file(o, path, st.st_size,
-			 (uint64_t)st.st_mtim.tv_sec * 1000000000ULL + st.st_mtim.tv_nsec);
+			 (uint64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec);
 	}
 	closedir(dp);
 	qsort(o->files, o->n, sizeof(*o->files), by_age);

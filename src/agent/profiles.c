@@ -10,18 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Notes about one process start "pid N": keep them for that one only. */
-static bool note_for(const char *note, int pid)
-{
-	char prefix[32];
-	int n;
-
-	if (strncmp(note, "pid ", 4) || pid < 0)
-		return true;
-	n = snprintf(prefix, sizeof(prefix), "pid %d", pid);
-	return !strncmp(note, prefix, n) && (note[n] == ':' || note[n] == ' ');
-}
-
 struct report *profile__view(const struct report *r, int pid)
 {
 	struct report *v = xcalloc(1, sizeof(*v));
@@ -37,11 +25,15 @@ struct report *profile__view(const struct report *r, int pid)
 	for (size_t i = 0; i < r->ntargets; i++)
 		if (pid < 0 || r->targets[i].pid == pid)
 			v->targets[v->ntargets++] = r->targets[i];
+	/* a note about one process goes with that process's profiles only */
 	v->notes = xcalloc(r->nnotes + 1, sizeof(*v->notes));
+	v->note_pids = xcalloc(r->nnotes + 1, sizeof(*v->note_pids));
 	v->nnotes = 0;
 	for (size_t i = 0; i < r->nnotes; i++)
-		if (note_for(r->notes[i], pid))
+		if (pid < 0 || r->note_pids[i] < 0 || r->note_pids[i] == pid) {
+			v->note_pids[v->nnotes] = r->note_pids[i];
 			v->notes[v->nnotes++] = r->notes[i];
+		}
 	return v;
 }
 
@@ -52,6 +44,7 @@ void profile__view_free(struct report *v)
 	free(v->stacks);
 	free(v->targets);
 	free(v->notes);
+	free(v->note_pids);
 	free(v);
 }
 

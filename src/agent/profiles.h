@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The profiles the agent pushes, writes and serves: one gzip pprof per
- * process and kind, cut from one report (the writers of src/convert.c
- * do the encoding). In-use kinds (mmap, brk, fd, goroutine, go_heap) are
+ * process and kind, cut from one report (the writers behind
+ * export/export.h do the encoding). In-use kinds (mmap, brk, fd, goroutine, go_heap) are
  * snapshots; go_alloc is sent as what was allocated since the previous
  * push of that process (all four of its columns), as Pyroscope expects
  * for alloc_* profiles.

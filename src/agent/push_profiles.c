@@ -46,7 +46,7 @@ static uint64_t tracing_began_s(const struct agent *a, const struct process *p)
 	uint64_t mono = now_ns(), real = realtime_ns();
 	uint64_t ago = mono > p->seen_ns ? mono - p->seen_ns : 0;
 
-	return (real > ago ? real - ago : 0) / 1000000000ULL;
+	return (real > ago ? real - ago : 0) / NS_PER_S;
 }
 
 static void push_process(struct agent *a, const struct report *r, struct process *p,
@@ -114,7 +114,7 @@ void agent_push__round(struct agent *a)
 	r = report__build_traced(&a->coll, &a->probes, 0, false);
 	verdicts__apply(&a->verdicts, r);	/* suspects labelled in samples */
 	for (size_t i = 0; i < a->coll.nprocs; i++)
-		push_process(a, r, a->coll.procs[i], real / 1000000000ULL, real / 1000000ULL, &made);
+		push_process(a, r, a->coll.procs[i], real / NS_PER_S, real / NS_PER_MS, &made);
 	report__free(r);
 	a->push_rounds++;
 	LOG_D("profiles out", "round=%" PRIu64 " profiles=%zu processes=%zu", a->push_rounds,

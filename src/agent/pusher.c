@@ -168,11 +168,11 @@ static long post(struct pusher *p, const struct push_item *it, char *err, size_t
 static void deadline_ts(struct timespec *ts, uint64_t wait_ns)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += wait_ns / 1000000000ULL;
-	ts->tv_nsec += wait_ns % 1000000000ULL;
-	if (ts->tv_nsec >= 1000000000L) {
+	ts->tv_sec += wait_ns / NS_PER_S;
+	ts->tv_nsec += wait_ns % NS_PER_S;
+	if (ts->tv_nsec >= (long)NS_PER_S) {
 		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
+		ts->tv_nsec -= (long)NS_PER_S;
 	}
 }
 
@@ -274,7 +274,7 @@ int pusher__start(struct pusher *p, size_t queue_max, double timeout_s,
 	p->headers = h;
 	p->timeout_ms = (long)(timeout_s * 1000);
 	p->backoff_base_ns = BACKOFF_BASE_NS;
-	p->backoff_max_ns = MAX((uint64_t)(backoff_max_s * 1e9), BACKOFF_BASE_NS);
+	p->backoff_max_ns = MAX((uint64_t)(backoff_max_s * NS_PER_S), BACKOFF_BASE_NS);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, p->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, MIN(p->timeout_ms, 5000L));
@@ -331,7 +331,7 @@ void pusher__stop(struct pusher *p, double timeout_s)
 		return;
 	pthread_mutex_lock(&p->mu);
 	p->stopping = true;
-	p->deadline_ns = now_ns() + (uint64_t)(timeout_s * 1e9);
+	p->deadline_ns = now_ns() + (uint64_t)(timeout_s * NS_PER_S);
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);

@@ -9,7 +9,7 @@ void sampler__init(struct sampler *s, double threshold, double interval_s,
 		   uint64_t seed)
 {
 	s->threshold = threshold;
-	s->interval_ns = (uint64_t)(interval_s * 1e9);
+	s->interval_ns = (uint64_t)(interval_s * NS_PER_S);
 	if (!s->interval_ns)
 		s->interval_ns = 1;
 	s->state = seed;

@@ -18,9 +18,9 @@ void selfcheck__init(struct selfcheck *s, double budget_pct, double window_s,
 {
 	memset(s, 0, sizeof(*s));
 	s->budget = budget_pct / 100.0;
-	s->window_ns = (uint64_t)(window_s * 1e9);
-	s->backoff_ns = (uint64_t)(backoff_s * 1e9);
-	s->backoff_max_ns = MAX((uint64_t)(backoff_max_s * 1e9), s->backoff_ns);
+	s->window_ns = (uint64_t)(window_s * NS_PER_S);
+	s->backoff_ns = (uint64_t)(backoff_s * NS_PER_S);
+	s->backoff_max_ns = MAX((uint64_t)(backoff_max_s * NS_PER_S), s->backoff_ns);
 	s->next_backoff_ns = s->backoff_ns;
 	s->win_start_ns = now_ns;
 	s->stats_fd = bpf ? bpf_enable_stats(BPF_STATS_RUN_TIME) : -1;
@@ -66,7 +66,7 @@ void selfcheck__read(struct selfcheck *s, const struct probes *p)
 	uint64_t ns = 0, runs = 0;
 
 	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) == 0)
-		s->cpu_ns = (uint64_t)t.tv_sec * 1000000000ULL + t.tv_nsec;
+		s->cpu_ns = (uint64_t)t.tv_sec * NS_PER_S + t.tv_nsec;
 	if (p && p->native) {
 		add_object(p->native->obj, &ns, &runs);
 		if (p->go)

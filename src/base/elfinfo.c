@@ -42,6 +42,7 @@ int elfinfo__read_fd(int fd, struct elf_info *out, const char **why)
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		*why = "not an ELF file";
+		err = -ENOEXEC;
 		goto out;
 	}
 	if (elf_getphdrnum(elf, &phnum)) {

@@ -29,7 +29,8 @@ struct elf_info {
 	uint64_t tls_memsz, tls_align;	/* PT_TLS, 0 if none */
 };
 
-/* 0, or -errno / -EINVAL (not ELF, truncated) with *why set to a reason. */
+/* 0, or -errno with *why set to a reason: -ENOEXEC when the file is not
+ * ELF at all, -EINVAL when its headers are truncated or unreadable. */
 int elfinfo__read(const char *path, struct elf_info *out, const char **why);
 int elfinfo__read_fd(int fd, struct elf_info *out, const char **why);
 void elfinfo__free(struct elf_info *info);

@@ -131,3 +131,33 @@ void jsonw__null(struct jsonw *w)
 	before_value(w);
 	fputs("null", w->f);
 }
+
+void jsonw__field_string(struct jsonw *w, const char *key, const char *s)
+{
+	jsonw__key(w, key);
+	jsonw__string(w, s);
+}
+
+void jsonw__field_uint(struct jsonw *w, const char *key, uint64_t v)
+{
+	jsonw__key(w, key);
+	jsonw__uint(w, v);
+}
+
+void jsonw__field_int(struct jsonw *w, const char *key, int64_t v)
+{
+	jsonw__key(w, key);
+	jsonw__int(w, v);
+}
+
+void jsonw__field_double(struct jsonw *w, const char *key, double v)
+{
+	jsonw__key(w, key);
+	jsonw__double(w, v);
+}
+
+void jsonw__field_bool(struct jsonw *w, const char *key, bool v)
+{
+	jsonw__key(w, key);
+	jsonw__bool(w, v);
+}

@@ -27,5 +27,11 @@ void jsonw__int(struct jsonw *w, int64_t v);
 void jsonw__double(struct jsonw *w, double v);
 void jsonw__bool(struct jsonw *w, bool v);
 void jsonw__null(struct jsonw *w);
+/* A member of an object in one call: "key": value. */
+void jsonw__field_string(struct jsonw *w, const char *key, const char *s);
+void jsonw__field_uint(struct jsonw *w, const char *key, uint64_t v);
+void jsonw__field_int(struct jsonw *w, const char *key, int64_t v);
+void jsonw__field_double(struct jsonw *w, const char *key, double v);
+void jsonw__field_bool(struct jsonw *w, const char *key, bool v);
 
 #endif

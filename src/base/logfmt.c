@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "base/logfmt.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -45,25 +46,27 @@ void logfmt__quote(char *buf, unsigned long size, const char *s)
 		snprintf(buf, size, "%s", s);
 		return;
 	}
-#define PUT(ch) do { if (o + 1 < size) buf[o++] = (ch); } while (0)
-	PUT('"');
+	/* A value cut short (a long verifier log) still ends in its closing
+	 * quote, and never between a backslash and what it escapes. */
+	if (size < 3) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[o++] = '"';
 	for (const char *c = s; *c; c++) {
 		unsigned char ch = (unsigned char)*c;
+		char esc = ch == '"' || ch == '\\' ? (char)ch : ch == '\n' ? 'n' : 0;
 
-		if (ch == '"' || ch == '\\') {
-			PUT('\\');
-			PUT(ch);
-		} else if (ch == '\n') {
-			PUT('\\');
-			PUT('n');
-		} else if (ch < ' ' || ch == 0x7f) {
-			PUT('?');
+		if (o + (esc ? 2 : 1) + 2 > size)	/* + closing quote, NUL */
+			break;
+		if (esc) {
+			buf[o++] = '\\';
+			buf[o++] = esc;
 		} else {
-			PUT(ch);
+			buf[o++] = ch < ' ' || ch == 0x7f ? '?' : (char)ch;
 		}
 	}
-	PUT('"');
-#undef PUT
+	buf[o++] = '"';
 	buf[o] = '\0';
 }
 
@@ -100,15 +103,37 @@ void logfmt__write(enum log_level level, const char *msg, const char *kv_fmt, ..
 		q[n + 2] = '\0';
 	}
 	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s msg=%s", ts,
-		     t.tv_nsec / 1000000, names[level], q);
+		     t.tv_nsec / (long)NS_PER_MS, names[level], q);
 	if (n > 0 && (size_t)n < sizeof(line) - 2 && kv_fmt && kv_fmt[0]) {
+		int kv;
+
 		line[n] = ' ';
 		va_start(ap, kv_fmt);
-		vsnprintf(line + n + 1, sizeof(line) - n - 1, kv_fmt, ap);
+		kv = vsnprintf(line + n + 1, sizeof(line) - n - 1, kv_fmt, ap);
 		va_end(ap);
-		if (!line[n + 1])	/* nothing to add: no trailing space */
+		if (kv < 0 || (size_t)kv >= sizeof(line) - n - 1)	/* cut mid-value */
+			snprintf(line + n, sizeof(line) - n, " truncated=true");
+		else if (!line[n + 1])	/* nothing to add: no trailing space */
 			line[n] = '\0';
 	}
 	/* one write per line, so lines from two threads never interleave */
 	fprintf(stderr, "%s\n", line);
+}
+
+void logger__say(const struct logger *l, enum log_level level, const char *fmt, ...)
+{
+	char text[2048];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	n = strlen(text);
+	while (n && text[n - 1] == '\n')	/* the line ends here either way */
+		text[--n] = '\0';
+	if (l && l->logfmt)
+		logfmt__write(level, text, NULL);
+	else
+		fprintf(stderr, "leakscope: %s\n", text);
 }

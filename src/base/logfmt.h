@@ -25,6 +25,19 @@ const char *logfmt__q(const char *s);
 /* Write one line for s into buf as logfmt__q does (for tests). */
 void logfmt__quote(char *buf, unsigned long size, const char *s);
 
+/*
+ * How code that both commands run (loading the BPF side, Go probes,
+ * preflight, tracefs) says things: a plain "leakscope: ..." line for the
+ * tracer, a logfmt line (the text as msg) for the agent. Each command
+ * hands its logger down; NULL means plain.
+ */
+struct logger {
+	int logfmt;		/* nonzero: logfmt lines (the agent) */
+};
+
+void logger__say(const struct logger *l, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #define LOG_D(msg, ...) logfmt__write(LOG_DEBUG, msg, __VA_ARGS__)
 #define LOG_I(msg, ...) logfmt__write(LOG_INFO, msg, __VA_ARGS__)
 #define LOG_W(msg, ...) logfmt__write(LOG_WARN, msg, __VA_ARGS__)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "base/procmaps.h"
-#include "base/intern.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -22,7 +21,7 @@ static int parse_line(const char *line, struct procmap *m)
 	if (m->end < m->start || strlen(perms) != 4)
 		return -EINVAL;
 	memcpy(m->perms, perms, 5);
-	m->path = intern(line + path_at);
+	m->path = xstrdup(line + path_at);
 	return 0;
 }
 
@@ -48,7 +47,7 @@ int procmaps__parse(const char *text, struct procmap **out, size_t *n,
 			continue;
 		grow_array((void **)&v, &cap, count + 1, sizeof(*v));
 		if (parse_line(line, &v[count]) < 0) {
-			free(v);
+			procmaps__free(v, count);
 			if (bad_line)
 				*bad_line = lineno;
 			return -EINVAL;
@@ -58,6 +57,13 @@ int procmaps__parse(const char *text, struct procmap **out, size_t *n,
 	*out = v;
 	*n = count;
 	return 0;
+}
+
+void procmaps__free(struct procmap *maps, size_t n)
+{
+	for (size_t i = 0; maps && i < n; i++)
+		free(maps[i].path);
+	free(maps);
 }
 
 int procmaps__read(int pid, struct procmap **out, size_t *n)

@@ -82,7 +82,7 @@ static uint64_t clock_ns(clockid_t c)
 	struct timespec ts;
 
 	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
 uint64_t now_ns(void)

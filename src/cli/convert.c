@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/convert.h"
+#include "cli/usage.h"
 #include "base/util.h"
 #include "export/export.h"
 #include "report/json_read.h"
@@ -22,6 +23,7 @@ struct convert_args {
 	int format;		/* --format, or EXPORT_AUTO */
 	struct export_options eo;
 	bool quiet, help;
+	struct usage u;
 };
 
 static const char convert_doc[] =
@@ -78,23 +80,6 @@ static void kinds_list(char *buf, size_t size)
 			 k ? ", " : "", kind_name(k));
 }
 
-/* One line, with the way out in it (argp_error would add a wrapped
- * "Try --help" paragraph). */
-static error_t usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static error_t usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("leakscope convert: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EINVAL;
-}
-
 static error_t convert_opt(int key, char *arg, struct argp_state *state)
 {
 	struct convert_args *a = state->input;
@@ -104,21 +89,21 @@ static error_t convert_opt(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'o':
 		if (a->noutputs == CONVERT_MAX_OUTPUTS)
-			return usage_error("too many outputs (at most %d)",
-					   CONVERT_MAX_OUTPUTS);
+			return usage__error(&a->u, "too many outputs (at most %d)",
+					    CONVERT_MAX_OUTPUTS);
 		a->outputs[a->noutputs++] = arg;
 		break;
 	case CONVERT_OPT_FORMAT:
 		a->format = export__format_from_name(arg);
 		if (a->format < 0)
-			return usage_error("unknown --format '%s' (use text, json, "
-					   "folded, pprof or svg)", arg);
+			return usage__error(&a->u, "unknown --format '%s' (use text, json, "
+					    "folded, pprof or svg)", arg);
 		break;
 	case CONVERT_OPT_KIND:
 		a->eo.kind_filter = kind_from_name(arg);
 		if (a->eo.kind_filter < 0) {
 			kinds_list(list, sizeof(list));
-			return usage_error("unknown --kind '%s' (one of %s)", arg, list);
+			return usage__error(&a->u, "unknown --kind '%s' (one of %s)", arg, list);
 		}
 		break;
 	case CONVERT_OPT_PROCESS:
@@ -129,14 +114,14 @@ static error_t convert_opt(int key, char *arg, struct argp_state *state)
 		else if (strcmp(arg, "none") == 0)
 			a->eo.process = FOLDED_PROC_NONE;
 		else
-			return usage_error("unknown --process-frame '%s' (use pid, "
-					   "comm or none)", arg);
+			return usage__error(&a->u, "unknown --process-frame '%s' (use pid, "
+					    "comm or none)", arg);
 		break;
 	case CONVERT_OPT_TOP:
 		errno = 0;
 		a->eo.text_top = strtoul(arg, &end, 10);
 		if (errno || end == arg || *end || *arg == '-')
-			return usage_error("invalid --top '%s' (a number, 0 = all)", arg);
+			return usage__error(&a->u, "invalid --top '%s' (a number, 0 = all)", arg);
 		break;
 	case CONVERT_OPT_TITLE:
 		a->eo.svg_title = arg;
@@ -146,21 +131,25 @@ static error_t convert_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'h':
 	case CONVERT_OPT_USAGE:
-		argp_state_help(state, stdout, key == 'h' ? ARGP_HELP_STD_HELP :
-				ARGP_HELP_USAGE);
+		/* argp_state_help prints nothing under ARGP_NO_ERRS */
+		argp_help(state->root_argp, stdout, key == 'h' ? ARGP_HELP_STD_HELP :
+			  ARGP_HELP_USAGE, "leakscope convert");
 		a->help = true;
 		break;
 	case ARGP_KEY_ARG:
 		if (a->input)
-			return usage_error("one report at a time (got '%s' and '%s')",
-					   a->input, arg);
+			return usage__error(&a->u, "one report at a time (got '%s' and '%s')",
+					    a->input, arg);
 		a->input = arg;
+		break;
+	case ARGP_KEY_ERROR:
+		usage__key_error(&a->u, state);
 		break;
 	case ARGP_KEY_END:
 		if (!a->help && !a->input)
-			return usage_error("no report given: leakscope convert "
-					   "REPORT.json -o OUT (write one with "
-					   "leakscope -o FILE.json)");
+			return usage__error(&a->u, "no report given: leakscope convert "
+					    "REPORT.json -o OUT (write one with "
+					    "leakscope -o FILE.json)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -202,7 +191,8 @@ int convert__main(int argc, char **argv)
 {
 	static const struct argp argp = { convert_options, convert_opt,
 					   convert_args_doc, convert_doc };
-	struct convert_args a = { .format = EXPORT_AUTO, .eo = EXPORT_OPTIONS_DEFAULT };
+	struct convert_args a = { .format = EXPORT_AUTO, .eo = EXPORT_OPTIONS_DEFAULT,
+				  .u = { "leakscope convert", convert_options, false } };
 	int formats[CONVERT_MAX_OUTPUTS];
 	char **args = xcalloc(argc + 1, sizeof(*args));
 	struct report *r = NULL;
@@ -212,7 +202,8 @@ int convert__main(int argc, char **argv)
 	/* argp names the program after argv[0] in its messages. */
 	memcpy(args, argv, argc * sizeof(*args));
 	args[0] = "leakscope convert";
-	if (argp_parse(&argp, argc, args, ARGP_NO_EXIT | ARGP_NO_HELP, NULL, &a)) {
+	/* errors are said in one line by us (cli/usage.h), not by argp */
+	if (argp_parse(&argp, argc, args, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_NO_ERRS, NULL, &a)) {
 		free(args);
 		return 2;
 	}

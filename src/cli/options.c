@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "cli/options.h"
+#include "cli/usage.h"
 #include "export/export.h"
 #include "trace/goprobes.h"
 #include "report/report.h"
-#include "leakscope.h"
+#include "base/parse.h"
+#include "base/util.h"
 
 #include <argp.h>
-#include <errno.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *argp_program_version = "leakscope 0.1";
-const char *argp_program_bug_address = "<https://github.com/leakscope/leakscope/issues>";
 
 static const char doc[] =
 	"leakscope -- live leak tracer: what a process still holds, per call stack\v"
@@ -24,8 +22,17 @@ static const char doc[] =
 	"  leakscope -f -i 5 -- ./server --port 8080\n"
 	"\n"
 	"Kinds: mmap (mapped memory), brk (heap growth), fd (open file\n"
-	"descriptors). The final report is printed when the tool stops: on\n"
-	"Ctrl-C, after --duration, or when every target has exited.";
+	"descriptors); for Go programs also goroutine (live goroutines), go_heap\n"
+	"(the runtime's in-use heap profile) and go_alloc (heap allocated while\n"
+	"traced). The final report is printed when the tool stops: on Ctrl-C,\n"
+	"after --duration, or when every target has exited.\n"
+	"\n"
+	"Other commands (each has --help):\n"
+	"  leakscope agent [OPTION...]           fleet mode: every process on the\n"
+	"                                        host, Prometheus metrics, profiles\n"
+	"  leakscope convert REPORT.json -o OUT  a JSON report in other formats\n"
+	"\n"
+	"Documentation: README.md in the leakscope source tree.";
 
 static const char args_doc[] = "-p PID[,PID...]\n-- COMMAND [ARG...]";
 
@@ -33,16 +40,16 @@ enum {
 	OPT_FORMAT = 1000,
 	OPT_MIN_AGE,
 	OPT_TOP,
-	OPT_STACK_DEPTH,
-	OPT_RINGBUF,
-	OPT_SNAPSHOT,
 	OPT_NEW_ONLY,
 	OPT_KIND,
-	OPT_SUSPECT_AGE,
-	OPT_GO_ALLOC,
+	OPT_USAGE,
+	/* the options shared with the agent (trace/trace_options.h) follow
+	 * as OPT_TRACE + enum trace_option */
+	OPT_TRACE = 1100,
 };
 
-static const struct argp_option argp_options[] = {
+/* The tracer's own options; the shared ones and help come after them. */
+static const struct argp_option tracer_options[] = {
 	{ "pid", 'p', "PID[,PID...]", 0, "Trace these running processes", 0 },
 	{ "follow", 'f', NULL, 0, "Also trace processes the targets fork", 0 },
 	{ "interval", 'i', "SECONDS", 0,
@@ -58,202 +65,243 @@ static const struct argp_option argp_options[] = {
 	{ "min-age", OPT_MIN_AGE, "SECONDS", 0,
 	  "Hide items younger than this in processes still running (default 0.5; "
 	  "exited processes always show all they held)", 0 },
-	{ "suspect-age", OPT_SUSPECT_AGE, "SECONDS", 0,
-	  "A stack is a suspected leak only if its oldest item is older (default 2)", 0 },
 	{ "top", OPT_TOP, "N", 0, "Stacks shown per kind in text (default 10, 0 = all)", 0 },
-	{ "stack-depth", OPT_STACK_DEPTH, "FRAMES", 0,
-	  "User stack frames captured per event (1-127, default 127)", 0 },
-	{ "stack-snapshot", OPT_SNAPSHOT, "KIB", 0,
-	  "User stack copied per native event for complete (CFI) stacks, in KiB, "
-	  "multiple of 4 up to 64 (default 16; 0 = frame pointers only)", 0 },
-	{ "ring-buffer", OPT_RINGBUF, "MIB", 0,
-	  "Ring buffer size in MiB, a power of two (default 64)", 0 },
-	{ "go-alloc", OPT_GO_ALLOC, "sampled|all|off|check", 0,
-	  "Go heap allocations: the runtime's own samples, scaled like pprof "
-	  "(default, ~1 probe hit per 512 KiB), every allocation (a probe hit "
-	  "each: short sessions), none, or check (both, to verify on a new Go "
-	  "release that every allocation is counted once: run the target with "
-	  "MemProfileRate 1 and compare the two counts in the JSON)", 0 },
 	{ "new-only", OPT_NEW_ONLY, NULL, 0,
 	  "With -p: leave out what the process held before leakscope attached", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
 	{ "quiet", 'q', NULL, 0, "No progress messages on stderr", 0 },
-	{ 0 }
 };
 
-static int parse_seconds(const char *s, double *out, bool allow_zero)
+static const struct argp_option help_options[] = {
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
+};
+
+#define NOPTIONS (ARRAY_SIZE(tracer_options) + TRACE_OPT_MAX + ARRAY_SIZE(help_options))
+#define TOP_MAX 1000000
+
+/* What one parse owns: the options table with the shared rows' texts
+ * (made from this command's defaults), and how errors are said. */
+struct parse {
+	struct options *o;
+	struct usage u;
+	struct argp_option table[NOPTIONS + 1];
+	char arg[TRACE_OPT_MAX][64];
+	char help[TRACE_OPT_MAX][768];
+};
+
+static void build_table(struct parse *ps)
 {
-	char *end;
+	size_t n = 0;
+
+	memset(ps->table, 0, sizeof(ps->table));
+	for (size_t i = 0; i < ARRAY_SIZE(tracer_options); i++)
+		ps->table[n++] = tracer_options[i];
+	for (int i = 0; i < TRACE_OPT_MAX; i++) {
+		struct argp_option *a = &ps->table[n++];
+
+		trace_option__arg(i, &ps->o->trace, ps->arg[i], sizeof(ps->arg[i]));
+		trace_option__help(i, &ps->o->trace, ps->help[i], sizeof(ps->help[i]));
+		a->name = trace_option__name(i);
+		a->key = OPT_TRACE + i;
+		a->arg = ps->arg[i];
+		a->doc = ps->help[i];
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(help_options); i++)
+		ps->table[n++] = help_options[i];
+}
+
+/* -p 12,34: every piece a PID. */
+static error_t add_pids(struct parse *ps, const char *arg)
+{
+	struct options *o = ps->o;
+	char *copy = xstrdup(arg), *save = NULL, *tok;
+	error_t err = 0;
+	int pid;
+
+	for (tok = strtok_r(copy, ",", &save); tok && !err;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (parse__pid(tok, &pid))
+			err = usage__error(&ps->u, "invalid PID '%s' (expected a positive number)",
+					   tok);
+		else if (o->npids == MAX_PIDS)
+			err = usage__error(&ps->u, "too many PIDs (at most %d)", MAX_PIDS);
+		else
+			o->pids[o->npids++] = pid;
+	}
+	free(copy);
+	if (!err && !o->npids)
+		err = usage__error(&ps->u, "invalid PID list '%s'", arg);
+	return err;
+}
+
+static error_t add_output(struct parse *ps, const char *path)
+{
+	struct output *out;
+
+	if (ps->o->noutputs == MAX_OUTPUTS)
+		return usage__error(&ps->u, "too many --output files (at most %d)", MAX_OUTPUTS);
+	out = &ps->o->outputs[ps->o->noutputs++];
+	out->path = path;
+	out->format = export__format_from_path(path);
+	return 0;
+}
+
+static error_t set_seconds(struct parse *ps, const char *name, const char *arg,
+			   double *out, bool allow_zero)
+{
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < 0 ||
-	    (!allow_zero && v == 0) || v > 1e7)
-		return -EINVAL;
+	if (parse__seconds(arg, &v) || (!allow_zero && v == 0))
+		return usage__error(&ps->u, "invalid --%s '%s' (seconds%s, or with a unit: "
+				    "250ms, 90s, 5m)", name, arg, allow_zero ? "" : " > 0");
 	*out = v;
 	return 0;
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max,
-		      unsigned long *out)
+/* What the output shows: format, kind, top. */
+static error_t set_output_choice(struct parse *ps, int key, const char *arg)
 {
-	char *end;
-	unsigned long v;
+	struct options *o = ps->o;
+	uint64_t v;
+	int n;
 
-	errno = 0;
-	if (*s == '-')
-		return -EINVAL;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
+	switch (key) {
+	case OPT_FORMAT:
+		n = export__format_from_name(arg);
+		if (n < 0)
+			return usage__error(&ps->u, "unknown --format '%s' (text, json, folded, "
+					    "pprof or svg)", arg);
+		o->format = n;
+		return 0;
+	case OPT_KIND:
+		n = kind_from_name(arg);
+		if (n < 0)
+			return usage__error(&ps->u, "unknown --kind '%s' (mmap, brk, fd, goroutine, "
+					    "go_heap, go_alloc)", arg);
+		o->kind_filter = n;
+		return 0;
+	case OPT_TOP:
+		if (parse__uint(arg, 0, TOP_MAX, &v))
+			return usage__error(&ps->u, "invalid --top '%s' (a number up to %d, 0 = all)",
+					    arg, TOP_MAX);
+		o->top = v;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+/* --help, --usage, --version: print, and stop parsing (exit 0). */
+static error_t show_help(struct parse *ps, int key, struct argp_state *state)
+{
+	if (key == 'V')
+		printf("%s\n", argp_program_version);
+	else
+		/* argp_state_help prints nothing under ARGP_NO_ERRS */
+		argp_help(state->root_argp, stdout,
+			  key == '?' ? ARGP_HELP_STD_HELP : ARGP_HELP_USAGE, "leakscope");
+	ps->o->help_shown = true;
+	state->next = state->argc;
 	return 0;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	struct options *o = state->input;
-	unsigned long v;
+	struct parse *ps = state->input;
+	struct options *o = ps->o;
+	char err[512];
 
-	switch (key) {
-	case 'p': {
-		char *copy = strdup(arg), *save = NULL, *tok;
-
-		for (tok = strtok_r(copy, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save)) {
-			/* argp_error exits: tok must stay valid for it */
-			if (parse_uint(tok, 1, INT_MAX, &v))
-				argp_error(state, "invalid PID '%s' (expected a positive number)", tok);
-			if (o->npids == MAX_PIDS)
-				argp_error(state, "too many PIDs (at most %d)", MAX_PIDS);
-			o->pids[o->npids++] = (int)v;
-		}
-		free(copy);
-		if (!o->npids)
-			argp_error(state, "invalid PID list '%s'", arg);
-		break;
+	if (key >= OPT_TRACE && key < OPT_TRACE + TRACE_OPT_MAX) {
+		if (trace_option__set(&o->trace, key - OPT_TRACE, arg, err, sizeof(err)))
+			return usage__error(&ps->u, "%s", err);
+		return 0;
 	}
+	switch (key) {
+	case 'p':
+		return add_pids(ps, arg);
+	case 'o':
+		return add_output(ps, arg);
+	case 'i':
+		return set_seconds(ps, "interval", arg, &o->interval_s, true);
+	case 'd':
+		return set_seconds(ps, "duration", arg, &o->duration_s, false);
+	case OPT_MIN_AGE:
+		return set_seconds(ps, "min-age", arg, &o->min_age_s, true);
+	case OPT_FORMAT:
+	case OPT_KIND:
+	case OPT_TOP:
+		return set_output_choice(ps, key, arg);
 	case 'f':
 		o->follow = true;
-		break;
-	case 'i':
-		if (parse_seconds(arg, &o->interval_s, true))
-			argp_error(state, "invalid --interval '%s' (seconds, e.g. 5 or 0.5)", arg);
-		break;
-	case 'd':
-		if (parse_seconds(arg, &o->duration_s, false))
-			argp_error(state, "invalid --duration '%s' (seconds > 0)", arg);
-		break;
-	case 'o': {
-		struct output *out;
-
-		if (o->noutputs == MAX_OUTPUTS)
-			argp_error(state, "too many --output files (at most %d)", MAX_OUTPUTS);
-		out = &o->outputs[o->noutputs++];
-		out->path = arg;
-		out->format = export__format_from_path(arg);
-		break;
-	}
-	case OPT_FORMAT: {
-		int f = export__format_from_name(arg);
-
-		if (f < 0)
-			argp_error(state, "unknown --format '%s' (text, json, folded, pprof or svg)", arg);
-		o->format = f;
-		break;
-	}
-	case OPT_KIND: {
-		int k = kind_from_name(arg);
-
-		if (k < 0)
-			argp_error(state, "unknown --kind '%s' (mmap, brk, fd, goroutine, "
-				   "go_heap, go_alloc)", arg);
-		o->kind_filter = k;
-		break;
-	}
-	case OPT_MIN_AGE:
-		if (parse_seconds(arg, &o->min_age_s, true))
-			argp_error(state, "invalid --min-age '%s' (seconds >= 0)", arg);
-		break;
-	case OPT_SUSPECT_AGE:
-		if (parse_seconds(arg, &o->suspect_age_s, true))
-			argp_error(state, "invalid --suspect-age '%s' (seconds >= 0)", arg);
-		break;
-	case OPT_TOP:
-		if (parse_uint(arg, 0, 1000000, &v))
-			argp_error(state, "invalid --top '%s' (a number, 0 = all)", arg);
-		o->top = v;
-		break;
-	case OPT_STACK_DEPTH:
-		if (parse_uint(arg, 1, LS_MAX_STACK_DEPTH, &v))
-			argp_error(state, "invalid --stack-depth '%s' (1-%d)", arg,
-				   LS_MAX_STACK_DEPTH);
-		o->stack_depth = (unsigned)v;
-		break;
-	case OPT_RINGBUF:
-		if (parse_uint(arg, 1, 4096, &v) || (v & (v - 1)))
-			argp_error(state, "invalid --ring-buffer '%s' (MiB, a power of two up to 4096)", arg);
-		o->ringbuf_mib = (unsigned)v;
-		break;
-	case OPT_SNAPSHOT:
-		if (parse_uint(arg, 0, LS_SNAPSHOT_MAX_PAGES * 4, &v) || v % 4)
-			argp_error(state, "invalid --stack-snapshot '%s' (KiB: 0, 4, 8, ... 64)", arg);
-		o->snapshot_kib = (unsigned)v;
-		break;
-	case OPT_GO_ALLOC:
-		if (!strcmp(arg, "sampled"))
-			o->go_alloc = GO_ALLOC_SAMPLED;
-		else if (!strcmp(arg, "all"))
-			o->go_alloc = GO_ALLOC_ALL;
-		else if (!strcmp(arg, "off"))
-			o->go_alloc = GO_ALLOC_OFF;
-		else if (!strcmp(arg, "check"))
-			o->go_alloc = GO_ALLOC_CHECK;
-		else
-			argp_error(state, "invalid --go-alloc '%s' (sampled, all, off or check)", arg);
-		break;
+		return 0;
 	case OPT_NEW_ONLY:
 		o->new_only = true;
-		break;
+		return 0;
 	case 'v':
 		o->verbose++;
-		break;
+		return 0;
 	case 'q':
 		o->quiet = true;
-		break;
+		return 0;
+	case '?':
+	case OPT_USAGE:
+	case 'V':
+		return show_help(ps, key, state);
 	case ARGP_KEY_ARG:
 		/* Everything from the first non-option on is the command. */
 		o->command = &state->argv[state->next - 1];
 		state->next = state->argc;
-		break;
+		return 0;
 	case ARGP_KEY_END:
+		if (o->help_shown)
+			return 0;
 		if (!o->npids && !o->command)
-			argp_error(state, "nothing to trace: give -p PID or -- COMMAND");
+			return usage__error(&ps->u, "nothing to trace: give -p PID or -- COMMAND "
+					    "(leakscope --help shows how)");
 		if (o->npids && o->command)
-			argp_error(state, "give either -p PID or a command, not both");
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
+			return usage__error(&ps->u, "give either -p PID or a command, not both");
+		return 0;
+	case ARGP_KEY_ERROR:
+		usage__key_error(&ps->u, state);
+		return 0;
 	}
-	return 0;
+	return ARGP_ERR_UNKNOWN;
+}
+
+static void set_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval_s = -1;
+	o->min_age_s = -1;
+	o->top = 10;
+	o->kind_filter = EXPORT_ALL_KINDS;
+	o->trace.stack_depth = TRACE_STACK_DEPTH_MAX;
+	o->trace.snapshot_kib = 16;
+	o->trace.ringbuf_mib = 64;
+	o->trace.suspect_age_s = 2;
+	o->trace.go_alloc = GO_ALLOC_SAMPLED;
+	o->trace.go_alloc_modes = 1u << GO_ALLOC_SAMPLED | 1u << GO_ALLOC_ALL |
+				  1u << GO_ALLOC_OFF | 1u << GO_ALLOC_CHECK;
 }
 
 int options__parse(struct options *o, int argc, char **argv)
 {
-	static const struct argp argp = { argp_options, parse_opt, args_doc, doc };
+	struct parse *ps = xcalloc(1, sizeof(*ps));
+	struct argp argp = { ps->table, parse_opt, args_doc, doc };
+	int ret;
 
-	memset(o, 0, sizeof(*o));
-	o->interval_s = -1;
-	o->min_age_s = -1;
-	o->suspect_age_s = 2;
-	o->top = 10;
-	o->kind_filter = EXPORT_ALL_KINDS;
-	o->stack_depth = LS_MAX_STACK_DEPTH;
-	o->snapshot_kib = 16;
-	o->ringbuf_mib = 64;
-	/* argp exits with status 64 on usage errors; we want 2, so errors
-	 * come back here and we exit ourselves. */
-	argp_err_exit_status = 2;
-	return argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, o) ? 2 : 0;
+	set_defaults(o);
+	ps->o = o;
+	ps->u.prog = "leakscope";
+	ps->u.options = ps->table;
+	build_table(ps);
+	/* Errors are ours to say, in one line (cli/usage.h); help is ours
+	 * too, so that it does not exit from inside argp. */
+	ret = argp_parse(&argp, argc, argv,
+			 ARGP_IN_ORDER | ARGP_NO_ERRS | ARGP_NO_EXIT | ARGP_NO_HELP, NULL, ps);
+	free(ps);
+	if (ret)
+		return 2;
+	return o->help_shown ? 1 : 0;
 }

@@ -5,13 +5,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "trace/trace_options.h"
 
 #define MAX_PIDS 64
 #define MAX_OUTPUTS 8
 
 struct output {
 	const char *path;	/* "-" for stdout */
-	int format;		/* enum export_format (convert.h) */
+	int format;		/* enum export_format (export/export.h) */
 };
 
 struct options {
@@ -22,23 +23,21 @@ struct options {
 	double interval_s;	/* live view period; 0 = off, < 0 = auto */
 	double duration_s;	/* 0 = until the targets exit or Ctrl-C */
 	double min_age_s;	/* < 0 = automatic */
-	double suspect_age_s;	/* a suspected leak's oldest item is older */
 	struct output outputs[MAX_OUTPUTS];
 	size_t noutputs;
 	int format;		/* --format, for outputs without one */
 	int kind_filter;	/* --kind: an enum ls_kind, or EXPORT_ALL_KINDS */
 	size_t top;		/* stacks per kind in text output */
-	unsigned stack_depth;
-	unsigned snapshot_kib;	/* user stack copied per event for CFI */
-	unsigned ringbuf_mib;
+	struct trace_options trace;	/* shared with the agent */
 	int verbose;
 	bool quiet;
 	bool new_only;		/* skip what -p targets held before attach */
-	int go_alloc;		/* enum go_alloc_mode */
+	bool help_shown;	/* --help, --usage or --version was printed */
 };
 
-/* Parse argv (after the program name) into o. On a usage error, prints
- * one line and usage hint to stderr and returns 2; 0 on success. */
+/* Parse argv into o. On a usage error, prints one line naming the
+ * problem and a way out on stderr and returns 2; 1 when --help (or
+ * --usage, --version) was printed; 0 on success. */
 int options__parse(struct options *o, int argc, char **argv);
 
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "export/folded.h"
 #include "report/report.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -23,7 +23,7 @@ static const struct report_target *find_target(const struct report *r, int pid)
 }
 
 static const char *process_frame(const struct report *r, int pid,
-				 enum folded_process_frame mode)
+				 enum folded_process_frame mode, struct strtab *names)
 {
 	const struct report_target *t = find_target(r, pid);
 	const char *comm = t && t->comm[0] ? t->comm : "[unknown]";
@@ -37,12 +37,12 @@ static const char *process_frame(const struct report *r, int pid,
 		snprintf(buf, sizeof(buf), "%.16s%s", comm, mark);
 	else
 		snprintf(buf, sizeof(buf), "%.16s (%d)%s", comm, pid, mark);
-	return intern(buf);
+	return strtab__intern(names, buf);
 }
 
 size_t folded__path(const struct report *r, const struct report_stack *s,
-		    const struct folded_options *o, const char **out,
-		    size_t max)
+		    const struct folded_options *o, struct strtab *names,
+		    const char **out, size_t max)
 {
 	size_t n = 0;
 
@@ -50,7 +50,7 @@ size_t folded__path(const struct report *r, const struct report_stack *s,
 	if (o->kind_filter < 0)
 		PUSH(kind_name(s->kind));
 	if (o->process != FOLDED_PROC_NONE)
-		PUSH(process_frame(r, s->pid, o->process));
+		PUSH(process_frame(r, s->pid, o->process, names));
 	if (s->preexisting && !s->nframes)
 		PUSH("[held before attach]");
 	else if (!s->nframes)
@@ -62,7 +62,7 @@ size_t folded__path(const struct report *r, const struct report_stack *s,
 		char buf[64];
 
 		snprintf(buf, sizeof(buf), "[%s]", s->fd_kind);
-		PUSH(intern(buf));
+		PUSH(strtab__intern(names, buf));
 	}
 #undef PUSH
 	return n;
@@ -97,6 +97,7 @@ int folded__write(FILE *f, const struct report *r,
 		  const struct folded_options *o)
 {
 	const char *path[PATH_MAX_FRAMES];
+	struct strtab *names = strtab__new();
 	char name[1024];
 
 	for (size_t i = 0; i < r->nstacks; i++) {
@@ -106,7 +107,7 @@ int folded__write(FILE *f, const struct report *r,
 
 		if ((o->kind_filter >= 0 && (int)s->kind != o->kind_filter) || !w)
 			continue;
-		n = folded__path(r, s, o, path, PATH_MAX_FRAMES);
+		n = folded__path(r, s, o, names, path, PATH_MAX_FRAMES);
 		for (size_t j = 0; j < n; j++) {
 			if (j)
 				fputc(';', f);
@@ -114,5 +115,6 @@ int folded__write(FILE *f, const struct report *r,
 		}
 		fprintf(f, " %" PRIu64 "\n", w);
 	}
+	strtab__free(names);
 	return ferror(f) ? -EIO : 0;
 }

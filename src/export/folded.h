@@ -37,6 +37,8 @@ enum folded_process_frame {
 	FOLDED_PROC_NONE,
 };
 
+struct strtab;
+
 struct folded_options {
 	int kind_filter;	/* an enum ls_kind, or EXPORT_ALL_KINDS */
 	enum folded_process_frame process;
@@ -45,11 +47,13 @@ struct folded_options {
 /* What a stack weighs in a graph: bytes for memory kinds, else count. */
 uint64_t folded__weight(const struct report_stack *s);
 
-/* The stack's path, root first, into out[0..max): interned strings, not
- * yet sanitized. Returns the number of entries (at most max). */
+/* The stack's path, root first, into out[0..max), not yet sanitized:
+ * the report's strings, constants, and frames made up here (the process,
+ * "[socket]") kept in names, where equal ones are one pointer. Returns
+ * the number of entries (at most max). */
 size_t folded__path(const struct report *r, const struct report_stack *s,
-		    const struct folded_options *o, const char **out,
-		    size_t max);
+		    const struct folded_options *o, struct strtab *names,
+		    const char **out, size_t max);
 
 /* A frame name fit for a folded line: ';' becomes ':', control
  * characters become spaces, an empty name "[unknown]". Writes into buf

@@ -199,8 +199,10 @@ static void collect_modules(struct builder *b)
 			bool is_exe = false;
 
 			for (size_t t = 0; t < r->ntargets && !is_exe; t++)
-				is_exe = r->targets[t].exe &&
-					 strcmp(r->targets[t].exe, m->path) == 0;
+				is_exe = (r->targets[t].exe &&
+					  strcmp(r->targets[t].exe, m->path) == 0) ||
+					 (r->targets[t].exe_file &&
+					  strcmp(r->targets[t].exe_file, m->path) == 0);
 			if (is_exe == (pass == 0))
 				m->id = next_id++;
 		}
@@ -402,12 +404,7 @@ static void choose_columns(struct builder *b, const struct pprof_options *o)
 	for (int k = 0; k < KIND_MAX; k++)
 		nkinds += b->included[k];
 	if (!nkinds) {	/* nothing at all: an empty profile of some kind */
-		int k = KIND_MMAP;
-
-		for (int i = KIND_MAX - 1; i >= 0; i--)
-			if (r->has_kind[i])
-				k = i;
-		b->included[k] = true;
+		b->included[report__first_traced_kind(r)] = true;
 		nkinds = 1;
 	}
 	b->mixed = nkinds > 1;
@@ -567,20 +564,87 @@ static void add_comments(struct builder *b, int64_t **out, size_t *n)
 #undef ADD
 }
 
+/* Go's conventions, by the kinds in the profile: the period (what one
+ * unit of sampling is) and the sample type a viewer shows first. */
+static void set_period(struct builder *b, pb_profile *prof, pb_value_type *period_type)
+{
+	enum ls_kind only = KIND_MAX;
+
+	for (int k = 0; k < KIND_MAX; k++)
+		if (b->included[k] && !b->mixed)
+			only = k;
+	if (only == KIND_GO_ALLOC || only == KIND_GO_HEAP) {
+		period_type->type = str(b, "space");
+		period_type->unit = str(b, "bytes");
+		prof->period = PPROF_GO_PERIOD;
+	} else if (only == KIND_GOROUTINE || only == KIND_FD) {
+		period_type->type = b->cols[0].type;
+		period_type->unit = b->cols[0].unit;
+		prof->period = 1;
+	} else if (only != KIND_MAX) {	/* exact tracing: every item counts */
+		period_type->type = str(b, "space");
+		period_type->unit = str(b, "bytes");
+		prof->period = 1;
+	}
+	if (only != KIND_MAX)
+		prof->period_type = period_type;
+	/* Single kind: the last column, as Go's heap profile (inuse_space).
+	 * Mixed: the bytes of the first memory kind, else the first count. */
+	prof->default_sample_type = b->cols[b->ncols - 1].type;
+	if (b->mixed) {
+		prof->default_sample_type = b->cols[0].type;
+		for (int k = KIND_MAX - 1; k >= 0; k--)
+			if (b->included[k] && kind_has_bytes(k))
+				prof->default_sample_type =
+					b->cols[b->first_col[k] + (k == KIND_GO_ALLOC ? 3 : 1)].type;
+	}
+}
+
+/* protobuf-c wants arrays of pointers: one to each of n items. */
+static void *pointers_to(void *items, size_t n, size_t size)
+{
+	void **v = xcalloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (char *)items + i * size;
+	return v;
+}
+
+/* A pprof mapping per module, in id order; *maps owns them. */
+static pb_mapping **mappings(struct builder *b, pb_mapping **maps)
+{
+	pb_mapping **mapp = xcalloc(b->nmodules + 1, sizeof(*mapp));
+
+	*maps = xcalloc(b->nmodules + 1, sizeof(**maps));
+	for (size_t i = 0; i < b->nmodules; i++) {
+		const struct module_info *m = &b->modules[i];
+		pb_mapping *pm = &(*maps)[m->id - 1];
+
+		perftools__profiles__mapping__init(pm);
+		pm->id = m->id;
+		pm->memory_start = 0;
+		pm->memory_limit = m->limit;
+		pm->file_offset = 0;
+		pm->filename = str(b, m->path);
+		pm->build_id = str(b, m->build_id);
+		pm->has_functions = m->all_symbolized;
+		pm->has_filenames = m->any_file;
+		pm->has_line_numbers = m->any_line;
+		pm->has_inline_frames = m->any_inline;
+		mapp[m->id - 1] = pm;
+	}
+	return mapp;
+}
+
 int pprof__encode(const struct report *r, const struct pprof_options *o,
 		  uint8_t **buf, size_t *len)
 {
 	struct builder b = { .r = r };
 	pb_profile prof = PERFTOOLS__PROFILES__PROFILE__INIT;
 	pb_value_type period_type = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
-	pb_value_type **cols = NULL;
-	pb_sample **samples = NULL;
-	pb_mapping *maps = NULL, **mapp = NULL;
-	pb_location **locs = NULL;
-	pb_function **funcs = NULL;
+	pb_mapping *maps = NULL;
 	int64_t *comments = NULL;
 	size_t ncomments = 0;
-	enum ls_kind only = KIND_MAX;
 
 	str(&b, "");	/* string 0 */
 	choose_columns(&b, o);
@@ -589,87 +653,25 @@ int pprof__encode(const struct report *r, const struct pprof_options *o,
 		if (stack_included(&b, &r->stacks[i]))
 			add_sample(&b, &r->stacks[i]);
 	add_comments(&b, &comments, &ncomments);
+	set_period(&b, &prof, &period_type);
 
-	for (int k = 0; k < KIND_MAX; k++)
-		if (b.included[k] && !b.mixed)
-			only = k;
-	if (only == KIND_GO_ALLOC || only == KIND_GO_HEAP) {
-		period_type.type = str(&b, "space");
-		period_type.unit = str(&b, "bytes");
-		prof.period = PPROF_GO_PERIOD;
-	} else if (only == KIND_GOROUTINE || only == KIND_FD) {
-		period_type.type = b.cols[0].type;
-		period_type.unit = b.cols[0].unit;
-		prof.period = 1;
-	} else if (only != KIND_MAX) {	/* exact tracing: every item counts */
-		period_type.type = str(&b, "space");
-		period_type.unit = str(&b, "bytes");
-		prof.period = 1;
-	}
-	if (only != KIND_MAX)
-		prof.period_type = &period_type;
-	/* Single kind: the last column, as Go's heap profile (inuse_space).
-	 * Mixed: the bytes of the first memory kind, else the first count. */
-	prof.default_sample_type = b.cols[b.ncols - 1].type;
-	if (b.mixed) {
-		prof.default_sample_type = b.cols[0].type;
-		for (int k = KIND_MAX - 1; k >= 0; k--)
-			if (b.included[k] && kind_has_bytes(k))
-				prof.default_sample_type =
-					b.cols[b.first_col[k] + (k == KIND_GO_ALLOC ? 3 : 1)].type;
-	}
-
-	cols = xcalloc(b.ncols, sizeof(*cols));
-	for (size_t i = 0; i < b.ncols; i++)
-		cols[i] = &b.cols[i];
-	prof.sample_type = cols;
+	prof.sample_type = pointers_to(b.cols, b.ncols, sizeof(*b.cols));
 	prof.n_sample_type = b.ncols;
-	samples = xcalloc(b.nsamples + 1, sizeof(*samples));
-	for (size_t i = 0; i < b.nsamples; i++)
-		samples[i] = &b.samples[i];
-	prof.sample = samples;
+	prof.sample = pointers_to(b.samples, b.nsamples, sizeof(*b.samples));
 	prof.n_sample = b.nsamples;
-
-	maps = xcalloc(b.nmodules + 1, sizeof(*maps));
-	mapp = xcalloc(b.nmodules + 1, sizeof(*mapp));
-	for (size_t i = 0; i < b.nmodules; i++) {
-		const struct module_info *m = &b.modules[i];
-		pb_mapping *pm = &maps[m->id - 1];
-
-		perftools__profiles__mapping__init(pm);
-		pm->id = m->id;
-		pm->memory_start = 0;
-		pm->memory_limit = m->limit;
-		pm->file_offset = 0;
-		pm->filename = str(&b, m->path);
-		pm->build_id = str(&b, m->build_id);
-		pm->has_functions = m->all_symbolized;
-		pm->has_filenames = m->any_file;
-		pm->has_line_numbers = m->any_line;
-		pm->has_inline_frames = m->any_inline;
-		mapp[m->id - 1] = pm;
-	}
-	prof.mapping = mapp;
+	prof.mapping = mappings(&b, &maps);
 	prof.n_mapping = b.nmodules;
-
-	locs = xcalloc(b.nlocations + 1, sizeof(*locs));
-	for (size_t i = 0; i < b.nlocations; i++)
-		locs[i] = &b.locations[i];
-	prof.location = locs;
+	prof.location = pointers_to(b.locations, b.nlocations, sizeof(*b.locations));
 	prof.n_location = b.nlocations;
-	funcs = xcalloc(b.nfunctions + 1, sizeof(*funcs));
-	for (size_t i = 0; i < b.nfunctions; i++)
-		funcs[i] = &b.functions[i];
-	prof.function = funcs;
+	prof.function = pointers_to(b.functions, b.nfunctions, sizeof(*b.functions));
 	prof.n_function = b.nfunctions;
-
 	prof.comment = comments;
 	prof.n_comment = ncomments;
 	prof.time_nanos = clamp_i64(r->start_unix_ns);
 	/* A double past int64's range (a crafted report) is clamped: the
 	 * cast alone would be undefined. */
 	prof.duration_nanos = !(r->duration_s > 0) ? 0 :
-		r->duration_s < 9.2e9 ? (int64_t)(r->duration_s * 1e9) : INT64_MAX;
+		r->duration_s < 9.2e9 ? (int64_t)(r->duration_s * NS_PER_S) : INT64_MAX;
 	/* Last: everything above may have added strings. */
 	prof.string_table = b.strings.keys;
 	prof.n_string_table = b.strings.n;
@@ -679,12 +681,12 @@ int pprof__encode(const struct report *r, const struct pprof_options *o,
 	perftools__profiles__profile__pack(&prof, *buf);
 
 	free(comments);
-	free(funcs);
-	free(locs);
-	free(mapp);
+	free(prof.function);
+	free(prof.location);
+	free(prof.mapping);
 	free(maps);
-	free(samples);
-	free(cols);
+	free(prof.sample);
+	free(prof.sample_type);
 	free_builder(&b);
 	return 0;
 }

@@ -7,9 +7,9 @@
  * without script; the script below then only moves what is there.
  *
  * Each frame is
- *   <g class="f" data-n="leak_mmap" data-s="leaky.c:21" data-x="0"
- *      data-v="8388608" data-c="2" data-d="2"><title>...</title>
- *      <rect .../><text ...>leak_mmap</text></g>
+ *   <g class="f" data-n="leak_mmap_site" data-s="native_leaks.c:73"
+ *      data-x="0" data-v="327680" data-c="5" data-d="2"><title>...</title>
+ *      <rect .../><text ...>leak_mmap_site</text></g>
  * with x and v (start and weight) in the graph's units, so the script
  * can zoom without floating-point drift, and d the depth (root = 0).
  */
@@ -18,7 +18,7 @@
 #include "base/hashmap.h"
 #include "report/report.h"
 #include "report/text.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -53,6 +53,7 @@ struct tree {
 	struct node *n;
 	size_t len, cap;
 	struct u64map *index;	/* (parent, name) -> node */
+	struct strtab *names;	/* frames made up for the tree ("[socket]") */
 	unsigned rows;		/* drawn depth + 1 */
 	size_t skipped;		/* frames too narrow to draw */
 	uint64_t min_value;	/* narrower than this is not drawn */
@@ -123,7 +124,7 @@ static void add_stack(struct tree *t, const struct report *r,
 
 	account(t, 0, s, w, NULL);
 	/* The process frame, as folded output names it. */
-	folded__path(r, s, &fo, &proc, 1);
+	folded__path(r, s, &fo, t->names, &proc, 1);
 	at = add_child(t, at, proc, ROLE_PROCESS);
 	account(t, at, s, w, NULL);
 	if (!s->nframes) {
@@ -142,7 +143,7 @@ static void add_stack(struct tree *t, const struct report *r,
 		char buf[64];
 
 		snprintf(buf, sizeof(buf), "[%s]", s->fd_kind);
-		at = add_child(t, at, intern(buf), ROLE_FRAME);
+		at = add_child(t, at, strtab__intern(t->names, buf), ROLE_FRAME);
 		account(t, at, s, w, NULL);
 	}
 }
@@ -152,6 +153,7 @@ static void build_tree(struct tree *t, const struct report *r, int kind)
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
 	t->index = u64map__new(1024);
+	t->names = strtab__new();
 	grow_array((void **)&t->n, &t->cap, 1, sizeof(*t->n));
 	memset(&t->n[0], 0, sizeof(t->n[0]));
 	t->n[0].name = "all";
@@ -193,6 +195,7 @@ static void free_tree(struct tree *t)
 {
 	free(t->n);
 	u64map__free(t->index);
+	strtab__free(t->names);
 }
 
 /* ---- text ---- */
@@ -510,147 +513,25 @@ static void write_graph(FILE *f, const struct report *r, const struct tree *t,
 	fputs("</g>\n", f);
 }
 
-/* The script: ours, plain ES5 so any browser runs it. C wrote every
- * frame's geometry; this recomputes it for zoom and never builds
- * frames itself. */
-static const char script[] =
-"(function () {\n"
-"'use strict';\n"
-"var doc = document, svg = doc.documentElement;\n"
-"var graphs = [].slice.call(doc.querySelectorAll('g.graph'));\n"
-"var tabs = [].slice.call(doc.querySelectorAll('text.tab'));\n"
-"var details = doc.getElementById('details');\n"
-"var matched = doc.getElementById('matched');\n"
-"var resetBtn = doc.getElementById('reset');\n"
-"var searchBtn = doc.getElementById('search');\n"
-"var cur = null, frames = [], root = null, zoomed = null, pattern = null;\n"
-"\n"
-"function data(el, k) { return el.getAttribute('data-' + k); }\n"
-"function load(i) {\n"
-"  cur = graphs[i];\n"
-"  frames = [].slice.call(cur.querySelectorAll('g.f')).map(function (g) {\n"
-"    var f = { g: g, rect: g.querySelector('rect'), text: g.querySelector('text'),\n"
-"      name: data(g, 'n'), src: data(g, 's'), x: +data(g, 'x'), v: +data(g, 'v'),\n"
-"      c: +data(g, 'c'), d: +data(g, 'd') };\n"
-"    g.lsFrame = f;\n"
-"    return f;\n"
-"  });\n"
-"  root = frames.filter(function (f) { return f.d === 0; })[0] || null;\n"
-"}\n"
-"function human(v) {\n"
-"  var u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], i = 0;\n"
-"  while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }\n"
-"  return i ? v.toFixed(1) + ' ' + u[i] : v + ' B';\n"
-"}\n"
-"function items(n) { return n + ' ' + data(cur, n === 1 ? 'one' : 'many'); }\n"
-"function pct(v, of) { return (of ? 100 * v / of : 0).toFixed(2) + '%'; }\n"
-"function describe(f) {\n"
-"  var s = f.name + (f.src ? ' (' + f.src + ')' : '') + ': ';\n"
-"  s += data(cur, 'unit') === 'bytes' ? human(f.v) + ' in ' + items(f.c) : items(f.v);\n"
-"  s += ', ' + pct(f.v, root.v) + ' of all';\n"
-"  if (zoomed && zoomed !== root && f !== zoomed)\n"
-"    s += ', ' + pct(f.v, zoomed.v) + ' of ' + zoomed.name;\n"
-"  return s;\n"
-"}\n"
-"function label(name, w) {\n"
-"  var n = Math.floor((w - 6) / CW);\n"
-"  if (n < 3) return '';\n"
-"  return name.length <= n ? name : name.slice(0, n - 2) + '..';\n"
-"}\n"
-"function place(f, x, w) {\n"
-"  f.rect.setAttribute('x', x.toFixed(2));\n"
-"  f.rect.setAttribute('width', w.toFixed(2));\n"
-"  f.text.setAttribute('x', (x + 3).toFixed(2));\n"
-"  f.text.textContent = label(f.name, w);\n"
-"}\n"
-"/* Frames are nested intervals: below z (deeper) and inside its span\n"
-"   means z's own subtree; above it and around its span, its callers. */\n"
-"function zoom(z) {\n"
-"  if (!z) return;\n"
-"  zoomed = z;\n"
-"  frames.forEach(function (f) {\n"
-"    var inside = f.d >= z.d && f.x >= z.x && f.x + f.v <= z.x + z.v;\n"
-"    var caller = f.d < z.d && f.x <= z.x && f.x + f.v >= z.x + z.v;\n"
-"    var w = inside ? f.v / z.v * W : W;\n"
-"    var show = caller || (inside && w >= 0.3);\n"
-"    f.g.style.display = show ? '' : 'none';\n"
-"    f.g.classList.toggle('caller', caller);\n"
-"    if (show) place(f, inside ? L + (f.x - z.x) / z.v * W : L, w);\n"
-"  });\n"
-"  resetBtn.style.display = z === root ? 'none' : '';\n"
-"}\n"
-"function matcher(t) {\n"
-"  var fold = t === t.toLowerCase(), re = null;\n"
-"  try { re = new RegExp(t, fold ? 'i' : ''); } catch (e) { re = null; }\n"
-"  if (re) return function (s) { return re.test(s); };\n"
-"  t = fold ? t.toLowerCase() : t;\n"
-"  return function (s) { return (fold ? s.toLowerCase() : s).indexOf(t) >= 0; };\n"
-"}\n"
-"function clearSearch() {\n"
-"  frames.forEach(function (f) { f.g.classList.remove('hl'); });\n"
-"  pattern = null;\n"
-"  matched.textContent = '';\n"
-"  searchBtn.textContent = 'Search';\n"
-"}\n"
-"/* Matched share: the union of the matched frames' spans, so a match\n"
-"   inside another match is not counted twice. */\n"
-"function search(t) {\n"
-"  var test, spans = [], sum = 0, end = -1;\n"
-"  clearSearch();\n"
-"  if (!t) return;\n"
-"  test = matcher(t);\n"
-"  frames.forEach(function (f) {\n"
-"    if (!test(f.name)) return;\n"
-"    f.g.classList.add('hl');\n"
-"    spans.push([f.x, f.x + f.v]);\n"
-"  });\n"
-"  spans.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });\n"
-"  spans.forEach(function (s) {\n"
-"    if (s[1] <= end) return;\n"
-"    sum += s[1] - Math.max(s[0], end);\n"
-"    end = s[1];\n"
-"  });\n"
-"  pattern = t;\n"
-"  matched.textContent = 'Matched: ' + pct(sum, root ? root.v : 0) +\n"
-"    ' (' + spans.length + (spans.length === 1 ? ' frame)' : ' frames)');\n"
-"  searchBtn.textContent = 'Clear search';\n"
-"}\n"
-"function ask() {\n"
-"  var t = window.prompt('Search frames (a regular expression, or plain text):',\n"
-"    pattern || '');\n"
-"  if (t !== null) search(t);\n"
-"}\n"
-"function show(i) {\n"
-"  if (cur) clearSearch();\n"
-"  graphs.forEach(function (g, j) { g.style.display = j === i ? '' : 'none'; });\n"
-"  tabs.forEach(function (t, j) { t.classList.toggle('on', j === i); });\n"
-"  load(i);\n"
-"  zoom(root);\n"
-"  details.textContent = '';\n"
-"}\n"
-"svg.addEventListener('click', function (e) {\n"
-"  var t = e.target, g = t.closest ? t.closest('g.f') : null;\n"
-"  if (g && g.lsFrame) zoom(g.lsFrame);\n"
-"  else if (t === resetBtn) zoom(root);\n"
-"  else if (t === searchBtn) { if (pattern !== null) clearSearch(); else ask(); }\n"
-"  else if (t.classList && t.classList.contains('tab')) show(+data(t, 'i'));\n"
-"});\n"
-"svg.addEventListener('mouseover', function (e) {\n"
-"  var g = e.target.closest ? e.target.closest('g.f') : null;\n"
-"  details.textContent = g && g.lsFrame ? describe(g.lsFrame) : '';\n"
-"});\n"
-"svg.addEventListener('mouseleave', function () { details.textContent = ''; });\n"
-"window.addEventListener('keydown', function (e) {\n"
-"  if (((e.ctrlKey || e.metaKey) && e.key === 'f') || e.key === '/') {\n"
-"    e.preventDefault();\n"
-"    ask();\n"
-"  } else if (e.key === 'Escape') {\n"
-"    clearSearch();\n"
-"    zoom(root);\n"
-"  }\n"
-"});\n"
-"if (graphs.length) show(0);\n"
-"})();\n";
+/*
+ * The script is JavaScript in its own file (flamegraph.js), read, linted
+ * and tested as such. The assembler copies it into this object with
+ * .incbin: no tool beyond the compiler, no generated source, and a NUL
+ * after it so it prints as a string. (xxd -i would need another package
+ * and a generated file; ld -b binary names its symbols after the path.)
+ * The path is from the top of the tree, where make runs; the Makefile
+ * rebuilds svg.o when the script changes.
+ */
+extern const char ls_flamegraph_js[];
+__asm__(".pushsection .rodata, \"a\"\n"
+	".global ls_flamegraph_js\n"
+	".hidden ls_flamegraph_js\n"
+	".type ls_flamegraph_js, @object\n"
+	"ls_flamegraph_js:\n"
+	".incbin \"src/export/flamegraph.js\"\n"
+	".byte 0\n"
+	".size ls_flamegraph_js, . - ls_flamegraph_js\n"
+	".popsection\n");
 
 static const char style[] =
 "text { font-family: monospace; font-size: 12px; fill: #111; }\n"
@@ -686,14 +567,8 @@ int svg__write(FILE *f, const struct report *r, const struct svg_options *o)
 		rows = MAX(rows, trees[ntrees].rows);
 		ntrees++;
 	}
-	if (!ntrees) {	/* no stacks at all: say so in a graph of the first kind */
-		int k = KIND_MMAP;
-
-		for (int i = KIND_MAX - 1; i >= 0; i--)
-			if (r->has_kind[i])
-				k = i;
-		build_tree(&trees[ntrees++], r, k);
-	}
+	if (!ntrees)	/* no stacks at all: say so in a graph of the first kind */
+		build_tree(&trees[ntrees++], r, report__first_traced_kind(r));
 	height = TOP_H + (int)rows * ROW_H + BOTTOM_H;
 
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
@@ -728,7 +603,7 @@ int svg__write(FILE *f, const struct report *r, const struct svg_options *o)
 		SVG_WIDTH - MARGIN, height - 10);
 	fprintf(f, "<script type=\"text/ecmascript\"><![CDATA[\n"
 		"var L = %d, W = %d, CW = %.1f;\n%s]]></script>\n</svg>\n",
-		MARGIN, GRAPH_W, CHAR_W, script);
+		MARGIN, GRAPH_W, CHAR_W, ls_flamegraph_js);
 	for (size_t i = 0; i < ntrees; i++)
 		free_tree(&trees[i]);
 	return ferror(f) ? -EIO : 0;

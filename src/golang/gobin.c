@@ -283,17 +283,19 @@ static void set_text_base(struct gobin *bin)
 
 struct gobin *gobin__open(const char *path, const char **why)
 {
-	return gobin__open_flags(path, 0, why);
+	return gobin__open_flags(path, 0, why, NULL);
 }
 
 struct gobin *gobin__open_flags(const char *path, unsigned flags,
-				const char **why)
+				const char **why, enum gobin_fault *fault)
 {
 	struct gobin *bin = xcalloc(1, sizeof(*bin));
+	enum gobin_fault unused, *kind = fault ? fault : &unused;
 	GElf_Ehdr eh;
 	struct stat st;
 	int err;
 
+	*kind = GOBIN_UNREADABLE;
 	bin->fd = -1;
 	bin->path = xstrdup(path);
 	bin->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -303,6 +305,7 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 		goto fail;
 	}
 	if (fstat(bin->fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 64) {
+		*kind = GOBIN_NOT_ELF;
 		err = -EINVAL;
 		*why = "not an ELF file";
 		goto fail;
@@ -316,11 +319,13 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 		goto fail;
 	}
 	err = elfinfo__read_fd(bin->fd, &bin->ei, why);
+	*kind = err == -ENOEXEC ? GOBIN_NOT_ELF : GOBIN_UNSUPPORTED;
 	if (err)
 		goto fail;
 	elf_version(EV_CURRENT);
 	bin->elf = elf_begin(bin->fd, ELF_C_READ_MMAP, NULL);
 	if (!bin->elf || !gelf_getehdr(bin->elf, &eh)) {
+		*kind = GOBIN_NOT_ELF;
 		err = -EINVAL;
 		*why = "not an ELF file";
 		goto fail;
@@ -339,8 +344,12 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 			bin->has_dwarf = false;
 	}
 	err = find_pclntab(bin, why);
-	if (err)
+	if (err) {
+		/* -ENOENT: no table at all; anything else is a Go table
+		 * we cannot read */
+		*kind = err == -ENOENT ? GOBIN_NOT_GO : GOBIN_UNSUPPORTED;
 		goto fail;
+	}
 	bin->pcln.read = pcln_read;
 	bin->pcln.read_ctx = bin;
 	set_text_base(bin);
@@ -354,6 +363,7 @@ struct gobin *gobin__open_flags(const char *path, unsigned flags,
 		}
 	}
 	gobin_read_version(bin);
+	*kind = GOBIN_OK;
 	return bin;
 fail:
 	gobin__free(bin);
@@ -694,6 +704,48 @@ int gobin__func_by_name(struct gobin *bin, const char *name,
 	return 0;
 }
 
+/* The funcID of a runtime function, by name; -1 if it is not there. */
+static int func_id_of(struct gobin *bin, const char *name)
+{
+	struct gopclntab_func f;
+	uint64_t entry;
+
+	if (gobin__func_by_name(bin, name, &entry, NULL) ||
+	    gopclntab__find_pc(&bin->pcln, entry, &f))
+		return -1;
+	return f.func_id;
+}
+
+/*
+ * The runtime lists its special functions in one enum whose last member
+ * is the wrapper ID, right after systemstack_switch (true from Go 1.18 to
+ * 1.27, though members were added before it): so the wrapper ID is that
+ * function's ID plus one, whatever the release.
+ */
+static void learn_func_ids(struct gobin *bin)
+{
+	static const char *const panics[3] = {
+		"runtime.gopanic", "runtime.sigpanic", "runtime.panicwrap",
+	};
+	int sw;
+
+	if (bin->fid_done)
+		return;
+	bin->fid_done = true;
+	sw = func_id_of(bin, "runtime.systemstack_switch");
+	bin->fid_wrapper = sw > 0 ? sw + 1 : -1;
+	for (int i = 0; i < 3; i++)
+		bin->fid_panic[i] = func_id_of(bin, panics[i]);
+}
+
+static void set_roles(struct gobin *bin, struct gobin_frame *fr, int func_id)
+{
+	fr->wrapper = bin->fid_wrapper > 0 && func_id == bin->fid_wrapper;
+	fr->panics = false;
+	for (int i = 0; i < 3; i++)
+		fr->panics |= func_id > 0 && func_id == bin->fid_panic[i];
+}
+
 int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		   size_t max)
 {
@@ -705,6 +757,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 
 	if (!max)
 		return -EINVAL;
+	learn_func_ids(bin);
 	if (gopclntab__find_pc(t, pc, &f))
 		return -ENOENT;
 	if (!t->gofunc)
@@ -723,6 +776,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		fr->func = inl.name;
 		fr->entry = f.entry;
 		fr->inlined = true;
+		set_roles(bin, fr, inl.func_id);
 		if (gopclntab__fileline(t, &f, at, &fr->file, &fr->line)) {
 			fr->file = NULL;
 			fr->line = 0;
@@ -735,6 +789,7 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 	frames[n].func = f.name;
 	frames[n].entry = f.entry;
 	frames[n].inlined = false;
+	set_roles(bin, &frames[n], f.func_id);
 	if (gopclntab__fileline(t, &f, at, &frames[n].file, &frames[n].line)) {
 		frames[n].file = NULL;
 		frames[n].line = 0;

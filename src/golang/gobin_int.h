@@ -59,6 +59,11 @@ struct gobin {
 	size_t nwr;
 	enum gobin_source wr_src;
 	struct gobin_g_offsets goff;
+	/* funcIDs the traceback rules need; their numbers change between
+	 * releases, so they are read from the binary's own functions.
+	 * -1: not known. */
+	bool fid_done;
+	int fid_wrapper, fid_panic[3];
 };
 
 const char *gobin_why(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

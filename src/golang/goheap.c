@@ -14,7 +14,7 @@ long goheap__walk(int pid, uint64_t mbuckets_var, goheap_fn fn, void *ctx,
 		  size_t max_buckets)
 {
 	struct goheap_bucket *b = xmalloc(sizeof(*b));
-	uint64_t addr, hdr[6], rec[4];
+	uint64_t addr, hdr[6], rec[16];	/* active, future[3] */
 	long n = 0;
 	int err;
 
@@ -45,6 +45,8 @@ long goheap__walk(int pid, uint64_t mbuckets_var, goheap_fn fn, void *ctx,
 		b->frees = rec[1];
 		b->alloc_bytes = rec[2];
 		b->free_bytes = rec[3];
+		for (int i = 0; i < 4; i++)
+			b->pending[i] = rec[4 + i] + rec[8 + i] + rec[12 + i];
 		fn(ctx, b);
 		n++;
 		addr = hdr[1];	/* allnext */

@@ -10,7 +10,10 @@
  *   stk [nstk]uintptr
  *   memRecord { active, future[3] memRecordCycle }
  * and memRecordCycle is { allocs, frees, alloc_bytes, free_bytes }.
- * pprof reports memRecord.active, as published at the end of a GC.
+ * pprof reports memRecord.active, as published at the end of a GC; the
+ * future cycles hold what no GC has published yet, which
+ * runtime.MemProfile counts instead while no bucket has an active record
+ * (a program younger than its first GC).
  */
 #ifndef LS_GOHEAP_H
 #define LS_GOHEAP_H
@@ -25,7 +28,8 @@ struct goheap_bucket {
 	uint64_t size;		/* object size of the bucket */
 	uint32_t nstk;
 	uint64_t pcs[GOHEAP_MAX_STACK];	/* return addresses, innermost first */
-	uint64_t allocs, frees, alloc_bytes, free_bytes;
+	uint64_t allocs, frees, alloc_bytes, free_bytes;	/* active */
+	uint64_t pending[4];	/* the future cycles added up, same order */
 };
 
 typedef void (*goheap_fn)(void *ctx, const struct goheap_bucket *b);

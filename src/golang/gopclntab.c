@@ -355,10 +355,12 @@ int gopclntab__inl(const struct gopclntab *t, const struct gopclntab_func *f,
 		return -EINVAL;
 	if (t->format == 118) {
 		out->parent = (int16_t)(e[0] | e[1] << 8);
+		out->func_id = e[2];
 		nameoff = (int32_t)rd32(e + 12);
 		out->parent_pc = (int32_t)rd32(e + 16);
 	} else {
 		out->parent = -1;
+		out->func_id = e[0];
 		nameoff = (int32_t)rd32(e + 4);
 		out->parent_pc = (int32_t)rd32(e + 8);
 	}

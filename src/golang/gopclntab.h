@@ -125,6 +125,7 @@ struct gopclntab_inl {
 	int32_t parent_pc;	/* offset from the outer entry: an instruction
 				 * at the call site */
 	int32_t parent;		/* 1.18-1.19 only, else -1 */
+	uint8_t func_id;	/* the inlined function's funcID (wrappers) */
 };
 /* Inline-tree entry ix of f: 0, -ENOENT (no tree) or -EINVAL. */
 int gopclntab__inl(const struct gopclntab *t, const struct gopclntab_func *f,

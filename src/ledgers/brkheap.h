@@ -16,7 +16,9 @@ struct brk_segment {
 	uint64_t start, end;	/* page-aligned */
 	uint64_t birth_ns;
 	uint32_t stack;
-	uint32_t preexisting;	/* found at attach (issue 8) */
+	uint32_t preexisting;	/* found at attach (-p): creator unknown */
+	/* As for a mapping (mappings.h): last measured use, 0 = never. */
+	uint64_t resident_bytes, committed_bytes, measured_ns;
 };
 
 struct brkheap {

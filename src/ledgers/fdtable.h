@@ -43,7 +43,7 @@ enum fd_kind fd_kind_from_link(const char *link, uint32_t mode);
 
 struct fd_item {
 	uint64_t birth_ns;
-	const char *path;	/* interned; files, memfd names, or NULL */
+	const char *path;	/* in the tables' strings; files, memfd names, or NULL */
 	uint32_t stack;
 	uint8_t kind;		/* enum fd_kind */
 	uint8_t preexisting;	/* open at attach, creator unknown */

@@ -21,6 +21,12 @@ struct goheap_entry {
 	uint32_t stack;
 	uint64_t inuse_count, inuse_bytes;
 	uint64_t alloc_count, alloc_bytes;
+	uint64_t bucket;	/* its address in the target: stable for life */
+	/* The first reading that showed its in-use heap grow while traced
+	 * (0: never); preexisting: it held heap when leakscope attached and
+	 * has not grown since. Objects carry no birth time of their own. */
+	uint64_t grew_ns;
+	bool preexisting;
 };
 
 struct goproc {
@@ -36,6 +42,9 @@ struct goproc {
 	struct goheap_entry *heap;
 	size_t nheap, capheap;
 	bool heap_read;
+	/* No GC has published a profile cycle yet: the readings count the
+	 * unpublished cycles, as runtime.MemProfile does then. */
+	bool heap_unpublished;
 	char heap_why[128];	/* why there is no heap profile, if none */
 };
 

@@ -48,6 +48,7 @@ struct goroutine *goroutines__add(struct goroutines *g, uint64_t goid,
 	gr->gopc = 0;
 	gr->stack = stack;
 	gr->preexisting = 0;
+	gr->last_state = 0;
 	g->created++;
 	return gr;
 }

@@ -18,7 +18,10 @@ struct goroutine {
 	uint64_t birth_ns;
 	uint64_t gopc;		/* pc of the go statement */
 	uint32_t stack;
-	uint32_t preexisting;	/* found at attach, creator from gopc */
+	uint16_t preexisting;	/* found at attach, creator from gopc */
+	/* What it was doing when last read: (status << 8 | wait reason) + 1,
+	 * 0 = never read. Kept for the report after the process exits. */
+	uint16_t last_state;
 };
 
 struct goroutines {

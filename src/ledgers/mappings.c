@@ -53,6 +53,7 @@ static struct mapping_alloc *new_alloc(struct mappings *m, uint64_t start,
 	a->file = file;
 	a->stack = stack;
 	a->flags = flags;
+	a->resident_bytes = a->committed_bytes = a->measured_ns = 0;
 	m->allocs++;
 	m->bytes += len;
 	return a;
@@ -163,6 +164,25 @@ void mappings__visit_allocs(const struct mappings *m, mapping_visit_fn fn,
 
 	ranges__visit(&m->ranges, visit_piece, &v);
 	u64map__free(v.seen);
+}
+
+struct piece_ctx {
+	mapping_piece_fn fn;
+	void *ctx;
+};
+
+static void each_piece(void *ctx, void *owner, uint64_t start, uint64_t end)
+{
+	struct piece_ctx *p = ctx;
+
+	p->fn(p->ctx, owner, start, end);
+}
+
+void mappings__visit_pieces(struct mappings *m, mapping_piece_fn fn, void *ctx)
+{
+	struct piece_ctx p = { fn, ctx };
+
+	ranges__visit(&m->ranges, each_piece, &p);
 }
 
 struct copy_ctx {

@@ -15,13 +15,18 @@ struct mapping_alloc {
 	uint64_t birth_ns;
 	uint64_t bytes;		/* still mapped */
 	uint64_t first_start;	/* where it was created (for --items) */
-	const char *file;	/* interned path of a file mapping, or NULL */
+	const char *file;	/* path of a file mapping (tables' strings), or NULL */
 	uint32_t stack;
 	uint32_t flags;		/* MAPPING_* */
+	/* What its pieces used when last measured (trace/memusage.c):
+	 * resident in RAM, and committed (counted against the kernel's
+	 * commit limit). measured_ns 0: never measured. */
+	uint64_t resident_bytes, committed_bytes, measured_ns;
 };
 
 #define MAPPING_FILE 0x1	/* backed by a file (not anonymous) */
 #define MAPPING_PREEXISTING 0x2	/* found at attach, not seen created */
+#define MAPPING_COMMITS 0x4	/* private writable when mapped: committed */
 
 struct mappings {
 	struct ranges ranges;
@@ -50,6 +55,10 @@ void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 typedef void (*mapping_visit_fn)(void *ctx, const struct mapping_alloc *a);
 void mappings__visit_allocs(const struct mappings *m, mapping_visit_fn fn,
 			    void *ctx);
+/* Every piece still mapped, in address order, with its allocation. */
+typedef void (*mapping_piece_fn)(void *ctx, struct mapping_alloc *a,
+				 uint64_t start, uint64_t end);
+void mappings__visit_pieces(struct mappings *m, mapping_piece_fn fn, void *ctx);
 /* Copy of a parent's ledger for a forked child (same stacks and ages). */
 void mappings__copy(struct mappings *dst, const struct mappings *src);
 

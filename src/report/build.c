@@ -5,13 +5,15 @@
  * where two raw stacks read the same, sorted.
  */
 #include "report/build.h"
+#include "report/frames.h"
 #include "base/hashmap.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 #include "ledgers/goproc.h"
 #include "ledgers/process.h"
 #include "symbols/stacks.h"
 #include "symbols/symbolize.h"
+#include "symbols/tables.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
 #include "trace/goread.h"
@@ -26,14 +28,23 @@
  * has exited shows everything it held at exit: that is its leak. */
 #define DEFAULT_MIN_AGE_S 0.5
 
+/* The goroutine that runs runtime.main, in every Go release. */
+#define MAIN_GOID 1
+
+/* The report's strings are its own copies (report.h): every string
+ * taken from the collector's tables goes through copy(). */
 struct builder {
 	struct report *r;
+	const struct tables *t;	/* the collector's */
 	struct u64map *index;	/* aggregation key -> stacks[] index + 1 */
 	size_t cap;
 	const struct process *p;
 	uint64_t end_ns;	/* ages are measured up to here */
 	double min_age_s;
 	bool goroutine_states;
+	/* the process's memory was measured at least once (its items made
+	 * since then are taken as made); 0 if never */
+	uint64_t measured;
 };
 
 static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
@@ -45,10 +56,16 @@ static uint64_t agg_key(enum ls_kind kind, int pid, uint32_t stack,
 	return k == U64MAP_EMPTY ? k - 1 : k;
 }
 
+static const char *copy(struct report *r, const char *s)
+{
+	return strtab__intern(r->strings, s);
+}
+
+/* path: the report's (pointers compare) */
 static void add_path(struct report_stack *s, const char *path)
 {
 	for (size_t i = 0; i < s->npaths; i++)
-		if (s->paths[i].path == path) {	/* interned */
+		if (s->paths[i].path == path) {	/* the report's strings */
 			s->paths[i].count++;
 			return;
 		}
@@ -64,7 +81,7 @@ static struct report_stack *add_items(struct builder *b, enum ls_kind kind,
 				      uint64_t bytes, uint64_t birth_ns)
 {
 	struct report *r = b->r;
-	double age = birth_ns < b->end_ns ? (b->end_ns - birth_ns) / 1e9 : 0;
+	double age = birth_ns < b->end_ns ? (b->end_ns - birth_ns) / (double)NS_PER_S : 0;
 	struct report_stack *s;
 	uint64_t key, idx;
 
@@ -107,12 +124,13 @@ static struct report_stack *add_item(struct builder *b, enum ls_kind kind,
 	return add_items(b, kind, stack, sub, fd_kind, pre, 1, bytes, birth_ns);
 }
 
+/* state: the report's (pointers compare) */
 static void add_state(struct report_stack *s, const char *state, uint64_t n)
 {
 	size_t i;
 
 	for (i = 0; i < s->nstates; i++)
-		if (s->states[i].name == state)	/* interned */
+		if (s->states[i].name == state)	/* the report's strings */
 			break;
 	if (i == s->nstates) {
 		if (s->nstates == REPORT_MAX_STATES)
@@ -137,15 +155,16 @@ static void collect_goroutine(void *ctx, const struct goroutine *gr)
 
 /* The allocation site of a Go allocation stack: the first frame past the
  * allocator (profilealloc, mallocgc and its leaves); *tiny when the
- * allocator was the tiny one. */
-static const char *alloc_site(uint32_t stack, bool *tiny)
+ * allocator was the tiny one. A string of the report. */
+static const char *alloc_site(const struct tables *t, struct report *r, uint32_t stack,
+			      bool *tiny)
 {
 	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(stack, &n, &flags);
+	const uint64_t *f = stacks__frames(t->stacks, stack, &n, &flags);
 
 	*tiny = false;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct frame_sym *fs = symbolize__frame(f[i], i > 0);
+		const struct frame_sym *fs = symbolizer__frame(t->symbols, f[i], i > 0);
 		const char *name = fs->nlevels ? fs->levels[fs->nlevels - 1].name : fs->name;
 
 		if (!strcmp(name, "runtime.profilealloc"))
@@ -154,16 +173,17 @@ static const char *alloc_site(uint32_t stack, bool *tiny)
 			*tiny |= strstr(name, "Tiny") != NULL;
 			continue;
 		}
-		return name;
+		return copy(r, name);
 	}
-	return intern("?");
+	return copy(r, "?");
 }
 
-static void check_allocs(struct report_target *t, const struct goallocs *a)
+static void check_allocs(const struct tables *tables, struct report *r,
+			 struct report_target *t, const struct goallocs *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		bool tiny;
-		const char *site = alloc_site(a->t[i].stack, &tiny);
+		const char *site = alloc_site(tables, r, a->t[i].stack, &tiny);
 		size_t j;
 
 		if (tiny)
@@ -198,11 +218,22 @@ static void add_go(struct builder *b, const struct process *p)
 		goread__states(g, p->pid, l.v, l.n, states);
 	b->r->has_kind[KIND_GOROUTINE] = true;
 	for (size_t i = 0; i < l.n; i++) {
-		struct report_stack *s = add_item(b, KIND_GOROUTINE, l.v[i]->stack, 0, NULL,
-						  l.v[i]->preexisting, 0, l.v[i]->birth_ns);
+		/* The runtime starts goroutine 1 (runtime.main) itself: the
+		 * stack seen creating it is the runtime's bootstrap, no
+		 * creator a reader could act on. */
+		bool main_g = l.v[i]->goid == MAIN_GOID;
+		struct report_stack *s = add_item(b, KIND_GOROUTINE,
+						  main_g ? STACK_NONE : l.v[i]->stack, main_g,
+						  NULL, l.v[i]->preexisting, 0, l.v[i]->birth_ns);
 
+		if (s)
+			s->main_goroutine = main_g;
+
+		/* A process that exited: what each was doing when last read. */
+		if (s && b->goroutine_states && !states[i])
+			states[i] = goread__state_name(g, l.v[i]->last_state);
 		if (s && b->goroutine_states)
-			add_state(s, states[i] ? states[i] : intern("unknown (exited)"), 1);
+			add_state(s, copy(b->r, states[i] ? states[i] : "unknown (exited)"), 1);
 	}
 	free(states);
 	free(l.v);
@@ -230,50 +261,112 @@ static void add_go(struct builder *b, const struct process *p)
 	if (g->allocs.n || g->bin->probes[GO_PROBE_ALLOC_SAMPLED].present ||
 	    g->bin->probes[GO_PROBE_ALLOC_ALL].present)
 		b->r->has_kind[KIND_GO_ALLOC] = true;
+	/* The runtime's profile is as of the last GC: nothing in it is in
+	 * flight, so no stack of it is too young to show. */
+	double min_age_s = b->min_age_s;
+
+	b->min_age_s = 0;
 	for (size_t i = 0; i < g->nheap; i++) {
 		const struct goheap_entry *e = &g->heap[i];
 		struct report_stack *s;
 
 		if (!e->inuse_count && !e->inuse_bytes)
 			continue;
-		/* Age is not known per object: count from when tracing began. */
-		s = add_items(b, KIND_GO_HEAP, e->stack, 0, NULL, false, e->inuse_count,
-			      e->inuse_bytes, p->seen_ns);
+		/* Objects have no birth time: a stack's age counts from the
+		 * first reading that showed it grow while traced. */
+		s = add_items(b, KIND_GO_HEAP, e->stack, 0, NULL, e->preexisting,
+			      e->inuse_count, e->inuse_bytes,
+			      e->grew_ns ? e->grew_ns : p->seen_ns);
 		if (s) {
 			s->alloc_count += e->alloc_count;
 			s->alloc_bytes += e->alloc_bytes;
 		}
 	}
+	b->min_age_s = min_age_s;
 	b->r->has_kind[KIND_GO_HEAP] = true;
 	if (g->heap_why[0])
-		report__add_note(b->r, "pid %d: go_heap: %s", p->pid, g->heap_why);
+		report__add_process_note(b->r, p->pid, "pid %d: go_heap: %s", p->pid,
+					 g->heap_why);
 	if (g->rate == 0)
-		report__add_note(b->r, "pid %d: sampled go_alloc is off with memory profiling "
-				 "(--go-alloc=all traces every allocation)", p->pid);
+		report__add_process_note(b->r, p->pid, "pid %d: sampled go_alloc is off with "
+					 "memory profiling (--go-alloc=all traces every "
+					 "allocation)", p->pid);
 }
 
 /* Pre-existing items have no stack: they are grouped by what they are
- * (mapping name, fd path) instead. */
+ * (mapping name, fd path) instead; by content, so the group of a path is
+ * the same in every report. */
 static uint32_t path_key(const char *path)
 {
-	return (uint32_t)hash_u64((uint64_t)(uintptr_t)path);
+	return path ? (uint32_t)hash_bytes(path, strlen(path), 3) : 0;
+}
+
+/* Code, libraries and data files a program maps are not what leaks:
+ * they are shown apart. Shared memory reached through a file (memfd,
+ * /dev/shm, /dev/zero) is memory like any other. */
+static bool maps_a_file(const struct mapping_alloc *a)
+{
+	static const char *const memory[] = { "/memfd:", "/dev/shm/", "/dev/zero", "/SYSV" };
+
+	if (!(a->flags & MAPPING_FILE) || !a->file || a->file[0] != '/')
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(memory); i++)
+		if (!strncmp(a->file, memory[i], strlen(memory[i])))
+			return false;
+	return true;
+}
+
+/* What an item's memory uses, into its kind's totals and its stack
+ * (NULL when the item is hidden for its age). */
+static void add_usage(struct builder *b, enum ls_kind kind, struct report_stack *s,
+		      bool file, uint64_t bytes, uint64_t resident,
+		      uint64_t committed, uint64_t measured_ns)
+{
+	struct report_total *t = &b->r->totals[kind];
+
+	if (measured_ns) {
+		t->measured = true;
+		t->resident_bytes += resident;
+		t->committed_bytes += committed;
+	}
+	if (file) {
+		t->file_count++;
+		t->file_bytes += bytes;
+		t->file_resident_bytes += measured_ns ? resident : 0;
+		t->file_committed_bytes += measured_ns ? committed : 0;
+	}
+	if (!s)
+		return;
+	s->file_backed |= file;
+	if (measured_ns) {
+		s->measured = true;
+		s->resident_bytes += resident;
+		s->committed_bytes += committed;
+	}
 }
 
 static void add_mapping(void *ctx, const struct mapping_alloc *a)
 {
 	struct builder *b = ctx;
-	bool pre = a->flags & MAPPING_PREEXISTING;
+	bool pre = a->flags & MAPPING_PREEXISTING, file = maps_a_file(a);
 	struct report_stack *s;
 
-	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : 0, NULL,
+	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : file, NULL,
 		     pre, a->bytes, a->birth_ns);
+	if (a->measured_ns || !b->measured)
+		add_usage(b, KIND_MMAP, s, file, a->bytes, a->resident_bytes,
+			  a->committed_bytes, a->measured_ns);
+	else	/* made since the last reading: as it was made, untouched */
+		add_usage(b, KIND_MMAP, s, file, a->bytes, 0,
+			  a->flags & MAPPING_COMMITS ? a->bytes : 0, b->measured);
 	if (s && pre && a->file)
-		add_path(s, a->file);
+		add_path(s, copy(b->r, a->file));
 }
 
 static void add_process(struct builder *b, const struct process *p)
 {
 	b->p = p;
+	b->measured = p->memory_measured_ns;
 	b->end_ns = p->exited ? p->exit_ns : b->end_ns;
 	mappings__visit_allocs(&p->maps, add_mapping, b);
 	for (size_t i = 0; i < p->brk.n; i++) {
@@ -283,8 +376,14 @@ static void add_process(struct builder *b, const struct process *p)
 						   s->preexisting, s->end - s->start,
 						   s->birth_ns);
 
+		if (s->measured_ns || !b->measured)
+			add_usage(b, KIND_BRK, rs, false, s->end - s->start, s->resident_bytes,
+				  s->committed_bytes, s->measured_ns);
+		else	/* grown since the last reading: the heap is private writable */
+			add_usage(b, KIND_BRK, rs, false, s->end - s->start, 0,
+				  s->end - s->start, b->measured);
 		if (rs && s->preexisting && !rs->npaths)
-			add_path(rs, intern("[heap]"));
+			add_path(rs, copy(b->r, "[heap]"));
 	}
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		const struct fd_item *it = p->fds.fds[fd];
@@ -297,17 +396,15 @@ static void add_process(struct builder *b, const struct process *p)
 			     fd_kind_name(it->kind), it->preexisting, 0,
 			     it->birth_ns);
 		if (s && it->path)
-			add_path(s, it->path);
+			add_path(s, copy(b->r, it->path));
 	}
 	if (p->go && p->go->bin && p->go->bin->bin)
 		add_go(b, p);
 	else if (p->go && p->go->bin)
-		report__add_note(b->r, "pid %d (%s): not traced as Go: %s", p->pid,
-				 p->go->bin->path, p->go->bin->why_not);
+		report__add_process_note(b->r, p->pid, "pid %d (%s): not traced as Go: %s",
+					 p->pid, p->go->bin->path, p->go->bin->why_not);
 }
 
-/* Frames of a stack as a reader sees them: each pc expands into the
- * functions inlined there, innermost first. */
 /* A goroutine's creation stack as the probe sees it starts inside the
  * runtime's newproc machinery: what a reader wants first is the function
  * holding the `go` statement. */
@@ -334,60 +431,16 @@ static void trim_creation_frames(struct report_stack *s)
 	}
 }
 
-/* A Go allocation's stack starts in the allocator (profilealloc,
- * mallocgc, makeslice...): as in pprof, show it from the code that asked
- * for the memory. Stacks that never leave the runtime stay whole, and so
- * do allocations the runtime made for itself on the system stack (a new
- * M, GC workers) while serving a goroutine: those are the runtime's, not
- * the goroutine's, as in the runtime's own profile. */
-static void trim_allocator_frames(struct report_stack *s)
+static void symbolize_stack(const struct tables *t, struct report *r,
+			    struct report_stack *s)
 {
-	size_t skip = 0;
-
-	while (skip < s->nframes && s->frames[skip].name &&
-	       !strncmp(s->frames[skip].name, "runtime.", 8)) {
-		if (!strcmp(s->frames[skip].name, "runtime.systemstack") ||
-		    !strcmp(s->frames[skip].name, "runtime.mcall"))
-			return;
-		skip++;
-	}
-	if (skip == s->nframes || !skip)
-		return;
-	memmove(s->frames, s->frames + skip, (s->nframes - skip) * sizeof(*s->frames));
-	s->nframes -= skip;
-}
-
-static void symbolize_stack(struct report_stack *s)
-{
-	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(s->stack_id, &n, &flags);
-	size_t cap = 0;
-
-	s->truncated = flags & STACK_TRUNCATED;
-	s->nframes = 0;
-	s->frames = NULL;
-	for (uint32_t i = 0; i < n; i++) {
-		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
-		const struct frame_sym *fs = symbolize__frame(f[i], ret_addr);
-
-		for (uint32_t l = 0; l < fs->nlevels; l++) {
-			grow_array((void **)&s->frames, &cap, s->nframes + 1,
-				   sizeof(*s->frames));
-			s->frames[s->nframes++] = (struct report_frame){
-				.name = fs->levels[l].name,
-				.file = fs->levels[l].file,
-				.line = fs->levels[l].line,
-				.module = fs->module,
-				.address = fs->offset,
-				.build_id = fs->build_id,
-				.inlined = l + 1 < fs->nlevels,
-			};
-		}
-	}
+	frames__expand(t, r, s);
 	if (s->kind == KIND_GOROUTINE)
 		trim_creation_frames(s);
 	else if (s->kind == KIND_GO_ALLOC)
-		trim_allocator_frames(s);
+		frames__trim_go_alloc(s);
+	else if (s->kind == KIND_GO_HEAP)
+		frames__hide_go_runtime(s);
 }
 
 static void merge_into(struct report_stack *dst, struct report_stack *src)
@@ -399,6 +452,10 @@ static void merge_into(struct report_stack *dst, struct report_stack *src)
 	dst->truncated |= src->truncated;
 	dst->alloc_count += src->alloc_count;
 	dst->alloc_bytes += src->alloc_bytes;
+	dst->resident_bytes += src->resident_bytes;
+	dst->committed_bytes += src->committed_bytes;
+	dst->measured |= src->measured;
+	dst->file_backed |= src->file_backed;
 	for (size_t i = 0; i < src->nstates; i++)
 		add_state(dst, src->states[i].name, src->states[i].count);
 	for (size_t p = 0; p < src->npaths; p++) {
@@ -438,12 +495,16 @@ struct report *report__build(const struct collector *c,
 			     const struct report_options *o)
 {
 	struct report *r = xcalloc(1, sizeof(*r));
-	struct builder b = { .r = r, .index = u64map__new(256) };
+	struct builder b = { .r = r, .t = &c->tables, .index = u64map__new(256) };
 	uint64_t now = o->now_ns ? o->now_ns : now_ns();
 
+	r->strings = strtab__new();
 	r->version = 1;
 	r->start_unix_ns = c->start_realtime_ns;
-	r->duration_s = (now - c->start_ns) / 1e9;
+	uint64_t traced = c->traced_ns ? c->traced_ns : c->start_ns;
+
+	r->attach_s = (traced - c->start_ns) / (double)NS_PER_S;
+	r->duration_s = now > traced ? (now - traced) / (double)NS_PER_S : 0;
 	r->min_age_s = o->min_age_s >= 0 ? o->min_age_s : DEFAULT_MIN_AGE_S;
 	memcpy(r->drops, o->drops, sizeof(r->drops));
 	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
@@ -457,7 +518,7 @@ struct report *report__build(const struct collector *c,
 	r->stats.stacks_stitched = c->stacks_stitched;
 	r->stats.stacks_broken = c->stacks_broken;
 	r->stats.stacks_cgo = c->stacks_cgo;
-	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / 1e3 / c->stacks_cfi : 0;
+	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / (double)NS_PER_US / c->stacks_cfi : 0;
 	r->targets = xcalloc(c->nprocs, sizeof(*r->targets));
 	for (size_t i = 0; i < c->nprocs; i++) {
 		const struct process *p = c->procs[i];
@@ -465,14 +526,15 @@ struct report *report__build(const struct collector *c,
 
 		t->pid = p->pid;
 		memcpy(t->comm, p->comm, sizeof(t->comm));
-		t->exe = p->exe;
+		t->exe = copy(r, p->exe);
+		t->exe_file = copy(r, p->exe_file);
 		t->exited = p->exited;
 		t->exit_status = p->exit_status;
 		t->go_mem_profile_rate = -1;
 		if (p->go && p->go->bin && p->go->bin->bin) {
-			t->go_version = intern(gobin__version(p->go->bin->bin)->str);
+			t->go_version = copy(r, gobin__version(p->go->bin->bin)->str);
 			t->go_mem_profile_rate = (int64_t)p->go->rate;
-			t->go_rate_source = p->go->rate_source;
+			t->go_rate_source = copy(r, p->go->rate_source);
 			t->goroutines_created = p->go->gor.created;
 			t->goroutines_exited = p->go->gor.exited;
 			for (size_t a = 0; a < p->go->allocs.n; a++) {
@@ -482,19 +544,28 @@ struct report *report__build(const struct collector *c,
 					t->go_alloc_every += p->go->allocs.t[a].count;
 			}
 			if (t->go_alloc_sampled && t->go_alloc_every)
-				check_allocs(t, &p->go->allocs);
+				check_allocs(&c->tables, r, t, &p->go->allocs);
 		}
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
 		b.goroutine_states = o->goroutine_states;
 		add_process(&b, p);
-		r->unresolved_frames += p->unresolved_frames;
 	}
 	for (size_t i = 0; i < r->nstacks; i++)
-		symbolize_stack(&r->stacks[i]);
+		symbolize_stack(&c->tables, r, &r->stacks[i]);
 	u64map__free(b.index);
 	merge_same_symbols(r);
+	for (size_t i = 0; i < r->nstacks; i++)
+		r->unresolved_frames += r->stacks[i].unresolved;
 	report__sort(r);
+	/* after symbolizing: what the tables hold with this report made */
+	_Static_assert(REPORT_TABLES == TABLE_MAX, "one report_table per table");
+	for (int k = 0; k < TABLE_MAX; k++) {
+		struct table_size sz;
+
+		tables__size(&c->tables, k, &sz);
+		r->stats.tables[k] = (struct report_table){ sz.entries, sz.bytes };
+	}
 	return r;
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "report/json_read.h"
 #include "report/report.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
+#include "symbols/tables.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@ struct reader {
 	const char *name;	/* the file, for messages */
 	char *err;
 	size_t errlen;
+	struct strtab *strings;	/* the report's */
 };
 
 static int fail(struct reader *d, const char *ctx, const char *key,
@@ -145,7 +147,7 @@ static int get_bool(struct reader *d, json_t *obj, const char *ctx,
 	return 0;
 }
 
-/* A string, interned; null gives NULL. */
+/* A string, in the report's strings; null gives NULL. */
 static int get_string(struct reader *d, json_t *obj, const char *ctx,
 		      const char *key, bool required, const char **out)
 {
@@ -160,7 +162,7 @@ static int get_string(struct reader *d, json_t *obj, const char *ctx,
 	}
 	if (!json_is_string(v))
 		return fail(d, ctx, key, "expected a string, found %s", type_name(v));
-	*out = intern(json_string_value(v));
+	*out = strtab__intern(d->strings, json_string_value(v));
 	return 0;
 }
 
@@ -189,10 +191,58 @@ static int kind_error(struct reader *d, const char *ctx, const char *key,
 	return fail(d, ctx, key, "unknown kind \"%s\" (one of %s)", name, list);
 }
 
+/* targets[].go: what was learned of a Go program. */
+static int read_go(struct reader *d, json_t *v, const char *ctx, struct report_target *t)
+{
+	json_t *go, *hits, *sites, *it;
+	char sub[96];
+	size_t i;
+	int err;
+
+	t->go_mem_profile_rate = -1;
+	if ((err = get_container(d, v, ctx, "go", false, false, &go)) || !go)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.go", ctx);
+	if ((err = get_string(d, go, sub, "version", true, &t->go_version)) ||
+	    (err = field(d, go, sub, "mem_profile_rate", false, &it)) ||
+	    (err = get_string(d, go, sub, "rate_source", false, &t->go_rate_source)) ||
+	    (err = get_uint(d, go, sub, "goroutines_created", false, &t->goroutines_created)) ||
+	    (err = get_uint(d, go, sub, "goroutines_exited", false, &t->goroutines_exited)) ||
+	    (err = get_container(d, go, sub, "alloc_probe_hits", false, false, &hits)) ||
+	    (err = get_container(d, go, sub, "alloc_check", false, true, &sites)))
+		return err;
+	if (it && !json_is_integer(it))
+		return fail(d, sub, "mem_profile_rate", "expected an integer, found %s",
+			    type_name(it));
+	if (it)
+		t->go_mem_profile_rate = json_integer_value(it);
+	if (hits &&
+	    ((err = get_uint(d, hits, sub, "every", false, &t->go_alloc_every)) ||
+	     (err = get_uint(d, hits, sub, "sampled", false, &t->go_alloc_sampled))))
+		return err;
+	if (!sites || !json_array_size(sites))
+		return 0;
+	t->alloc_sites = xcalloc(json_array_size(sites), sizeof(*t->alloc_sites));
+	json_array_foreach(sites, i, it) {
+		struct report_alloc_site *a = &t->alloc_sites[t->nalloc_sites];
+		char where[160];
+
+		snprintf(where, sizeof(where), "%s.alloc_check[%zu]", sub, i);
+		if (!json_is_object(it))
+			return fail(d, where, NULL, "expected an object, found %s", type_name(it));
+		if ((err = get_string(d, it, where, "site", true, &a->site)) ||
+		    (err = get_uint(d, it, where, "every", false, &a->every)) ||
+		    (err = get_uint(d, it, where, "sampled", false, &a->sampled)))
+			return err;
+		t->nalloc_sites++;
+	}
+	return 0;
+}
+
 static int read_target(struct reader *d, json_t *v, const char *ctx,
 		       struct report_target *t)
 {
-	const char *comm = NULL, *exe = NULL;
+	const char *comm = NULL, *exe = NULL, *exe_file = NULL;
 	int err;
 
 	if (!json_is_object(v))
@@ -200,13 +250,15 @@ static int read_target(struct reader *d, json_t *v, const char *ctx,
 	if ((err = get_int(d, v, ctx, "pid", true, &t->pid)) ||
 	    (err = get_string(d, v, ctx, "comm", true, &comm)) ||
 	    (err = get_string(d, v, ctx, "exe", false, &exe)) ||
+	    (err = get_string(d, v, ctx, "exe_file", false, &exe_file)) ||
 	    (err = get_bool(d, v, ctx, "exited", false, &t->exited)) ||
 	    (err = get_int(d, v, ctx, "exit_status", false, &t->exit_status)))
 		return err;
 	/* comm is the kernel's, at most 15 characters. */
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->exe = exe && *exe ? exe : NULL;	/* the writer's "" is NULL */
-	return 0;
+	t->exe_file = exe_file;
+	return read_go(d, v, ctx, t);
 }
 
 static int read_frames(struct reader *d, json_t *v, const char *ctx,
@@ -233,7 +285,7 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 				    type_name(it));
 		}
 		s->frames[i].name = json_is_string(it) ?
-			intern(json_string_value(it)) : NULL;
+			strtab__intern(d->strings, json_string_value(it)) : NULL;
 	}
 	if (!locs)
 		return 0;
@@ -255,6 +307,42 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 		if (line > UINT32_MAX)
 			return fail(d, sub, "line", "%" PRIu64 " is out of range", line);
 		f->line = (uint32_t)line;
+	}
+	return 0;
+}
+
+/* resident_bytes and committed_bytes: both or neither. */
+static int read_usage(struct reader *d, json_t *v, const char *ctx, bool *measured,
+		      uint64_t *resident, uint64_t *committed)
+{
+	int err;
+
+	*measured = json_object_get(v, "resident_bytes") != NULL;
+	if (!*measured)
+		return 0;
+	if ((err = get_uint(d, v, ctx, "resident_bytes", true, resident)) ||
+	    (err = get_uint(d, v, ctx, "committed_bytes", true, committed)))
+		return err;
+	return 0;
+}
+
+/* goroutines: {"chan receive": 37, ...} */
+static int read_states(struct reader *d, json_t *v, const char *ctx,
+		       struct report_stack *s)
+{
+	const char *name;
+	json_t *states, *n;
+	int err;
+
+	if ((err = get_container(d, v, ctx, "states", false, false, &states)) || !states)
+		return err;
+	json_object_foreach(states, name, n) {
+		if (!json_is_integer(n) || json_integer_value(n) < 0)
+			return fail(d, ctx, "states", "\"%s\": expected a count, found %s",
+				    name, type_name(n));
+		if (s->nstates < REPORT_MAX_STATES)
+			s->states[s->nstates++] = (struct report_state){
+				strtab__intern(d->strings, name), (uint64_t)json_integer_value(n) };
 	}
 	return 0;
 }
@@ -282,6 +370,12 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 	    (err = get_uint(d, v, ctx, "bytes", true, &s->bytes)) ||
 	    (err = get_seconds(d, v, ctx, "oldest_s", false, &s->oldest_s)) ||
 	    (err = get_double(d, v, ctx, "growth_per_min", false, &s->growth_per_min)) ||
+	    (err = get_seconds(d, v, ctx, "growth_window_s", false, &s->growth_window_s)) ||
+	    (err = read_usage(d, v, ctx, &s->measured, &s->resident_bytes,
+			      &s->committed_bytes)) ||
+	    (err = get_bool(d, v, ctx, "file_backed", false, &s->file_backed)) ||
+	    (err = get_bool(d, v, ctx, "main_goroutine", false, &s->main_goroutine)) ||
+	    (err = read_states(d, v, ctx, s)) ||
 	    (err = get_bool(d, v, ctx, "suspect", false, &s->suspect)) ||
 	    (err = get_string(d, v, ctx, "fd_kind", false, &s->fd_kind)) ||
 	    (err = get_bool(d, v, ctx, "preexisting", false, &s->preexisting)) ||
@@ -320,6 +414,26 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 	return read_frames(d, v, ctx, s);
 }
 
+/* totals.KIND.file_backed: the part of the totals that maps files. */
+static int read_file_backed(struct reader *d, json_t *v, const char *ctx,
+			    struct report_total *t)
+{
+	char sub[80];
+	json_t *fb;
+	bool measured;
+	int err;
+
+	if ((err = get_container(d, v, ctx, "file_backed", false, false, &fb)) || !fb)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.file_backed", ctx);
+	if ((err = get_uint(d, fb, sub, "count", true, &t->file_count)) ||
+	    (err = get_uint(d, fb, sub, "bytes", true, &t->file_bytes)) ||
+	    (err = read_usage(d, fb, sub, &measured, &t->file_resident_bytes,
+			      &t->file_committed_bytes)))
+		return err;
+	return 0;
+}
+
 static int read_totals(struct reader *d, struct report *r, json_t *totals)
 {
 	const char *key;
@@ -342,7 +456,36 @@ static int read_totals(struct reader *d, struct report *r, json_t *totals)
 		if ((err = get_uint(d, v, ctx, "count", true, &t->count)) ||
 		    (err = get_uint(d, v, ctx, "bytes", true, &t->bytes)) ||
 		    (err = get_uint(d, v, ctx, "hidden_count", false, &t->hidden_count)) ||
-		    (err = get_uint(d, v, ctx, "hidden_bytes", false, &t->hidden_bytes)))
+		    (err = get_uint(d, v, ctx, "hidden_bytes", false, &t->hidden_bytes)) ||
+		    (err = read_usage(d, v, ctx, &t->measured, &t->resident_bytes,
+				      &t->committed_bytes)) ||
+		    (err = read_file_backed(d, v, ctx, t)))
+			return err;
+	}
+	return 0;
+}
+
+/* stats.tables: optional, as older reports have none. */
+static int read_tables(struct reader *d, json_t *stats, struct report *r)
+{
+	json_t *tables = NULL, *t = NULL;
+	char ctx[64];
+	int err;
+
+	if (!stats)
+		return 0;
+	err = get_container(d, stats, "stats", "tables", false, false, &tables);
+	if (err || !tables)
+		return err;
+	for (int k = 0; k < REPORT_TABLES; k++) {
+		if ((err = get_container(d, tables, "stats.tables", table_kind_name(k), false,
+					 false, &t)))
+			return err;
+		if (!t)
+			continue;
+		snprintf(ctx, sizeof(ctx), "stats.tables.%s", table_kind_name(k));
+		if ((err = get_uint(d, t, ctx, "entries", false, &r->stats.tables[k].entries)) ||
+		    (err = get_uint(d, t, ctx, "bytes", false, &r->stats.tables[k].bytes)))
 			return err;
 	}
 	return 0;
@@ -368,6 +511,7 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 	if ((err = get_string(d, root, "", "tool", false, &tool)) ||
 	    (err = get_double(d, root, "", "start_unix_s", false, &start_s)) ||
 	    (err = get_seconds(d, root, "", "duration_s", false, &r->duration_s)) ||
+	    (err = get_seconds(d, root, "", "attach_s", false, &r->attach_s)) ||
 	    (err = get_seconds(d, root, "", "min_age_s", false, &r->min_age_s)) ||
 	    (err = get_container(d, root, "", "targets", true, true, &targets)) ||
 	    (err = get_uint(d, root, "", "lost_events", false, &r->lost_events)) ||
@@ -389,8 +533,9 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			    "(0 to 9.2e9 seconds since 1970)", start_s);
 	/* Whole seconds, then the fraction to the microsecond: a double has
 	 * no nanoseconds to spare near 1.8e18, and the writer keeps ms. */
-	r->start_unix_ns = (uint64_t)start_s * 1000000000ULL +
-		(uint64_t)llround((start_s - floor(start_s)) * 1e6) * 1000;
+	r->start_unix_ns = (uint64_t)start_s * NS_PER_S +
+		(uint64_t)llround((start_s - floor(start_s)) * (double)(NS_PER_S / NS_PER_US)) *
+			NS_PER_US;
 
 	r->targets = json_array_size(targets) ?
 		xcalloc(json_array_size(targets), sizeof(*r->targets)) : NULL;
@@ -427,6 +572,8 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			     &r->resync.bytes_added)) ||
 	     (err = get_uint(d, resync, "resync", "bytes_removed", false,
 			     &r->resync.bytes_removed))))
+		return err;
+	if ((err = read_tables(d, stats, r)))
 		return err;
 	if ((err = read_totals(d, r, totals)))
 		return err;
@@ -467,6 +614,8 @@ static int parse(json_t *root, json_error_t *jerr, const char *name,
 		return -EINVAL;
 	}
 	r = xcalloc(1, sizeof(*r));
+	r->strings = strtab__new();
+	d.strings = r->strings;
 	ret = read_report(&d, root, r);
 	json_decref(root);
 	if (ret) {

@@ -2,8 +2,8 @@
 /*
  * Reading a JSON report (version 1, as report/json_write.c writes it) back
  * into the report model, for `leakscope convert`. Writing the model read
- * gives the same JSON again. Strings are interned (util.h), as in a
- * model built by the collector; report__free() frees the rest.
+ * gives the same JSON again. Strings are the report's own (r->strings),
+ * as in a model built by the collector; report__free() frees them all.
  *
  * Unknown fields are ignored (version 1 may gain fields); missing
  * required fields, wrong types and unknown kinds are errors that name

@@ -2,53 +2,41 @@
 #include "report/json_write.h"
 #include "base/jsonw.h"
 #include "report/report.h"
+#include "base/util.h"
+#include "symbols/tables.h"
 
 static void write_target(struct jsonw *w, const struct report_target *t)
 {
 	jsonw__begin_object(w);
-	jsonw__key(w, "pid");
-	jsonw__int(w, t->pid);
-	jsonw__key(w, "comm");
-	jsonw__string(w, t->comm);
-	jsonw__key(w, "exe");
-	jsonw__string(w, t->exe ? t->exe : "");
-	jsonw__key(w, "exited");
-	jsonw__bool(w, t->exited);
-	if (t->exited) {
-		jsonw__key(w, "exit_status");
-		jsonw__int(w, t->exit_status);
-	}
+	jsonw__field_int(w, "pid", t->pid);
+	jsonw__field_string(w, "comm", t->comm);
+	jsonw__field_string(w, "exe", t->exe ? t->exe : "");
+	if (t->exe_file)
+		jsonw__field_string(w, "exe_file", t->exe_file);
+	jsonw__field_bool(w, "exited", t->exited);
+	if (t->exited)
+		jsonw__field_int(w, "exit_status", t->exit_status);
 	if (t->go_version) {
 		jsonw__key(w, "go");
 		jsonw__begin_object(w);
-		jsonw__key(w, "version");
-		jsonw__string(w, t->go_version);
-		jsonw__key(w, "mem_profile_rate");
-		jsonw__int(w, t->go_mem_profile_rate);
-		jsonw__key(w, "rate_source");
-		jsonw__string(w, t->go_rate_source);
-		jsonw__key(w, "goroutines_created");
-		jsonw__uint(w, t->goroutines_created);
-		jsonw__key(w, "goroutines_exited");
-		jsonw__uint(w, t->goroutines_exited);
+		jsonw__field_string(w, "version", t->go_version);
+		jsonw__field_int(w, "mem_profile_rate", t->go_mem_profile_rate);
+		jsonw__field_string(w, "rate_source", t->go_rate_source);
+		jsonw__field_uint(w, "goroutines_created", t->goroutines_created);
+		jsonw__field_uint(w, "goroutines_exited", t->goroutines_exited);
 		jsonw__key(w, "alloc_probe_hits");
 		jsonw__begin_object(w);
-		jsonw__key(w, "every");
-		jsonw__uint(w, t->go_alloc_every);
-		jsonw__key(w, "sampled");
-		jsonw__uint(w, t->go_alloc_sampled);
+		jsonw__field_uint(w, "every", t->go_alloc_every);
+		jsonw__field_uint(w, "sampled", t->go_alloc_sampled);
 		jsonw__end_object(w);
 		if (t->nalloc_sites) {
 			jsonw__key(w, "alloc_check");
 			jsonw__begin_array(w);
 			for (size_t i = 0; i < t->nalloc_sites; i++) {
 				jsonw__begin_object(w);
-				jsonw__key(w, "site");
-				jsonw__string(w, t->alloc_sites[i].site);
-				jsonw__key(w, "every");
-				jsonw__uint(w, t->alloc_sites[i].every);
-				jsonw__key(w, "sampled");
-				jsonw__uint(w, t->alloc_sites[i].sampled);
+				jsonw__field_string(w, "site", t->alloc_sites[i].site);
+				jsonw__field_uint(w, "every", t->alloc_sites[i].every);
+				jsonw__field_uint(w, "sampled", t->alloc_sites[i].sampled);
 				jsonw__end_object(w);
 			}
 			jsonw__end_array(w);
@@ -58,44 +46,44 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 	jsonw__end_object(w);
 }
 
+static void write_usage(struct jsonw *w, uint64_t resident, uint64_t committed)
+{
+	jsonw__field_uint(w, "resident_bytes", resident);
+	jsonw__field_uint(w, "committed_bytes", committed);
+}
+
 static void write_stack(struct jsonw *w, const struct report_stack *s)
 {
 	jsonw__begin_object(w);
-	jsonw__key(w, "kind");
-	jsonw__string(w, kind_name(s->kind));
-	jsonw__key(w, "pid");
-	jsonw__int(w, s->pid);
-	jsonw__key(w, "count");
-	jsonw__uint(w, s->count);
-	jsonw__key(w, "bytes");
-	jsonw__uint(w, s->bytes);
+	jsonw__field_string(w, "kind", kind_name(s->kind));
+	jsonw__field_int(w, "pid", s->pid);
+	jsonw__field_uint(w, "count", s->count);
+	jsonw__field_uint(w, "bytes", s->bytes);
+	if (s->measured)	/* of bytes (reserved): in RAM, private writable */
+		write_usage(w, s->resident_bytes, s->committed_bytes);
+	if (s->file_backed)
+		jsonw__field_bool(w, "file_backed", true);
+	if (s->main_goroutine)
+		jsonw__field_bool(w, "main_goroutine", true);
 	if (s->alloc_count || s->alloc_bytes) {
 		/* allocated (not only still in use): go_heap since process
 		 * start, go_alloc during the session */
-		jsonw__key(w, "alloc_count");
-		jsonw__uint(w, s->alloc_count);
-		jsonw__key(w, "alloc_bytes");
-		jsonw__uint(w, s->alloc_bytes);
+		jsonw__field_uint(w, "alloc_count", s->alloc_count);
+		jsonw__field_uint(w, "alloc_bytes", s->alloc_bytes);
 	}
-	jsonw__key(w, "oldest_s");
-	jsonw__double(w, s->oldest_s);
-	jsonw__key(w, "growth_per_min");
-	jsonw__double(w, s->growth_per_min);
-	jsonw__key(w, "suspect");
-	jsonw__bool(w, s->suspect);
-	if (s->fd_kind) {
-		jsonw__key(w, "fd_kind");
-		jsonw__string(w, s->fd_kind);
-	}
+	jsonw__field_double(w, "oldest_s", s->oldest_s);
+	jsonw__field_double(w, "growth_per_min", s->growth_per_min);
+	jsonw__field_double(w, "growth_window_s", s->growth_window_s);
+	jsonw__field_bool(w, "suspect", s->suspect);
+	if (s->fd_kind)
+		jsonw__field_string(w, "fd_kind", s->fd_kind);
 	if (s->npaths) {
 		jsonw__key(w, "paths");
 		jsonw__begin_array(w);
 		for (size_t i = 0; i < s->npaths; i++) {
 			jsonw__begin_object(w);
-			jsonw__key(w, "path");
-			jsonw__string(w, s->paths[i].path);
-			jsonw__key(w, "count");
-			jsonw__uint(w, s->paths[i].count);
+			jsonw__field_string(w, "path", s->paths[i].path);
+			jsonw__field_uint(w, "count", s->paths[i].count);
 			jsonw__end_object(w);
 		}
 		jsonw__end_array(w);
@@ -110,10 +98,8 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		}
 		jsonw__end_object(w);
 	}
-	jsonw__key(w, "preexisting");
-	jsonw__bool(w, s->preexisting);
-	jsonw__key(w, "truncated");
-	jsonw__bool(w, s->truncated);
+	jsonw__field_bool(w, "preexisting", s->preexisting);
+	jsonw__field_bool(w, "truncated", s->truncated);
 	jsonw__key(w, "frames");
 	jsonw__begin_array(w);
 	for (size_t i = 0; i < s->nframes; i++)
@@ -128,25 +114,16 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 
 		jsonw__begin_object(w);
 		if (f->file) {
-			jsonw__key(w, "file");
-			jsonw__string(w, f->file);
-			jsonw__key(w, "line");
-			jsonw__uint(w, f->line);
+			jsonw__field_string(w, "file", f->file);
+			jsonw__field_uint(w, "line", f->line);
 		}
-		if (f->module) {
-			jsonw__key(w, "module");
-			jsonw__string(w, f->module);
-		}
-		if (f->build_id) {
-			jsonw__key(w, "build_id");
-			jsonw__string(w, f->build_id);
-		}
-		jsonw__key(w, "address");
-		jsonw__uint(w, f->address);
-		if (f->inlined) {
-			jsonw__key(w, "inlined");
-			jsonw__bool(w, true);
-		}
+		if (f->module)
+			jsonw__field_string(w, "module", f->module);
+		if (f->build_id)
+			jsonw__field_string(w, "build_id", f->build_id);
+		jsonw__field_uint(w, "address", f->address);
+		if (f->inlined)
+			jsonw__field_bool(w, "inlined", true);
 		jsonw__end_object(w);
 	}
 	jsonw__end_array(w);
@@ -159,23 +136,18 @@ int report_json__write(FILE *f, const struct report *r)
 
 	jsonw__init(&w, f, true);
 	jsonw__begin_object(&w);
-	jsonw__key(&w, "version");
-	jsonw__int(&w, r->version);
-	jsonw__key(&w, "tool");
-	jsonw__string(&w, "leakscope");
-	jsonw__key(&w, "start_unix_s");
-	jsonw__double(&w, r->start_unix_ns / 1e9);
-	jsonw__key(&w, "duration_s");
-	jsonw__double(&w, r->duration_s);
-	jsonw__key(&w, "min_age_s");
-	jsonw__double(&w, r->min_age_s);
+	jsonw__field_int(&w, "version", r->version);
+	jsonw__field_string(&w, "tool", "leakscope");
+	jsonw__field_double(&w, "start_unix_s", r->start_unix_ns / (double)NS_PER_S);
+	jsonw__field_double(&w, "duration_s", r->duration_s);
+	jsonw__field_double(&w, "attach_s", r->attach_s);
+	jsonw__field_double(&w, "min_age_s", r->min_age_s);
 	jsonw__key(&w, "targets");
 	jsonw__begin_array(&w);
 	for (size_t i = 0; i < r->ntargets; i++)
 		write_target(&w, &r->targets[i]);
 	jsonw__end_array(&w);
-	jsonw__key(&w, "lost_events");
-	jsonw__uint(&w, r->lost_events);
+	jsonw__field_uint(&w, "lost_events", r->lost_events);
 	jsonw__key(&w, "drops");
 	jsonw__begin_object(&w);
 	for (int i = 0; i < LS_DROP_MAX; i++) {
@@ -187,37 +159,35 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__end_object(&w);
 	jsonw__key(&w, "resync");
 	jsonw__begin_object(&w);
-	jsonw__key(&w, "runs");
-	jsonw__uint(&w, r->resync.runs);
-	jsonw__key(&w, "fds_added");
-	jsonw__uint(&w, r->resync.fds_added);
-	jsonw__key(&w, "fds_removed");
-	jsonw__uint(&w, r->resync.fds_removed);
-	jsonw__key(&w, "bytes_added");
-	jsonw__uint(&w, r->resync.bytes_added);
-	jsonw__key(&w, "bytes_removed");
-	jsonw__uint(&w, r->resync.bytes_removed);
+	jsonw__field_uint(&w, "runs", r->resync.runs);
+	jsonw__field_uint(&w, "fds_added", r->resync.fds_added);
+	jsonw__field_uint(&w, "fds_removed", r->resync.fds_removed);
+	jsonw__field_uint(&w, "bytes_added", r->resync.bytes_added);
+	jsonw__field_uint(&w, "bytes_removed", r->resync.bytes_removed);
 	jsonw__end_object(&w);
 	jsonw__key(&w, "counts_inexact");
 	jsonw__bool(&w, r->resync.inexact);
-	jsonw__key(&w, "unresolved_frames");
-	jsonw__uint(&w, r->unresolved_frames);
+	jsonw__field_uint(&w, "unresolved_frames", r->unresolved_frames);
 	jsonw__key(&w, "stats");
 	jsonw__begin_object(&w);
-	jsonw__key(&w, "records");
-	jsonw__uint(&w, r->stats.records);
-	jsonw__key(&w, "stacks_unwound");
-	jsonw__uint(&w, r->stats.stacks_unwound);
-	jsonw__key(&w, "stacks_truncated");
-	jsonw__uint(&w, r->stats.stacks_truncated);
-	jsonw__key(&w, "stacks_stitched");
-	jsonw__uint(&w, r->stats.stacks_stitched);
-	jsonw__key(&w, "stacks_broken");
-	jsonw__uint(&w, r->stats.stacks_broken);
-	jsonw__key(&w, "stacks_cgo");
-	jsonw__uint(&w, r->stats.stacks_cgo);
-	jsonw__key(&w, "unwind_us_per_stack");
-	jsonw__double(&w, r->stats.unwind_us_per_stack);
+	jsonw__field_uint(&w, "records", r->stats.records);
+	jsonw__field_uint(&w, "stacks_unwound", r->stats.stacks_unwound);
+	jsonw__field_uint(&w, "stacks_truncated", r->stats.stacks_truncated);
+	jsonw__field_uint(&w, "stacks_stitched", r->stats.stacks_stitched);
+	jsonw__field_uint(&w, "stacks_broken", r->stats.stacks_broken);
+	jsonw__field_uint(&w, "stacks_cgo", r->stats.stacks_cgo);
+	jsonw__field_double(&w, "unwind_us_per_stack", r->stats.unwind_us_per_stack);
+	/* "tables": {"strings": {"entries": 25, "bytes": 2385}, ...} */
+	jsonw__key(&w, "tables");
+	jsonw__begin_object(&w);
+	for (int k = 0; k < REPORT_TABLES; k++) {
+		jsonw__key(&w, table_kind_name(k));
+		jsonw__begin_object(&w);
+		jsonw__field_uint(&w, "entries", r->stats.tables[k].entries);
+		jsonw__field_uint(&w, "bytes", r->stats.tables[k].bytes);
+		jsonw__end_object(&w);
+	}
+	jsonw__end_object(&w);
 	jsonw__end_object(&w);
 	jsonw__key(&w, "totals");
 	jsonw__begin_object(&w);
@@ -228,14 +198,22 @@ int report_json__write(FILE *f, const struct report *r)
 			continue;
 		jsonw__key(&w, kind_name(k));
 		jsonw__begin_object(&w);
-		jsonw__key(&w, "count");
-		jsonw__uint(&w, t->count);
-		jsonw__key(&w, "bytes");
-		jsonw__uint(&w, t->bytes);
-		jsonw__key(&w, "hidden_count");
-		jsonw__uint(&w, t->hidden_count);
-		jsonw__key(&w, "hidden_bytes");
-		jsonw__uint(&w, t->hidden_bytes);
+		jsonw__field_uint(&w, "count", t->count);
+		jsonw__field_uint(&w, "bytes", t->bytes);
+		jsonw__field_uint(&w, "hidden_count", t->hidden_count);
+		jsonw__field_uint(&w, "hidden_bytes", t->hidden_bytes);
+		if (t->measured)
+			write_usage(&w, t->resident_bytes, t->committed_bytes);
+		if (t->file_count) {
+			/* the part of the above that maps files */
+			jsonw__key(&w, "file_backed");
+			jsonw__begin_object(&w);
+			jsonw__field_uint(&w, "count", t->file_count);
+			jsonw__field_uint(&w, "bytes", t->file_bytes);
+			if (t->measured)
+				write_usage(&w, t->file_resident_bytes, t->file_committed_bytes);
+			jsonw__end_object(&w);
+		}
 		jsonw__end_object(&w);
 	}
 	jsonw__end_object(&w);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "report/report.h"
 #include "base/hashmap.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <stdarg.h>
@@ -56,19 +57,41 @@ const char *drop_reason_name(int reason)
 	return reason >= 0 && reason < LS_DROP_MAX ? names[reason] : NULL;
 }
 
+static void add_note(struct report *r, int pid, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return;
+	r->notes = xrealloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));
+	r->note_pids = xrealloc(r->note_pids, (r->nnotes + 1) * sizeof(*r->note_pids));
+	r->note_pids[r->nnotes] = pid;
+	r->notes[r->nnotes++] = s;
+}
+
 void report__add_note(struct report *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	add_note(r, -1, fmt, ap);
 	va_end(ap);
-	if (!s)
-		return;
-	r->notes = xrealloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));
-	r->notes[r->nnotes++] = s;
+}
+
+void report__add_process_note(struct report *r, int pid, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_note(r, pid, fmt, ap);
+	va_end(ap);
+}
+
+/* Strings by content: two reports (each with its own strings) agree on
+ * a stack's key; NULL differs from "". */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	return s ? hash_bytes(s, strlen(s), h) : hash_u64(h ^ 0x5bd1e995);
 }
 
 /* Identity of a stack as a reader sees it: kind, process, what kind of
@@ -77,22 +100,34 @@ void report__add_note(struct report *r, const char *fmt, ...)
 uint64_t report__stack_key(const struct report_stack *s)
 {
 	uint64_t h = hash_u64(((uint64_t)s->kind << 40) ^ ((uint64_t)s->preexisting << 39) ^
-			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)(uintptr_t)s->fd_kind ^
-			      (uint64_t)s->group << 48);
+			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)s->group << 48);
 
+	h = hash_str(h, s->fd_kind);
 	for (size_t i = 0; i < s->nframes; i++) {
 		const struct report_frame *f = &s->frames[i];
 
-		/* names and files are interned: pointers identify them */
-		h = hash_u64(h ^ (uint64_t)(uintptr_t)f->name);
-		h = hash_u64(h ^ (uint64_t)(uintptr_t)f->file ^ f->line);
+		h = hash_str(h, f->name);
+		h = hash_u64(hash_str(h, f->file) ^ f->line);
 	}
 	return h == U64MAP_EMPTY ? h - 1 : h;
 }
 
+enum ls_kind report__first_traced_kind(const struct report *r)
+{
+	for (int k = 0; k < KIND_MAX; k++)
+		if (r->has_kind[k])
+			return k;
+	return KIND_MMAP;
+}
+
+/* Memory that was measured weighs what it commits: a large reservation
+ * never touched (the Go runtime's arenas) is not where a reader looks
+ * first. */
 static uint64_t weight(const struct report_stack *s)
 {
-	return kind_has_bytes(s->kind) ? s->bytes : s->count;
+	if (!kind_has_bytes(s->kind))
+		return s->count;
+	return s->measured ? s->committed_bytes : s->bytes;
 }
 
 static int cmp_stacks(const void *a, const void *b)
@@ -103,6 +138,8 @@ static int cmp_stacks(const void *a, const void *b)
 		return x->kind < y->kind ? -1 : 1;
 	if (x->suspect != y->suspect)
 		return x->suspect ? -1 : 1;
+	if (x->file_backed != y->file_backed)	/* code and files last */
+		return x->file_backed ? 1 : -1;
 	if (weight(x) != weight(y))
 		return weight(x) > weight(y) ? -1 : 1;
 	if (x->count != y->count)
@@ -118,6 +155,27 @@ void report__sort(struct report *r)
 		qsort(r->stacks, r->nstacks, sizeof(*r->stacks), cmp_stacks);
 }
 
+void report__retain_pids(struct report *r, bool (*keep)(void *ctx, int pid), void *ctx)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < r->nstacks; i++) {
+		if (keep(ctx, r->stacks[i].pid))
+			r->stacks[out++] = r->stacks[i];
+		else
+			free(r->stacks[i].frames);
+	}
+	r->nstacks = out;
+	out = 0;
+	for (size_t i = 0; i < r->ntargets; i++) {
+		if (keep(ctx, r->targets[i].pid))
+			r->targets[out++] = r->targets[i];
+		else
+			free(r->targets[i].alloc_sites);
+	}
+	r->ntargets = out;
+}
+
 void report__free(struct report *r)
 {
 	if (!r)
@@ -129,7 +187,9 @@ void report__free(struct report *r)
 	for (size_t i = 0; i < r->nnotes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	free(r->note_pids);
 	free(r->stacks);
 	free(r->targets);
+	strtab__free(r->strings);
 	free(r);
 }

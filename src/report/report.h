@@ -14,6 +14,8 @@
 
 #include "leakscope.h"
 
+struct strtab;
+
 enum ls_kind {
 	KIND_MMAP = 0,
 	KIND_BRK,
@@ -41,6 +43,7 @@ struct report_frame {
 };
 
 #define REPORT_MAX_PATHS 8
+#define REPORT_TABLES 4
 #define REPORT_MAX_STATES 16
 
 /* What the goroutines of a stack are doing ("chan receive": 12). */
@@ -68,6 +71,7 @@ struct report_stack {
 	struct report_frame *frames;	/* innermost first */
 	size_t nframes;
 	double growth_per_min;	/* count or bytes per minute */
+	double growth_window_s;	/* the samples the verdict judged span this */
 	bool suspect;
 	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
 	/* go_alloc only: allocated since tracing began, of which count and
@@ -79,12 +83,23 @@ struct report_stack {
 				 * the path of pre-existing items) */
 	struct report_state states[REPORT_MAX_STATES];	/* goroutines */
 	size_t nstates;
+	bool main_goroutine;	/* started by the runtime: it has no creator */
+	/* Memory kinds (mmap, brk): of `bytes` (the address space reserved),
+	 * what is resident in RAM and what is committed (private writable,
+	 * counted against the kernel's commit limit), as measured from
+	 * /proc/PID/smaps; measured false: not known (a process that exited
+	 * before it was measured, or a report of an older version). */
+	uint64_t resident_bytes, committed_bytes;
+	bool measured;
+	bool file_backed;	/* mappings of files (code, libraries, data) */
+	uint32_t unresolved;	/* frames no function was found for */
 };
 
 struct report_target {
 	int pid;
 	char comm[16];
-	const char *exe;
+	const char *exe;	/* as it was started (a link is not followed) */
+	const char *exe_file;	/* the file exe leads to, when it differs */
 	bool exited;
 	int exit_status;	/* wait status */
 	const char *go_version;	/* "go1.19.8" when traced as Go, else NULL */
@@ -105,12 +120,18 @@ struct report_target {
 struct report_total {
 	uint64_t count, bytes;		/* everything outstanding */
 	uint64_t hidden_count, hidden_bytes;	/* of which younger than min age */
+	/* Memory kinds: of everything, resident and committed (see
+	 * report_stack), and the part that maps files, shown apart. */
+	bool measured;
+	uint64_t resident_bytes, committed_bytes;
+	uint64_t file_count, file_bytes, file_resident_bytes, file_committed_bytes;
 };
 
 struct report {
 	int version;
 	uint64_t start_unix_ns;
-	double duration_s;
+	double duration_s;	/* traced: from the end of attaching to the report */
+	double attach_s;	/* loading and attaching the probes, before that */
 	double min_age_s;	/* for live processes; exited ones show all */
 	struct report_target *targets;
 	size_t ntargets;
@@ -123,7 +144,7 @@ struct report {
 		bool inexact;
 	} resync;
 	uint64_t drops[LS_DROP_MAX];
-	uint64_t unresolved_frames;
+	uint64_t unresolved_frames;	/* frames in stacks with no function name */
 	struct report_total totals[KIND_MAX];
 	bool has_kind[KIND_MAX];
 	struct report_stack *stacks;
@@ -136,19 +157,38 @@ struct report {
 		uint64_t stacks_broken;		/* no rule, no usable chain */
 		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 		double unwind_us_per_stack;	/* collector time per unwind */
+		/* the collector's tables when the report was built: strings,
+		 * stacks, modules, symbols (symbols/tables.h, same order) */
+		struct report_table {
+			uint64_t entries, bytes;
+		} tables[REPORT_TABLES];
 	} stats;
 	char **notes;		/* things the reader must know */
+	int *note_pids;		/* per note: the process it is about, -1: all */
 	size_t nnotes;
+	/* Where the report's strings live: it owns them, so it outlives
+	 * the tables of the collector it was built from. NULL when every
+	 * string is a constant (hand-made reports). */
+	struct strtab *strings;
 };
 
 void report__add_note(struct report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A note about one process (kept with its profiles in the agent). */
+void report__add_process_note(struct report *r, int pid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void report__free(struct report *r);
+/* Drop the stacks and targets of the processes keep() says no to (their
+ * strings stay until the report is freed). */
+void report__retain_pids(struct report *r, bool (*keep)(void *ctx, int pid), void *ctx);
 /* Sort stacks: kind order, then suspects, then weight (bytes or count). */
 void report__sort(struct report *r);
 const char *drop_reason_name(int reason);
 /* A stable identity for a stack across reports: kind, pid, fd kind and
- * symbolized frames (never 0 or ~0). */
+ * symbolized frames, by content (never 0 or ~0). */
 uint64_t report__stack_key(const struct report_stack *s);
+/* The first kind the session traced (has_kind), KIND_MMAP if none: the
+ * kind an export with no stacks at all shows, empty. */
+enum ls_kind report__first_traced_kind(const struct report *r);
 
 #endif

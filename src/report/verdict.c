@@ -12,6 +12,7 @@ struct series {
 	double w[VERDICT_WINDOW];
 	unsigned n, head;		/* ring: oldest at head when full */
 	uint64_t seen_round;
+	int pid;			/* whose stack */
 };
 
 void verdicts__init(struct verdicts *v, double min_age_s)
@@ -70,7 +71,7 @@ void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns
 
 	if (!v->first_ns)
 		v->first_ns = t_ns;
-	t = (t_ns - v->first_ns) / 1e9;
+	t = (t_ns - v->first_ns) / (double)NS_PER_S;
 	v->rounds++;
 	for (size_t i = 0; i < r->nstacks; i++) {
 		struct series *s;
@@ -85,6 +86,7 @@ void verdicts__observe(struct verdicts *v, const struct report *r, uint64_t t_ns
 			}
 		} else {
 			s = xcalloc(1, sizeof(*s));
+			s->pid = r->stacks[i].pid;
 			u64map__put(v->series, key, (uint64_t)(uintptr_t)s);
 		}
 		push(s, t, weight(&r->stacks[i]));
@@ -127,18 +129,39 @@ static double at(const struct series *s, unsigned i)
 	return s->w[(s->head + i) % VERDICT_WINDOW];
 }
 
+/*
+ * Sustained growth over the window, told apart from a cache that filled
+ * and stayed, a single step, and a pool that churns: the window's samples
+ * in three equal parts, the weight rose within each part (a step rises
+ * in one, a filled cache in the first), the lowest weight of the last
+ * part is above the highest of the first (a sawtooth falls back to where
+ * it was), and it rarely went down.
+ */
 static int is_suspect(const struct series *s, double per_s)
 {
-	unsigned down = 0, tail;
+	unsigned down = 0, part = s->n / 3;
+	double first_max = 0, last_min = 0;
 
-	if (s->n < VERDICT_MIN_POINTS || per_s <= 0 || at(s, s->n - 1) <= at(s, 0))
+	if (s->n < VERDICT_MIN_POINTS || per_s <= 0)
+		return 0;
+	for (unsigned p = 0; p < 3; p++) {
+		unsigned from = p * part, to = p == 2 ? s->n : (p + 1) * part;
+		bool rose = false;
+
+		for (unsigned i = from; i < to; i++)
+			rose |= i > 0 && at(s, i) > at(s, i - 1);
+		if (!rose)
+			return 0;
+	}
+	for (unsigned i = 0; i < part; i++)
+		first_max = i ? MAX(first_max, at(s, i)) : at(s, i);
+	for (unsigned i = s->n - part; i < s->n; i++)
+		last_min = i > s->n - part ? MIN(last_min, at(s, i)) : at(s, i);
+	if (last_min <= first_max)
 		return 0;
 	for (unsigned i = 1; i < s->n; i++)
 		down += at(s, i) < at(s, i - 1);
-	if (down * 5 > s->n - 1)
-		return 0;
-	tail = s->n - 1 - (s->n - 1) / 3;	/* start of the last third */
-	return at(s, s->n - 1) > at(s, tail);
+	return down * 5 <= s->n - 1;
 }
 
 void verdicts__apply(const struct verdicts *v, struct report *r)
@@ -149,15 +172,44 @@ void verdicts__apply(const struct verdicts *v, struct report *r)
 		uint64_t val;
 		double per_s;
 
-		if (!u64map__get(v->series, report__stack_key(st), &val))
+		st->growth_per_min = st->growth_window_s = 0;
+		st->suspect = false;
+		/* Allocation volume only ever grows: never a leak verdict. */
+		if (st->kind == KIND_GO_ALLOC ||
+		    !u64map__get(v->series, report__stack_key(st), &val))
 			continue;
 		s = (const struct series *)(uintptr_t)val;
 		if (s->n < 2)
 			continue;
 		per_s = slope(s);
 		st->growth_per_min = per_s * 60;
+		st->growth_window_s = s->t[(s->head + s->n - 1) % VERDICT_WINDOW] -
+				      s->t[s->head];
 		st->suspect = !st->preexisting && st->oldest_s > v->min_age_s &&
 			      is_suspect(s, per_s);
 	}
 	report__sort(r);
+}
+
+size_t verdicts__forget_pid(struct verdicts *v, int pid)
+{
+	uint64_t *gone = NULL, key, val;
+	size_t n = 0, cap = 0, it = 0;
+
+	/* keys first: the map must not change while it is walked */
+	while (u64map__next(v->series, &it, &key, &val))
+		if (((struct series *)(uintptr_t)val)->pid == pid) {
+			grow_array((void **)&gone, &cap, n + 1, sizeof(*gone));
+			gone[n++] = key;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (u64map__del(v->series, gone[i], &val))
+			free((void *)(uintptr_t)val);
+	free(gone);
+	return n;
+}
+
+size_t verdicts__count(const struct verdicts *v)
+{
+	return u64map__len(v->series);
 }

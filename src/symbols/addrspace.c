@@ -13,9 +13,10 @@
 
 #define PAGE 4096ULL	/* x86_64 */
 
-void addrspace__init(struct addrspace *as)
+void addrspace__init(struct addrspace *as, struct modules *mods)
 {
 	memset(as, 0, sizeof(*as));
+	as->mods = mods;
 }
 
 void addrspace__clear(struct addrspace *as)
@@ -108,7 +109,7 @@ int addrspace__read_proc(struct addrspace *as, int pid)
 	/* A process that is exiting (or a zombie) shows no mappings: keep
 	 * what we knew rather than forget everything. */
 	if (!n) {
-		free(maps);
+		procmaps__free(maps, n);
 		return -ESRCH;
 	}
 	addrspace__clear(as);
@@ -119,16 +120,17 @@ int addrspace__read_proc(struct addrspace *as, int pid)
 		if (m->perms[2] != 'x')
 			continue;
 		if (strcmp(m->path, "[vdso]") == 0)
-			mod = modules__vdso();
+			mod = modules__vdso(as->mods);
 		else if (m->inode && m->path[0] == '/')
-			mod = modules__add(m->path,
+			mod = modules__add(as->mods, m->path,
 					   makedev(m->dev_major, m->dev_minor),
 					   m->inode, pid);
 		else
 			continue;	/* anonymous executable memory (JIT) */
-		addrspace__add(as, m->start, m->end, m->pgoff, mod);
+		if (mod != MODULE_NONE)
+			addrspace__add(as, m->start, m->end, m->pgoff, mod);
 	}
-	free(maps);
+	procmaps__free(maps, n);
 	as->last_proc_read_ns = now_ns();
 	return 0;
 }
@@ -136,7 +138,7 @@ int addrspace__read_proc(struct addrspace *as, int pid)
 /* Map every executable PT_LOAD of a module loaded with the given bias. */
 static void add_loaded_elf(struct addrspace *as, uint32_t id, uint64_t bias)
 {
-	struct module *m = modules__get(id);
+	struct module *m = modules__get(as->mods, id);
 	const struct elf_info *e = m ? modules__elf(m) : NULL;
 
 	for (size_t i = 0; e && i < e->nloads; i++) {
@@ -165,8 +167,9 @@ void addrspace__from_exec(struct addrspace *as, int pid, const char *path,
 	uint64_t at_phdr = auxv_get(auxv, auxv_words, AT_PHDR);
 	uint64_t at_base = auxv_get(auxv, auxv_words, AT_BASE);
 	uint64_t vdso = auxv_get(auxv, auxv_words, AT_SYSINFO_EHDR);
-	uint32_t exe = modules__add(path, dev, ino, pid);
-	const struct elf_info *e = modules__elf(modules__get(exe));
+	uint32_t exe = modules__add(as->mods, path, dev, ino, pid);
+	struct module *m = modules__get(as->mods, exe);
+	const struct elf_info *e = m ? modules__elf(m) : NULL;
 
 	addrspace__clear(as);
 	if (e && e->has_phdr_vaddr && at_phdr)
@@ -176,13 +179,17 @@ void addrspace__from_exec(struct addrspace *as, int pid, const char *path,
 		uint32_t ld;
 
 		if (stat(e->interp, &st) == 0)
-			ld = modules__add(e->interp, st.st_dev, st.st_ino, pid);
+			ld = modules__add(as->mods, e->interp, st.st_dev, st.st_ino, pid);
 		else
-			ld = modules__add(e->interp, 0, 0, pid);
+			ld = modules__add(as->mods, e->interp, 0, 0, pid);
 		add_loaded_elf(as, ld, at_base);
 	}
-	if (vdso)	/* two pages on x86_64; the exact size does not matter */
-		addrspace__add(as, vdso, vdso + 2 * 4096, 0, modules__vdso());
+	if (vdso) {	/* two pages on x86_64; the exact size does not matter */
+		uint32_t id = modules__vdso(as->mods);
+
+		if (id != MODULE_NONE)
+			addrspace__add(as, vdso, vdso + 2 * 4096, 0, id);
+	}
 }
 
 bool addrspace__resolve(const struct addrspace *as, uint64_t addr,
@@ -195,4 +202,10 @@ bool addrspace__resolve(const struct addrspace *as, uint64_t addr,
 	*module = as->v[i].module;
 	*file_offset = addr - as->v[i].start + as->v[i].pgoff;
 	return true;
+}
+
+void addrspace__mark(const struct addrspace *as)
+{
+	for (size_t i = 0; i < as->n; i++)
+		modules__mark(as->mods, as->v[i].module);
 }

@@ -18,15 +18,19 @@ struct as_vma {
 	uint32_t module;
 };
 
+struct modules;
+
 struct addrspace {
+	struct modules *mods;	/* where the modules of v live */
 	struct as_vma *v;	/* sorted by start, disjoint */
 	size_t n, cap;
 	uint32_t gen;		/* bumped when mappings change meaning */
 	uint64_t last_proc_read_ns;
 };
 
-void addrspace__init(struct addrspace *as);
+void addrspace__init(struct addrspace *as, struct modules *mods);
 void addrspace__clear(struct addrspace *as);
+/* dst's code map becomes src's (same module registry). */
 void addrspace__copy(struct addrspace *dst, const struct addrspace *src);
 /* Add a mapping, replacing whatever it overlaps. */
 void addrspace__add(struct addrspace *as, uint64_t start, uint64_t end,
@@ -40,5 +44,7 @@ void addrspace__from_exec(struct addrspace *as, int pid, const char *path,
 			  size_t auxv_words);
 bool addrspace__resolve(const struct addrspace *as, uint64_t addr,
 			uint32_t *module, uint64_t *file_offset);
+/* Keep the modules of every mapping through the next sweep. */
+void addrspace__mark(const struct addrspace *as);
 
 #endif

@@ -78,6 +78,22 @@ uint64_t cfi__cached(const struct cfi *c)
 	return c ? u64map__len(c->cache) : 0;
 }
 
+void cfi__forget_rules(struct cfi *c)
+{
+	if (!c)
+		return;
+	u64map__free(c->cache);
+	c->cache = u64map__new(256);
+	free(c->rules);
+	c->rules = NULL;
+	c->nrules = c->caprules = 0;
+}
+
+size_t cfi__bytes(const struct cfi *c)
+{
+	return c ? sizeof(*c) + u64map__bytes(c->cache) + c->caprules * sizeof(*c->rules) : 0;
+}
+
 /* CFA = reg + off is all compilers emit outside PLTs and hand-written
  * signal trampolines; anything else is reported as unsupported. */
 static int cfa_rule(Dwarf_Frame *frame, struct cfi_rule *r)

@@ -9,6 +9,7 @@
 #ifndef LS_CFI_H
 #define LS_CFI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum cfi_reg_rule {
@@ -41,5 +42,9 @@ void cfi__free(struct cfi *c);
 int cfi__rule(struct cfi *c, uint64_t vaddr, struct cfi_rule *out);
 /* Number of distinct pcs whose rule is cached (for benchmarks). */
 uint64_t cfi__cached(const struct cfi *c);
+/* Memory of the rule cache (libdw's own is not counted). */
+size_t cfi__bytes(const struct cfi *c);
+/* Empty the rule cache: rules are found again when asked for. */
+void cfi__forget_rules(struct cfi *c);
 
 #endif

@@ -26,7 +26,7 @@ static bool rule_for(const struct addrspace *as, uint64_t pc, bool exact,
 	uint32_t mod;
 	uint64_t off, vaddr;
 
-	if (!addrspace__resolve(as, pc, &mod, &off) || !(m = modules__get(mod)))
+	if (!addrspace__resolve(as, pc, &mod, &off) || !(m = modules__get(as->mods, mod)))
 		return false;
 	e = modules__elf(m);
 	/* A return address may sit just past the end of a function whose

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/collector.h"
+#include "trace/memusage.h"
 #include "ledgers/fdtable.h"
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
@@ -10,13 +11,14 @@
 #include "ledgers/process.h"
 #include "symbols/stacks.h"
 #include "symbols/unwind.h"
-#include "base/intern.h"
+#include "base/strtab.h"
 #include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <linux/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,16 +27,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
 void collector__init(struct collector *c)
 {
 	memset(c, 0, sizeof(*c));
+	tables__init(&c->tables);
 	c->by_pid = u64map__new(64);
 	c->page_size = sysconf(_SC_PAGESIZE);
 	c->max_frames = LS_MAX_STACK_DEPTH;
@@ -48,6 +44,7 @@ void collector__free(struct collector *c)
 		process__free(c->procs[i]);
 	free(c->procs);
 	u64map__free(c->by_pid);
+	tables__free(&c->tables);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -68,7 +65,7 @@ struct process *collector__add(struct collector *c, int pid,
 		return p;
 	/* A new process with a pid we saw before: keep the old one's
 	 * report, track the new one separately. */
-	p = process__new(pid, c->page_size);
+	p = process__new(pid, c->page_size, &c->tables);
 	if (parent) {
 		p->parent_pid = parent->pid;
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
@@ -110,7 +107,7 @@ void collector__forget(struct collector *c, int pid)
 }
 
 /* Path of an fd we did not see created: ask /proc while it is open. */
-static const char *proc_fd_link(int pid, int fd)
+static const char *proc_fd_link(struct strtab *strings, int pid, int fd)
 {
 	char path[64], buf[PATH_MAX];
 	ssize_t n;
@@ -120,27 +117,38 @@ static const char *proc_fd_link(int pid, int fd)
 	if (n <= 0)
 		return NULL;
 	buf[n] = '\0';
-	return intern(buf);
+	return strtab__intern(strings, buf);
+}
+
+static bool fd_is_open(int pid, int fd)
+{
+	char path[64], buf[8];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	return readlink(path, buf, sizeof(buf)) > 0;
 }
 
 /* Make a relative path from the target absolute (its cwd), if we can.
- * Always returns an interned string. */
-static const char *absolute_path(int pid, int dirfd, const char *path)
+ * Always returns a string of the tables. */
+static const char *absolute_path(struct strtab *strings, int pid, int dirfd,
+				 const char *path)
 {
-	char link[64], dir[PATH_MAX];
+	char link[64], dir[PATH_MAX], full[2 * PATH_MAX];
 	ssize_t n;
 
 	if (!path || path[0] == '/' || !path[0])
-		return intern(path);
+		return strtab__intern(strings, path);
 	if (dirfd == AT_FDCWD)
 		snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
 	else
 		snprintf(link, sizeof(link), "/proc/%d/fd/%d", pid, dirfd);
 	n = readlink(link, dir, sizeof(dir) - 1);
 	if (n <= 0)
-		return intern(path);
+		return strtab__intern(strings, path);
 	dir[n] = '\0';
-	return intern(xasprintf("%s/%s", strcmp(dir, "/") ? dir : "", path));
+	/* formatted on the stack: this runs for every relative open */
+	snprintf(full, sizeof(full), "%s/%s", strcmp(dir, "/") ? dir : "", path);
+	return strtab__intern(strings, full);
 }
 
 static enum fd_kind kind_of_new_fd(long nr, uint32_t mode)
@@ -194,7 +202,7 @@ static void on_dup(struct process *p, const struct ls_syscall_event *e,
 		kind = src->kind;
 		path = src->path;
 	} else {
-		path = proc_fd_link(p->pid, newfd);
+		path = proc_fd_link(p->tables->strings, p->pid, newfd);
 		kind = fd_kind_from_link(path, e->sc.aux[LS_AUX_FD_MODE]);
 		if (kind != FD_FILE && kind != FD_DIR)
 			path = NULL;
@@ -237,7 +245,7 @@ static void on_new_fds(struct process *p, const struct ls_syscall_event *e,
 		return;
 	}
 	case SYS_pidfd_getfd: {
-		path = proc_fd_link(p->pid, fd);
+		path = proc_fd_link(p->tables->strings, p->pid, fd);
 		kind = fd_kind_from_link(path, e->sc.aux[LS_AUX_FD_MODE]);
 		if (kind != FD_FILE && kind != FD_DIR)
 			path = NULL;
@@ -249,19 +257,22 @@ static void on_new_fds(struct process *p, const struct ls_syscall_event *e,
 	}
 	kind = kind_of_new_fd(nr, e->sc.aux[LS_AUX_FD_MODE]);
 	if (e->sc.path_bytes) {
-		char buf[LS_PATH_BYTES];
+		char buf[LS_PATH_BYTES], memfd[LS_PATH_BYTES + 8];
+		struct strtab *strings = p->tables->strings;
 
 		memcpy(buf, e->path, sizeof(buf));
 		buf[sizeof(buf) - 1] = '\0';
-		if (nr == SYS_memfd_create)
-			path = intern(xasprintf("memfd:%s", buf));
-		else if (nr == SYS_openat || nr == SYS_openat2 ||
-			 nr == SYS_open_tree || nr == SYS_fspick)
-			path = absolute_path(p->pid, (int)e->sc.args[0], buf);
-		else
-			path = absolute_path(p->pid, AT_FDCWD, buf);
+		if (nr == SYS_memfd_create) {
+			snprintf(memfd, sizeof(memfd), "memfd:%s", buf);
+			path = strtab__intern(strings, memfd);
+		} else if (nr == SYS_openat || nr == SYS_openat2 ||
+			   nr == SYS_open_tree || nr == SYS_fspick) {
+			path = absolute_path(strings, p->pid, (int)e->sc.args[0], buf);
+		} else {
+			path = absolute_path(strings, p->pid, AT_FDCWD, buf);
+		}
 	} else if (nr == SYS_open_by_handle_at) {
-		path = proc_fd_link(p->pid, fd);
+		path = proc_fd_link(p->tables->strings, p->pid, fd);
 	}
 	fdtable__open(&p->fds, fd, kind, path, stack, e->hdr.ts_ns);
 }
@@ -278,20 +289,27 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 	if (file) {
 		const struct fd_item *it = fdtable__get(&p->fds, fd);
 
-		path = it && it->path ? it->path : proc_fd_link(p->pid, fd);
+		path = it && it->path ? it->path : proc_fd_link(p->tables->strings, p->pid, fd);
 		/* New code (a library being loaded): place it now, while
 		 * the path is known, so its frames resolve even if the
 		 * process is gone by the time we symbolize. */
 		if ((prot & PROT_EXEC) && path && path[0] == '/') {
 			uint32_t mod = modules__add(
-				path, modules__kdev_to_dev(e->sc.aux[LS_AUX_MMAP_DEV]),
+				p->tables->modules, path,
+				modules__kdev_to_dev(e->sc.aux[LS_AUX_MMAP_DEV]),
 				e->sc.aux[LS_AUX_MMAP_INO], p->pid);
 
-			addrspace__add(&p->as, addr, addr + len, e->sc.args[5], mod);
+			if (mod != MODULE_NONE)
+				addrspace__add(&p->as, addr, addr + len, e->sc.args[5], mod);
 		}
 	}
+	/* What the kernel counts against its commit limit (VM_ACCOUNT):
+	 * until memusage measures it, the mapping is taken at that. */
+	bool commits = (prot & PROT_WRITE) && (flags & MAP_TYPE) == MAP_PRIVATE &&
+		       !(flags & MAP_NORESERVE);
+
 	mappings__map(&p->maps, addr, len, stack, e->hdr.ts_ns,
-		      file ? MAPPING_FILE : 0, path);
+		      (file ? MAPPING_FILE : 0) | (commits ? MAPPING_COMMITS : 0), path);
 }
 
 /*
@@ -312,7 +330,7 @@ static uint32_t stitch_cgo(struct process *p, const struct ls_go_tail *tail,
 		const struct elf_info *e;
 
 		if (!addrspace__resolve(&p->as, pcs[i], &mod, &off) ||
-		    !(m = modules__get(mod)) || m->ino != p->go->bin->ino ||
+		    !(m = modules__get(p->tables->modules, mod)) || m->ino != p->go->bin->ino ||
 		    !(e = modules__elf(m)) || !elfinfo__offset_to_vaddr(e, off - !!i, &vaddr))
 			continue;
 		if (goprobes__in_asmcgocall(p->go->bin, vaddr)) {
@@ -349,6 +367,7 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 		struct unwind_regs regs = { e->regs.ip, e->regs.sp, e->regs.bp };
 		struct unwind_snapshot snap = { e->snap_base, e->snapshot, e->snap_bytes };
 
+		process__locate_code(p, e->regs.ip);
 		n = unwind__stack(&p->as, &regs, &snap, pcs, max, &uflags);
 	}
 	c->stacks_cfi++;
@@ -429,33 +448,36 @@ static void on_exec(struct collector *c, struct process *p,
 {
 	char name[LS_PATH_BYTES];
 	const char *exe;
+	size_t bitmap_fds;
 
 	process__exec_reset(p);
 	memcpy(p->comm, e->comm, sizeof(p->comm));
 	p->comm[sizeof(p->comm) - 1] = '\0';
 	memcpy(name, e->filename, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
-	exe = absolute_path(p->pid, AT_FDCWD, name);
+	exe = absolute_path(p->tables->strings, p->pid, AT_FDCWD, name);
 	p->exe = exe;
+	process__resolve_exe(p);	/* the path is as started: a link stays */
 	addrspace__from_exec(&p->as, p->pid, exe,
 			     modules__kdev_to_dev(e->exe_dev), e->exe_ino,
 			     (const uint64_t *)e->auxv, LS_AUXV_WORDS);
 	if (c->on_new_image)
 		c->on_new_image(c->hook_ctx, p);
-	/* Close-on-exec fds are gone: keep exactly what survived. */
+	/* Close-on-exec fds are gone: keep exactly what survived. The
+	 * bitmap is as long as the record holds, whatever fd_words says. */
+	bitmap_fds = (size_t)MIN(e->fd_words, LS_EXEC_FD_WORDS) * 64;
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		bool open;
 
 		if (!p->fds.fds[fd])
 			continue;
-		if (fd < (size_t)e->fd_words * 64)
+		if (fd < bitmap_fds)
 			open = e->open_fds[fd / 64] >> (fd % 64) & 1;
 		else
-			open = proc_fd_link(p->pid, (int)fd) != NULL;
+			open = fd_is_open(p->pid, (int)fd);
 		if (!open)
 			fdtable__close(&p->fds, (int)fd);
 	}
-	(void)c;
 }
 
 static void on_fork(struct collector *c, struct process *parent,
@@ -589,9 +611,16 @@ int collector__on_record(void *ctx, void *data, size_t size)
 
 void collector__refresh(struct collector *c)
 {
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i]->go && !c->procs[i]->exited)
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		if (c->procs[i]->exited)
+			continue;
+		if (c->procs[i]->go)
 			goread__refresh(c->procs[i]->go, c->procs[i]);
+		if (c->measure_memory)
+			memusage__refresh(c->procs[i], now);
+	}
 }
 
 size_t collector__reap_vanished(struct collector *c,
@@ -613,4 +642,29 @@ size_t collector__reap_vanished(struct collector *c,
 		n++;
 	}
 	return n;
+}
+
+size_t collector__sweep(struct collector *c)
+{
+	size_t freed;
+
+	for (size_t i = 0; i < c->nprocs; i++)
+		process__mark(c->procs[i]);
+	freed = tables__sweep(&c->tables);
+	for (size_t i = 0; i < c->nprocs; i++)
+		process__drop_swept(c->procs[i]);
+	c->entries_after_sweep = tables__entries(&c->tables);
+	return freed;
+}
+
+/* Below this many entries a sweep is not worth its walk. */
+#define SWEEP_FLOOR 16384
+
+size_t collector__sweep_if_grown(struct collector *c)
+{
+	size_t n = tables__entries(&c->tables);
+
+	if (n < SWEEP_FLOOR || n < 2 * c->entries_after_sweep)
+		return 0;
+	return collector__sweep(c);
 }

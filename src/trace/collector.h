@@ -10,20 +10,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "symbols/tables.h"
 #include "trace/resync.h"
 
 struct process;
 struct u64map;
 
 struct collector {
+	struct tables tables;		/* strings, stacks, modules, symbols */
+	size_t entries_after_sweep;	/* tables' entries the last sweep kept */
 	struct u64map *by_pid;		/* pid -> struct process * */
 	struct process **procs;		/* every process seen, in order */
 	size_t nprocs, cap;
 	uint64_t page_size;
-	uint64_t start_ns;		/* tracing began (CLOCK_MONOTONIC) */
+	uint64_t start_ns;		/* the collector started (CLOCK_MONOTONIC) */
+	uint64_t traced_ns;		/* probes attached: tracing began; 0 = start_ns */
 	uint64_t start_realtime_ns;
 	size_t live;			/* traced processes not yet exited */
 	unsigned max_frames;		/* unwinding depth */
+	/* Measure what each live process's memory uses (resident,
+	 * committed) at every refresh: trace/memusage.c. */
+	bool measure_memory;
 
 	/* counters shown in reports */
 	uint64_t records;		/* records consumed */
@@ -64,7 +71,14 @@ int collector__on_record(void *ctx, void *data, size_t size);
 size_t collector__reap_vanished(struct collector *c,
 				void (*on_gone)(void *ctx, struct process *p), void *ctx);
 /* Read what the processes keep about themselves (the Go runtime's heap
- * profile...), before a report is built. */
+ * profile, what their memory uses...), before a report is built. */
 void collector__refresh(struct collector *c);
+/* Free what no process the collector keeps refers to any more (strings,
+ * stacks, modules, symbols: tables.h). Returns the entries freed. */
+size_t collector__sweep(struct collector *c);
+/* The same, only once the tables hold twice what the last sweep kept
+ * (and more than a floor): churn costs O(1) per entry, and a tracer that
+ * forgets nothing still drops the paths and stacks of released items. */
+size_t collector__sweep_if_grown(struct collector *c);
 
 #endif

@@ -4,7 +4,7 @@
 #include "go.skel.h"
 #include "leakscope.h"
 #include "trace/probes.h"
-#include "base/intern.h"
+#include "base/logfmt.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -23,6 +23,9 @@ struct goprobes {
 	int verbose;
 	struct go_binary **bins;
 	size_t nbins, cap;
+	uint32_t next_slot;	/* go_params slots never given out start here */
+	uint32_t *free_slots;	/* of swept binaries */
+	size_t nfree, capfree;
 };
 
 struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
@@ -36,17 +39,44 @@ struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
 	return g;
 }
 
+static void go_binary__free(struct go_binary *b)
+{
+	gobin__free(b->bin);
+	free(b->leaves);
+	free(b->path);
+	free(b);
+}
+
 void goprobes__free(struct goprobes *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->nbins; i++) {
-		gobin__free(g->bins[i]->bin);
-		free(g->bins[i]->leaves);
-		free(g->bins[i]);
-	}
+	for (size_t i = 0; i < g->nbins; i++)
+		go_binary__free(g->bins[i]);
 	free(g->bins);
+	free(g->free_slots);
 	free(g);
+}
+
+/* A go_params slot for a binary we will probe: one freed by a sweep, or
+ * the next never used; -ENOSPC when the map is full. */
+static int take_slot(struct goprobes *g, struct go_binary *b)
+{
+	if (g->nfree)
+		b->slot = g->free_slots[--g->nfree];
+	else if (g->next_slot < LS_GO_MAX_BINARIES)
+		b->slot = g->next_slot++;
+	else
+		return -ENOSPC;
+	b->has_slot = true;
+	return 0;
+}
+
+static void give_back_slot(struct goprobes *g, struct go_binary *b)
+{
+	grow_array((void **)&g->free_slots, &g->capfree, g->nfree + 1, sizeof(*g->free_slots));
+	g->free_slots[g->nfree++] = b->slot;
+	b->has_slot = false;
 }
 
 /*
@@ -253,23 +283,25 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 	const char *why = NULL;
 	char buf[4096 + 64];
 
-	b->path = intern(path);
+	b->path = xstrdup(path);
 	b->dev = dev;
 	b->ino = ino;
-	b->slot = (uint32_t)g->nbins;
-	b->bin = gobin__open(path, &why);
+	b->bin = gobin__open_flags(path, 0, &why, &b->fault);
 	if (!b->bin && pid > 0) {	/* another mount namespace */
 		const char *why2 = NULL;
+		enum gobin_fault fault2;
 
 		/* why may sit in gobin's one message buffer: keep a copy */
 		snprintf(b->why_not, sizeof(b->why_not), "%s", why ? why : "unreadable");
 		why = b->why_not;
 		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, path);
-		b->bin = gobin__open(buf, &why2);
+		b->bin = gobin__open_flags(buf, 0, &why2, &fault2);
 		/* The process may be gone (short-lived, in a fleet): then
 		 * the answer for our own file stands. */
-		if (!b->bin && why2 && strncmp(why2, "cannot open", 11))
+		if (b->bin || fault2 != GOBIN_UNREADABLE) {
+			b->fault = fault2;
 			why = why2;
+		}
 	}
 	if (!b->bin) {
 		if (why != b->why_not)
@@ -282,7 +314,7 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 			 "Go %s is outside the supported 1.18-1.27", v->str);
 		goto unsupported;
 	}
-	if (b->slot >= LS_GO_MAX_BINARIES) {
+	if (take_slot(g, b)) {
 		snprintf(b->why_not, sizeof(b->why_not), "too many Go binaries (%d)",
 			 LS_GO_MAX_BINARIES);
 		goto unsupported;
@@ -310,18 +342,21 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 	if (g->verbose) {
 		for (int k = 0; k < GO_PROBE_MAX; k++)
 			if (b->probes[k].present)
-				fprintf(stderr, "leakscope: %s (%s): probe in %s at %#lx (%s)\n",
-					path, v->str, b->probes[k].func,
-					(unsigned long)(b->probes[k].vaddr), b->probes[k].insn);
+				logger__say(g->p->log, LOG_DEBUG, "%s (%s): probe in %s at %#lx (%s)",
+					    path, v->str, b->probes[k].func,
+					    (unsigned long)(b->probes[k].vaddr), b->probes[k].insn);
 		for (size_t i = 0; i < b->nleaves; i++)
-			fprintf(stderr, "leakscope: %s (%s): allocation probe in %s at %#lx (%s)\n",
-				path, v->str, b->leaves[i].func,
-				(unsigned long)b->leaves[i].vaddr, b->leaves[i].insn);
+			logger__say(g->p->log, LOG_DEBUG, "%s (%s): allocation probe in %s at %#lx (%s)",
+				    path, v->str, b->leaves[i].func,
+				    (unsigned long)b->leaves[i].vaddr, b->leaves[i].insn);
 	}
 	return b;
 unsupported:
 	gobin__free(b->bin);
 	b->bin = NULL;
+	b->fault = GOBIN_UNSUPPORTED;
+	if (b->has_slot)	/* never probed: the slot is free again */
+		give_back_slot(g, b);
 	return b;
 }
 
@@ -371,8 +406,8 @@ static int attach_probe(struct goprobes *g, struct bpf_program *prog,
 	if (!link) {
 		int err = -errno;
 
-		fprintf(stderr, "leakscope: cannot attach to %s in %s: %s\n", pr->func,
-			b->path, strerror(-err));
+		logger__say(g->p->log, LOG_WARN, "cannot attach to %s in %s: %s", pr->func,
+			    b->path, strerror(-err));
 		return err;
 	}
 	probes__keep_link(g->p, link);
@@ -437,4 +472,35 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 	else
 		b->attached_pids[b->nattached++] = pid;
 	return 0;
+}
+
+size_t goprobes__count(const struct goprobes *g)
+{
+	return g ? g->nbins : 0;
+}
+
+void goprobes__mark(struct goprobes *g, struct go_binary *b)
+{
+	b->marked = true;
+}
+
+size_t goprobes__sweep(struct goprobes *g)
+{
+	size_t kept = 0, freed = 0;
+
+	for (size_t i = 0; i < g->nbins; i++) {
+		struct go_binary *b = g->bins[i];
+
+		if (b->marked || b->attached_all || b->nattached) {
+			b->marked = false;
+			g->bins[kept++] = b;
+			continue;
+		}
+		if (b->has_slot)
+			give_back_slot(g, b);
+		go_binary__free(b);
+		freed++;
+	}
+	g->nbins = kept;
+	return freed;
 }

@@ -5,8 +5,9 @@
  * given a slot in the BPF go_params map, and its probes attached for a
  * process (pid filter) or for every process running it (pid -1).
  *
- * Probe points (see DESIGN.md for the costs): each on an instruction the
- * kernel emulates, found with a decoder:
+ * Probe points (what an emulated and a single-stepped hit cost: README.md,
+ * "Performance"), each on an instruction the kernel emulates, found with
+ * a decoder:
  *   goroutine created  the `call runtime.runqput` in runtime.newproc.func1
  *   goroutine ended    runtime.gdestroy (1.22+) or runtime.goexit0
  *   sampled alloc      runtime.profilealloc (the runtime's profiler sample)
@@ -52,11 +53,15 @@ struct go_probe {
 };
 
 struct go_binary {
-	const char *path;	/* interned */
+	char *path;		/* owned */
 	uint64_t dev, ino;
 	struct gobin *bin;	/* NULL: not Go, or not supported */
 	char why_not[160];	/* the reason, for the report */
-	uint32_t slot;		/* in go_params */
+	enum gobin_fault fault;	/* the reason, for decisions; GOBIN_UNSUPPORTED
+				 * also for a Go we read but cannot probe */
+	uint32_t slot;		/* in go_params (Go binaries we support) */
+	bool has_slot;
+	bool marked;		/* a live process runs it (goprobes__sweep) */
 	struct gobin_g_offsets goff;
 	struct go_probe probes[GO_PROBE_MAX];
 	struct go_probe *leaves;	/* every-allocation probes (see above) */
@@ -92,5 +97,14 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid);
 int goprobes__watch(struct goprobes *g, struct go_binary *b, int pid);
 /* Is the link-time address inside runtime.asmcgocall (Go -> C)? */
 bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr);
+/* Binaries inspected and kept. */
+size_t goprobes__count(const struct goprobes *g);
+/* Keep b (a process runs it) through the next sweep. */
+void goprobes__mark(struct goprobes *g, struct go_binary *b);
+/* Free the binaries not marked since the last sweep that have no probes
+ * attached (not Go, not supported, or never attached: a binary with
+ * probes keeps them for the next process that runs it); clears the
+ * marks, returns how many were freed. */
+size_t goprobes__sweep(struct goprobes *g);
 
 #endif

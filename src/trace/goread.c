@@ -4,13 +4,13 @@
 #include "base/hashmap.h"
 #include "base/procmaps.h"
 #include "base/procmem.h"
-#include "base/intern.h"
 #include "base/util.h"
 #include "golang/gobin.h"
 #include "golang/goheap.h"
 #include "ledgers/goproc.h"
 #include "ledgers/process.h"
 #include "trace/goprobes.h"
+#include "symbols/stacks.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ static void find_bias(struct goproc *g, int pid)
 		}
 		elfinfo__free(&e);
 	}
-	free(maps);
+	procmaps__free(maps, n);
 }
 
 /* GODEBUG=memprofilerate=N in the process's environment, or -1. */
@@ -125,32 +125,99 @@ static void find_mbuckets(struct goproc *g, int pid)
 		}
 }
 
+/* A bucket as read, before deciding which of its records count. */
+struct heap_raw {
+	uint64_t bucket;
+	uint32_t stack;
+	uint64_t active[4], pending[4];	/* allocs, frees, alloc/free bytes */
+};
+
 struct heap_ctx {
-	struct goproc *g;
 	struct process *p;
+	struct heap_raw *v;
+	size_t n, cap;
 };
 
 static void add_bucket(void *ctx, const struct goheap_bucket *b)
 {
 	struct heap_ctx *h = ctx;
-	struct goproc *g = h->g;
-	struct goheap_entry *e;
-	uint64_t in_n = b->allocs - MIN(b->frees, b->allocs);
-	uint64_t in_b = b->alloc_bytes - MIN(b->free_bytes, b->alloc_bytes);
+	struct heap_raw *r;
 
-	if (!b->allocs)
-		return;
-	grow_array((void **)&g->heap, &g->capheap, g->nheap + 1, sizeof(*g->heap));
-	e = &g->heap[g->nheap++];
-	/* the runtime records return addresses: all frames are callers */
-	e->stack = process__intern_stack(h->p, b->pcs, b->nstk, 0);
-	goallocs__scale(in_n, in_b, g->rate, &e->inuse_count, &e->inuse_bytes);
-	goallocs__scale(b->allocs, b->alloc_bytes, g->rate, &e->alloc_count, &e->alloc_bytes);
+	grow_array((void **)&h->v, &h->cap, h->n + 1, sizeof(*h->v));
+	r = &h->v[h->n++];
+	r->bucket = b->addr;
+	/* the runtime records return addresses (all frames are callers),
+	 * one per inlined call */
+	r->stack = process__intern_stack(h->p, b->pcs, b->nstk, STACK_GO_LOGICAL);
+	r->active[0] = b->allocs;
+	r->active[1] = b->frees;
+	r->active[2] = b->alloc_bytes;
+	r->active[3] = b->free_bytes;
+	memcpy(r->pending, b->pending, sizeof(r->pending));
 }
 
-void goread__refresh(struct goproc *g, struct process *p)
+/*
+ * The readings become the heap ledger. Which records count is what
+ * runtime.MemProfile decides: the published (active) ones, or, while no
+ * bucket has any (no GC has ended yet), the unpublished cycles too.
+ * Ages: a bucket's in-use heap that grows between readings was grown
+ * while traced, at the first such reading; what an attached process held
+ * at the first reading (baseline) is pre-existing until it grows.
+ */
+static void publish_heap(struct goproc *g, const struct heap_ctx *h, uint64_t now,
+			 bool baseline)
 {
-	struct heap_ctx ctx = { g, p };
+	struct goheap_entry *old = g->heap, *heap = NULL;
+	struct u64map *by_bucket = u64map__new(g->nheap + 1);
+	size_t nold = g->nheap, n = 0, cap = 0;
+	bool published = false;
+
+	for (size_t i = 0; i < h->n; i++)
+		published |= h->v[i].active[0] || h->v[i].active[1];
+	for (size_t i = 0; i < nold; i++)
+		u64map__put(by_bucket, old[i].bucket, i);
+	for (size_t i = 0; i < h->n; i++) {
+		const struct heap_raw *r = &h->v[i];
+		uint64_t v[4], at;
+		struct goheap_entry *e;
+		bool grew;
+
+		for (int k = 0; k < 4; k++)
+			v[k] = r->active[k] + (published ? 0 : r->pending[k]);
+		if (!v[0])
+			continue;
+		grow_array((void **)&heap, &cap, n + 1, sizeof(*heap));
+		e = &heap[n++];
+		memset(e, 0, sizeof(*e));
+		e->bucket = r->bucket;
+		e->stack = r->stack;
+		goallocs__scale(v[0] - MIN(v[1], v[0]), v[2] - MIN(v[3], v[2]), g->rate,
+				&e->inuse_count, &e->inuse_bytes);
+		goallocs__scale(v[0], v[2], g->rate, &e->alloc_count, &e->alloc_bytes);
+		if (r->bucket != U64MAP_EMPTY && u64map__get(by_bucket, r->bucket, &at)) {
+			e->grew_ns = old[at].grew_ns;
+			e->preexisting = old[at].preexisting;
+			grew = e->inuse_bytes > old[at].inuse_bytes;
+		} else {
+			grew = e->inuse_bytes > 0;
+			e->preexisting = baseline && grew;
+		}
+		if (grew && !baseline && (!e->grew_ns || e->preexisting)) {
+			e->grew_ns = now;
+			e->preexisting = false;
+		}
+	}
+	u64map__free(by_bucket);
+	free(old);
+	g->heap = heap;
+	g->nheap = n;
+	g->capheap = cap;
+	g->heap_unpublished = !published && n;
+}
+
+static void read_heap(struct goproc *g, struct process *p, bool baseline)
+{
+	struct heap_ctx ctx = { .p = p };
 	long n;
 
 	if (p->exited || !g->bin || !g->bin->bin)
@@ -172,15 +239,31 @@ void goread__refresh(struct goproc *g, struct process *p)
 			 "runtime.mbuckets not found yet (stripped binary, no sample so far)");
 		return;
 	}
-	g->nheap = 0;
 	n = goheap__walk(p->pid, g->mbuckets, add_bucket, &ctx, MAX_BUCKETS);
-	if (n < 0 && n != -ESRCH)
+	if (n < 0 && n != -ESRCH) {
 		snprintf(g->heap_why, sizeof(g->heap_why), "reading the heap profile failed: %s",
 			 strerror((int)-n));
-	else if (n >= 0) {
+	} else if (n >= 0) {
+		publish_heap(g, &ctx, now_ns(), baseline);
 		g->heap_read = true;
 		g->heap_why[0] = '\0';
+		if (g->heap_unpublished)
+			snprintf(g->heap_why, sizeof(g->heap_why),
+				 "no GC has published a heap profile cycle yet: counted from the "
+				 "unpublished cycles, as runtime.MemProfile does");
 	}
+	free(ctx.v);
+}
+
+void goread__refresh(struct goproc *g, struct process *p)
+{
+	read_heap(g, p, false);
+	goread__keep_states(g, p);
+}
+
+void goread__heap_baseline(struct goproc *g, struct process *p)
+{
+	read_heap(g, p, true);
 }
 
 /* runtime/runtime2.go's _G* values; the scan bit (0x1000) is masked. */
@@ -194,8 +277,10 @@ static const char *status_name(uint32_t s)
 	return s < ARRAY_SIZE(names) ? names[s] : "unknown";
 }
 
-void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
-		    size_t n, const char **states)
+/* (status << 8 | wait reason) + 1 of each goroutine now, 0 where it
+ * cannot be read. */
+static void read_state_codes(struct goproc *g, int pid, const struct goroutine **grs,
+			     size_t n, uint16_t *codes)
 {
 	const struct gobin_g_offsets *o = &g->bin->goff;
 	struct procmem_req *reqs = xcalloc(n ? n : 1, sizeof(*reqs));
@@ -211,24 +296,72 @@ void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
 	if (o->waitreason >= 0)
 		procmem__read_many(pid, rreqs, n);
 	for (size_t i = 0; i < n; i++) {
-		const char *name;
+		uint32_t st = status[i] & ~0x1000u;
 
-		states[i] = NULL;
-		if (!reqs[i].ok)
-			continue;
-		name = status_name(status[i]);
-		if (!strcmp(name, "waiting") && rreqs[i].ok) {
-			const char *why = gobin__waitreason_name(g->bin->bin, reason[i]);
-
-			if (why && why[0])
-				name = why;
-		}
-		states[i] = intern(name);
+		codes[i] = 0;
+		if (reqs[i].ok && st < 0xff)
+			codes[i] = (uint16_t)((st << 8 | (rreqs[i].ok ? reason[i] : 0)) + 1);
 	}
 	free(reqs);
 	free(rreqs);
 	free(status);
 	free(reason);
+}
+
+const char *goread__state_name(struct goproc *g, uint16_t code)
+{
+	const char *name;
+	uint8_t reason;
+
+	if (!code)
+		return NULL;
+	code--;
+	name = status_name(code >> 8);
+	reason = code & 0xff;
+	if (!strcmp(name, "waiting") && g->bin->goff.waitreason >= 0) {
+		const char *why = gobin__waitreason_name(g->bin->bin, reason);
+
+		if (why && why[0])
+			name = why;
+	}
+	/* static, or the binary's own table: readers copy what they keep */
+	return name;
+}
+
+void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
+		    size_t n, const char **states)
+{
+	uint16_t *codes = xcalloc(n ? n : 1, sizeof(*codes));
+
+	read_state_codes(g, pid, grs, n, codes);
+	for (size_t i = 0; i < n; i++)
+		states[i] = goread__state_name(g, codes[i]);
+	free(codes);
+}
+
+/* Beyond this many goroutines, what they do is read only for reports a
+ * user sees (two remote reads each), not every second. */
+#define STATE_REFRESH_MAX 100000
+
+void goread__keep_states(struct goproc *g, struct process *p)
+{
+	size_t n = goroutines__count(&g->gor), i = 0, it = 0;
+	struct goroutine **grs;
+	uint16_t *codes;
+	uint64_t v;
+
+	if (p->exited || !n || n > STATE_REFRESH_MAX || !g->gor.by_goid)
+		return;
+	grs = xcalloc(n, sizeof(*grs));
+	codes = xcalloc(n, sizeof(*codes));
+	while (i < n && u64map__next(g->gor.by_goid, &it, NULL, &v))
+		grs[i++] = (struct goroutine *)(uintptr_t)v;
+	read_state_codes(g, p->pid, (const struct goroutine **)grs, i, codes);
+	for (size_t k = 0; k < i; k++)
+		if (codes[k])
+			grs[k]->last_state = codes[k];
+	free(grs);
+	free(codes);
 }
 
 long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns)

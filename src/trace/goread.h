@@ -18,6 +18,9 @@ struct process;
 /* Read what changes at run time: load bias, MemProfileRate, the heap
  * profile. Only while the process is alive; the last values stay. */
 void goread__refresh(struct goproc *g, struct process *p);
+/* The first reading of a process leakscope attached to: the heap it
+ * holds then is pre-existing (until it grows). */
+void goread__heap_baseline(struct goproc *g, struct process *p);
 
 /*
  * Goroutines alive before leakscope attached: runtime.allgs read from the
@@ -28,8 +31,15 @@ void goread__refresh(struct goproc *g, struct process *p);
 long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns);
 
 /* "chan receive", "running", ... for a goroutine now; NULL when it
- * cannot be read (process gone). states[i] pairs with grs[i]. */
+ * cannot be read (process gone). states[i] pairs with grs[i]; the names
+ * are constants or the binary's (valid while g->bin is). */
 void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
 		    size_t n, const char **states);
+/* Remember what each goroutine is doing now (goroutine.last_state), so a
+ * program that exits is reported with its goroutines' last states. Part
+ * of goread__refresh, for up to 100,000 goroutines. */
+void goread__keep_states(struct goproc *g, struct process *p);
+/* The name of a goroutine.last_state; NULL for 0 (never read). */
+const char *goread__state_name(struct goproc *g, uint16_t code);
 
 #endif

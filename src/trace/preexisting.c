@@ -4,7 +4,8 @@
 #include "base/hashmap.h"
 #include "ledgers/process.h"
 #include "base/procmaps.h"
-#include "base/intern.h"
+#include "base/strtab.h"
+#include "symbols/tables.h"
 #include "base/util.h"
 
 #include <arpa/inet.h>
@@ -57,6 +58,30 @@ static void format_endpoint(const char *hex, char *out, size_t size)
 	}
 }
 
+/* Descriptions are copies the map owns (preexisting__socket_names_free):
+ * a netns may hold thousands of sockets, and only the process's own are
+ * kept. */
+static void put_name(struct u64map *names, uint64_t inode, const char *desc)
+{
+	uint64_t old;
+
+	if (inode == U64MAP_EMPTY)	/* a number the map cannot hold */
+		return;
+	if (u64map__get(names, inode, &old))
+		free((char *)(uintptr_t)old);
+	u64map__put(names, inode, (uint64_t)(uintptr_t)xstrdup(desc));
+}
+
+void preexisting__socket_names_free(struct u64map *names)
+{
+	uint64_t v;
+	size_t it = 0;
+
+	while (u64map__next(names, &it, NULL, &v))
+		free((char *)(uintptr_t)v);
+	u64map__free(names);
+}
+
 /* The next line of text into buf (cut to its size), advancing *p;
  * false at the end. */
 static bool next_line(const char **p, char *buf, size_t size)
@@ -73,14 +98,33 @@ static bool next_line(const char **p, char *buf, size_t size)
 	return true;
 }
 
+void preexisting__parse_listening(const char *text, struct u64map *ports)
+{
+	char line[512];
+	const char *p = text;
+
+	while (next_line(&p, line, sizeof(line))) {
+		char local[64];
+		unsigned st;
+		const char *colon;
+
+		if (sscanf(line, "%*s %63s %*s %x", local, &st) == 2 && st == 10 &&
+		    (colon = strchr(local, ':')))
+			u64map__put(ports, strtoul(colon + 1, NULL, 16) + 1, 1);
+	}
+}
+
 /*
- * inode -> description, from an inet table of /proc/PID/net (header,
- * then one socket a line):
- *   sl  local_address rem_address   st tx_queue:rx_queue ... inode
- *    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 ... 123456
+ * inode -> description, for the inet tables of /proc/PID/net. What a
+ * process held before attach is grouped by these descriptions, so a
+ * connection is described by what it is for, not by its own ports: the
+ * listening endpoint that accepted it, or the remote endpoint it reaches.
+ *   tcp 0.0.0.0:6379 (listening)
+ *   tcp 127.0.0.1:6379 accepted (established)
+ *   tcp -> 10.0.0.5:5432 (established)
  */
 void preexisting__parse_inet(const char *proto, const char *text,
-			     struct u64map *names)
+			     const struct u64map *listening, struct u64map *names)
 {
 	char line[512];
 	const char *p = text;
@@ -89,22 +133,27 @@ void preexisting__parse_inet(const char *proto, const char *text,
 		return;
 	while (next_line(&p, line, sizeof(line))) {
 		char local[64], remote[64], l[80], r[80], desc[256];
+		const char *state;
 		unsigned st;
 		unsigned long inode;
+		uint64_t v;
 
 		if (sscanf(line, "%*s %63s %63s %x %*s %*s %*s %*s %*s %lu",
 			   local, remote, &st, &inode) != 4 || !inode)
 			continue;
 		format_endpoint(local, l, sizeof(l));
 		format_endpoint(remote, r, sizeof(r));
+		state = st < ARRAY_SIZE(tcp_states) ? tcp_states[st] : "?";
 		if (st == 10)	/* TCP_LISTEN */
 			snprintf(desc, sizeof(desc), "%s %s (listening)", proto, l);
 		else if (!strncmp(proto, "udp", 3))
 			snprintf(desc, sizeof(desc), "%s %s", proto, l);
+		else if (strchr(local, ':') &&
+			 u64map__get(listening, strtoul(strchr(local, ':') + 1, NULL, 16) + 1, &v))
+			snprintf(desc, sizeof(desc), "%s %s accepted (%s)", proto, l, state);
 		else
-			snprintf(desc, sizeof(desc), "%s %s -> %s (%s)", proto, l, r,
-				 st < ARRAY_SIZE(tcp_states) ? tcp_states[st] : "?");
-		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
+			snprintf(desc, sizeof(desc), "%s -> %s (%s)", proto, r, state);
+		put_name(names, inode, desc);
 	}
 }
 
@@ -124,46 +173,52 @@ void preexisting__parse_unix(const char *text, struct u64map *names)
 		if (n < 1 || !inode)
 			continue;
 		snprintf(desc, sizeof(desc), "unix %s", name[0] ? name : "(unnamed)");
-		u64map__put(names, inode, (uint64_t)(uintptr_t)intern(desc));
+		put_name(names, inode, desc);
 	}
 }
 
-static void scan_table(int pid, const char *proto, struct u64map *names)
+static char *net_table(int pid, const char *proto)
 {
 	char path[64];
-	char *text;
 
 	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
-	text = read_file(path, NULL);
-	if (!text)
-		return;
-	if (!strcmp(proto, "unix"))
-		preexisting__parse_unix(text, names);
-	else
-		preexisting__parse_inet(proto, text, names);
-	free(text);
+	return read_file(path, NULL);
 }
 
 static struct u64map *socket_names(int pid)
 {
-	struct u64map *names = u64map__new(64);
+	static const char *const inet[] = { "tcp", "tcp6", "udp", "udp6" };
+	struct u64map *names = u64map__new(64), *listening = u64map__new(16);
+	char *texts[4], *unix_text;
 
-	scan_table(pid, "tcp", names);
-	scan_table(pid, "tcp6", names);
-	scan_table(pid, "udp", names);
-	scan_table(pid, "udp6", names);
-	scan_table(pid, "unix", names);
+	for (int i = 0; i < 4; i++) {
+		texts[i] = net_table(pid, inet[i]);
+		if (texts[i] && i < 2)
+			preexisting__parse_listening(texts[i], listening);
+	}
+	for (int i = 0; i < 4; i++) {
+		if (texts[i])
+			preexisting__parse_inet(inet[i], texts[i], listening, names);
+		free(texts[i]);
+	}
+	unix_text = net_table(pid, "unix");
+	if (unix_text)
+		preexisting__parse_unix(unix_text, names);
+	free(unix_text);
+	u64map__free(listening);
 	return names;
 }
 
-const char *preexisting__socket_name(int pid, uint64_t inode)
+bool preexisting__socket_name(int pid, uint64_t inode, char *buf, size_t size)
 {
 	struct u64map *names = socket_names(pid);
 	uint64_t v = 0;
-	const char *s = u64map__get(names, inode, &v) ? (const char *)(uintptr_t)v : NULL;
+	bool found = u64map__get(names, inode, &v);
 
-	u64map__free(names);
-	return s;
+	if (found)
+		snprintf(buf, size, "%s", (const char *)(uintptr_t)v);
+	preexisting__socket_names_free(names);
+	return found;
 }
 
 static uint32_t fd_mode(int pid, int fd)
@@ -177,6 +232,7 @@ static uint32_t fd_mode(int pid, int fd)
 
 int preexisting__scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 {
+	struct strtab *strings = p->tables->strings;
 	struct u64map *sockets = NULL;
 	char dir[64], link[80], target[PATH_MAX];
 	struct dirent *d;
@@ -210,11 +266,11 @@ int preexisting__scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 
 			if (!sockets)
 				sockets = socket_names(p->pid);
-			path = u64map__get(sockets, inode, &v) ? (const char *)(uintptr_t)v :
-								   intern(target);
+			path = strtab__intern(strings, u64map__get(sockets, inode, &v) ?
+							(const char *)(uintptr_t)v : target);
 		} else if (kind == FD_FILE || kind == FD_DIR || kind == FD_CHARDEV ||
 			   kind == FD_BLOCKDEV || kind == FD_FIFO || kind == FD_MEMFD) {
-			path = intern(target);
+			path = strtab__intern(strings, target);
 		}
 		it = fdtable__open(&p->fds, fd, kind, path, 0, now_ns);
 		if (it)
@@ -222,7 +278,8 @@ int preexisting__scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 		(*count)++;
 	}
 	closedir(dp);
-	u64map__free(sockets);
+	if (sockets)
+		preexisting__socket_names_free(sockets);
 	return 0;
 }
 
@@ -265,11 +322,12 @@ static int scan_maps(struct process *p, uint64_t now_ns,
 		}
 		mappings__adopt(&p->maps, m->start, len, now_ns,
 				m->inode ? MAPPING_FILE : 0,
-				m->path[0] ? m->path : intern("[anonymous]"));
+				strtab__intern(p->tables->strings,
+					       m->path[0] ? m->path : "[anonymous]"));
 		c->mappings++;
 		c->mapped_bytes += len;
 	}
-	free(maps);
+	procmaps__free(maps, n);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/preflight.h"
+#include "base/logfmt.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -28,7 +29,7 @@ bool preflight__has_cap(int cap)
 	return (d[cap / 32].effective >> (cap % 32)) & 1;
 }
 
-int preflight__privileges(void)
+int preflight__privileges(const struct logger *log)
 {
 	bool admin = preflight__has_cap(CAP_SYS_ADMIN);
 	char missing[128] = "";
@@ -42,23 +43,23 @@ int preflight__privileges(void)
 	if (!missing[0])
 		return 0;
 	if (geteuid() != 0)
-		fprintf(stderr, "leakscope: needs root, or CAP_BPF, CAP_PERFMON and "
-			"CAP_SYS_PTRACE (CAP_SYS_ADMIN too for Go programs): run it with "
-			"sudo\n");
+		logger__say(log, LOG_ERROR, "needs root, or CAP_BPF, CAP_PERFMON and "
+			    "CAP_SYS_PTRACE (CAP_SYS_ADMIN too for Go programs): run it with "
+			    "sudo");
 	else
-		fprintf(stderr, "leakscope: missing capabilit%s %s (it needs CAP_BPF, "
-			"CAP_PERFMON and CAP_SYS_PTRACE; CAP_SYS_ADMIN for Go programs): run it "
-			"as root with its full capabilities\n", strchr(missing + 2, ',') ?
-			"ies" : "y", missing + 2);
+		logger__say(log, LOG_ERROR, "missing capabilit%s %s (it needs CAP_BPF, "
+			    "CAP_PERFMON and CAP_SYS_PTRACE; CAP_SYS_ADMIN for Go programs): "
+			    "run it as root with its full capabilities",
+			    strchr(missing + 2, ',') ? "ies" : "y", missing + 2);
 	return -EPERM;
 }
 
-int preflight__btf(void)
+int preflight__btf(const struct logger *log)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	fprintf(stderr, "leakscope: this kernel has no BTF (/sys/kernel/btf/vmlinux "
-		"missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+	logger__say(log, LOG_ERROR, "this kernel has no BTF (/sys/kernel/btf/vmlinux "
+		    "missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	return -ENOENT;
 }
 

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+struct logger;
+
 /*
  * The capabilities leakscope uses, and what for:
  *   CAP_BPF         load its BPF programs and maps
@@ -15,11 +17,12 @@
  *                   programs), mounting tracefs when it is not mounted,
  *                   /proc/PID/map_files (a binary replaced on disk)
  * As in the kernel, CAP_SYS_ADMIN also stands for CAP_BPF and CAP_PERFMON.
- * 0, or -EPERM with one line naming what is missing. */
-int preflight__privileges(void);
+ * 0, or -EPERM with one line naming what is missing, said through log
+ * (NULL: plain). */
+int preflight__privileges(const struct logger *log);
 /* The capability is in our effective set (CAP_* number). */
 bool preflight__has_cap(int cap);
-int preflight__btf(void);
+int preflight__btf(const struct logger *log);
 /* A PID names a live process (not a kernel thread); thread ids map to
  * their process. Returns the process id, or -ESRCH/-EINVAL, printed. */
 int preflight__pid(int pid);

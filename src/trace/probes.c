@@ -2,6 +2,7 @@
 #include "trace/probes.h"
 #include "go.skel.h"
 #include "native.skel.h"
+#include "base/logfmt.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -14,21 +15,31 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+/* libbpf's print callback takes no context: what it needs is set once,
+ * by probes__set_verbosity. */
 static int libbpf_verbosity;
+static const struct logger *libbpf_log;
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	char text[4096];
+
 	if (level == LIBBPF_DEBUG && libbpf_verbosity < 3)
 		return 0;
 	if (libbpf_verbosity < 2)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (!libbpf_log || !libbpf_log->logfmt)
+		return vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	logfmt__write(LOG_DEBUG, "libbpf", "text=%s", logfmt__q(text));
+	return 0;
 }
 
-void probes__set_verbosity(int verbose)
+void probes__set_verbosity(int verbose, const struct logger *log)
 {
 	libbpf_verbosity = verbose;
+	libbpf_log = log;
 	libbpf_set_print(print_libbpf);
 }
 
@@ -59,7 +70,7 @@ static int load_go(struct probes *p, const struct probe_config *cfg)
 
 	if (!go) {
 		err = -errno;
-		fprintf(stderr, "leakscope: cannot open the Go BPF object: %s\n", strerror(-err));
+		logger__say(p->log, LOG_ERROR, "cannot open the Go BPF object: %s", strerror(-err));
 		return err;
 	}
 	p->go = go;
@@ -76,8 +87,8 @@ static int load_go(struct probes *p, const struct probe_config *cfg)
 	if (!err)
 		err = go_bpf__load(go);
 	if (err)
-		fprintf(stderr, "leakscope: cannot load the Go BPF programs: %s "
-			"(run with -vv for the verifier log)\n", strerror(-err));
+		logger__say(p->log, LOG_ERROR, "cannot load the Go BPF programs: %s "
+			"(run with -vv for the verifier log)", strerror(-err));
 	return err;
 }
 
@@ -104,10 +115,18 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	int err;
 
 	memset(p, 0, sizeof(*p));
+	p->log = cfg->log;
+	if (!cfg->ringbuf_bytes || cfg->ringbuf_bytes > UINT32_MAX ||
+	    (cfg->ringbuf_bytes & (cfg->ringbuf_bytes - 1))) {
+		/* the options refuse such sizes first (trace_options.h) */
+		logger__say(p->log, LOG_ERROR, "ring buffer of %llu bytes: the kernel takes a power "
+			"of two up to 2 GiB", (unsigned long long)cfg->ringbuf_bytes);
+		return -EINVAL;
+	}
 	skel = native_bpf__open();
 	if (!skel) {
 		err = -errno;
-		fprintf(stderr, "leakscope: cannot open BPF object: %s\n", strerror(-err));
+		logger__say(p->log, LOG_ERROR, "cannot open BPF object: %s", strerror(-err));
 		return err;
 	}
 	p->native = skel;
@@ -116,9 +135,9 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	skel->rodata->notify_all_execs = cfg->notify_all_execs;
 	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
 	skel->rodata->snapshot_pages = (cfg->snapshot_kib * 1024 + LS_PAGE_BYTES - 1) / LS_PAGE_BYTES;
-	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_mib << 20);
+	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
 	/* wake the collector early enough that a burst cannot fill it */
-	skel->rodata->wakeup_bytes = ((__u64)cfg->ringbuf_mib << 20) / 8;
+	skel->rodata->wakeup_bytes = cfg->ringbuf_bytes / 8;
 	if (cfg->max_traced)
 		bpf_map__set_max_entries(skel->maps.traced, cfg->max_traced);
 	/* Programs for tracepoints this kernel does not have stay unloaded. */
@@ -146,11 +165,15 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 		/* The live-stack copy needs bpf_probe_read_user_dynptr (6.16). */
 		if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
 		    (major < 6 || (major == 6 && minor < 16)))
-			fprintf(stderr, "leakscope: cannot load BPF programs on Linux %s: "
-				"leakscope needs 6.16 or later\n", u.release);
+			logger__say(p->log, LOG_ERROR, "cannot load BPF programs on Linux %s: "
+				"leakscope needs 6.16 or later", u.release);
+		else if (err == -ENOMEM || err == -E2BIG)
+			logger__say(p->log, LOG_ERROR, "cannot load BPF programs with a %llu MiB ring "
+				"buffer: %s (a smaller --ring-buffer?)",
+				(unsigned long long)(cfg->ringbuf_bytes >> 20), strerror(-err));
 		else
-			fprintf(stderr, "leakscope: cannot load BPF programs: %s "
-				"(run with -vv for the verifier log)\n", strerror(-err));
+			logger__say(p->log, LOG_ERROR, "cannot load BPF programs: %s "
+				"(run with -vv for the verifier log)", strerror(-err));
 		return err;
 	}
 	return load_go(p, cfg);
@@ -173,7 +196,7 @@ int probes__attach_native(struct probes *p)
 				p->skipped_optional++;
 				continue;
 			}
-			fprintf(stderr, "leakscope: cannot attach %s (%s): %s\n",
+			logger__say(p->log, LOG_ERROR, "cannot attach %s (%s): %s",
 				bpf_program__name(prog),
 				bpf_program__section_name(prog), strerror(-err));
 			return err;
@@ -232,7 +255,7 @@ int probes__open_ring(struct probes *p,
 	if (!p->rb) {
 		int err = -errno;
 
-		fprintf(stderr, "leakscope: cannot open the ring buffer: %s\n",
+		logger__say(p->log, LOG_ERROR, "cannot open the ring buffer: %s",
 			strerror(-err));
 		return err;
 	}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "leakscope.h"
 
+struct logger;
 struct ring_buffer;
 struct bpf_link;
 struct native_bpf;
@@ -22,10 +23,11 @@ struct probe_config {
 	bool trace_all;
 	unsigned stack_depth;	/* frames */
 	unsigned snapshot_kib;	/* user stack copied per event; 0 = off */
-	unsigned ringbuf_mib;
+	uint64_t ringbuf_bytes;	/* a power of two the kernel takes (a __u32) */
 	unsigned max_traced;	/* processes */
 	bool notify_all_execs;	/* agent: exec records for every process */
 	int verbose;
+	const struct logger *log;	/* how to say things (NULL: plain) */
 };
 
 struct probes {
@@ -35,6 +37,7 @@ struct probes {
 	size_t nlinks;
 	size_t skipped_optional;	/* tracepoints this kernel lacks */
 	struct ring_buffer *rb;
+	const struct logger *log;	/* from the config; Go probes use it too */
 };
 
 /* Open and load (no probe attached yet): 0 or -errno, message printed. */
@@ -59,7 +62,8 @@ void probes__destroy(struct probes *p);
 int probes__set_go_proc(struct probes *p, int pid, int64_t tls_g_off);
 /* Keep a link (attached elsewhere, e.g. Go uprobes) for destroy. */
 void probes__keep_link(struct probes *p, struct bpf_link *link);
-/* libbpf's log goes through this; quiet unless verbose >= 2. */
-void probes__set_verbosity(int verbose);
+/* libbpf's log goes through this, as log says things; quiet unless
+ * verbose >= 2. */
+void probes__set_verbosity(int verbose, const struct logger *log);
 
 #endif

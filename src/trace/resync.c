@@ -3,7 +3,8 @@
 #include "trace/collector.h"
 #include "trace/preexisting.h"
 #include "ledgers/process.h"
-#include "base/intern.h"
+#include "base/strtab.h"
+#include "symbols/tables.h"
 #include "base/procmaps.h"
 #include "base/util.h"
 
@@ -117,7 +118,8 @@ static void resync_memory(struct process *p, const struct procmap *maps, size_t 
 			continue;
 		mappings__adopt(&p->maps, m->start, m->end - m->start, now_ns,
 				m->inode ? MAPPING_FILE : 0,
-				m->path[0] ? m->path : intern("[anonymous]"));
+				strtab__intern(p->tables->strings,
+					       m->path[0] ? m->path : "[anonymous]"));
 	}
 	st->bytes_added += p->maps.bytes - before;
 	/* The heap ends where /proc says; growth we never saw has no stack. */
@@ -151,7 +153,7 @@ int resync__process(struct process *p, uint64_t now_ns, struct resync_stats *st)
 		return err;
 	resync_fds(p, now_ns, st);
 	resync_memory(p, maps, n, now_ns, st);
-	free(maps);
+	procmaps__free(maps, n);
 	return 0;
 }
 

@@ -26,8 +26,7 @@ void session__on_new_image(void *ctx, struct process *p)
 	if (!b->bin) {
 		/* Say it only for Go binaries we cannot trace; not being Go
 		 * is the normal case for native programs. */
-		if (strstr(b->why_not, "not a Go binary") == NULL &&
-		    strstr(b->why_not, "not an ELF") == NULL) {
+		if (b->fault != GOBIN_NOT_GO && b->fault != GOBIN_NOT_ELF) {
 			p->go = goproc__new(b);
 			if (!h->structured)
 				fprintf(stderr, "leakscope: pid %d (%s): Go kinds off: %s\n", p->pid,
@@ -35,8 +34,8 @@ void session__on_new_image(void *ctx, struct process *p)
 			/* A fleet has deleted and memfd executables: whether
 			 * they are Go is unknown, not worth a warning each. */
 			else
-				logfmt__write(strncmp(b->why_not, "cannot open", 11) ? LOG_WARN :
-					      LOG_DEBUG, "Go kinds off", "pid=%d exe=%s why=%s",
+				logfmt__write(b->fault == GOBIN_UNREADABLE ? LOG_DEBUG :
+					      LOG_WARN, "Go kinds off", "pid=%d exe=%s why=%s",
 					      p->pid, logfmt__q(p->exe), logfmt__q(b->why_not));
 		}
 		return;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/tracefs.h"
+#include "base/logfmt.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -11,7 +12,7 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 
-int tracefs__ensure(void)
+int tracefs__ensure(const struct logger *log)
 {
 	/* libbpf looks in debugfs first when that path exists. */
 	if (access(DEBUGFS_TRACING "/events/syscalls", F_OK) == 0 ||
@@ -21,13 +22,13 @@ int tracefs__ensure(void)
 		int err = -errno;
 
 		if (err == -EPERM)
-			fprintf(stderr, "leakscope: tracefs is not mounted, and mounting it "
-				"needs CAP_SYS_ADMIN: mount it (mount -t tracefs tracefs "
-				TRACEFS ") or run leakscope as root\n");
+			logger__say(log, LOG_ERROR, "tracefs is not mounted, and mounting it "
+				    "needs CAP_SYS_ADMIN: mount it (mount -t tracefs tracefs "
+				    TRACEFS ") or run leakscope as root");
 		else
-			fprintf(stderr, "leakscope: tracefs is not mounted and a private "
-				"mount namespace failed: %s (mount it: mount -t tracefs "
-				"tracefs " TRACEFS ")\n", strerror(errno));
+			logger__say(log, LOG_ERROR, "tracefs is not mounted and a private "
+				    "mount namespace failed: %s (mount it: mount -t tracefs "
+				    "tracefs " TRACEFS ")", strerror(errno));
 		return err;
 	}
 	/* Nothing we mount may propagate back to the host. */
@@ -35,13 +36,13 @@ int tracefs__ensure(void)
 	    mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
 		int err = -errno;
 
-		fprintf(stderr, "leakscope: cannot mount tracefs at " TRACEFS
-			": %s (is CONFIG_TRACING enabled?)\n", strerror(errno));
+		logger__say(log, LOG_ERROR, "cannot mount tracefs at " TRACEFS
+			    ": %s (is CONFIG_TRACING enabled?)", strerror(errno));
 		return err;
 	}
 	if (access(TRACEFS "/events/syscalls", F_OK)) {
-		fprintf(stderr, "leakscope: this kernel has no syscall tracepoints "
-			"(CONFIG_FTRACE_SYSCALLS is off); leakscope needs them\n");
+		logger__say(log, LOG_ERROR, "this kernel has no syscall tracepoints "
+			    "(CONFIG_FTRACE_SYSCALLS is off); leakscope needs them");
 		return -ENOENT;
 	}
 	return 0;

@@ -8,8 +8,11 @@
 #ifndef LS_TRACEFS_H
 #define LS_TRACEFS_H
 
-/* 0, or -errno with a message printed. Call before starting threads and
- * after forking any child that must stay in the host's namespace. */
-int tracefs__ensure(void);
+struct logger;
+
+/* 0, or -errno with a message said through log (NULL: plain). Call
+ * before starting threads and after forking any child that must stay in
+ * the host's namespace. */
+int tracefs__ensure(const struct logger *log);
 
 #endif

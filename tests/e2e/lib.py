@@ -2,6 +2,7 @@
 """Helpers for leakscope's end-to-end tests: running the tool and the
 fixtures, reading /proc ground truth, and asserting with messages that
 say what was expected and what was found."""
+import glob
 import json
 import os
 import signal
@@ -29,6 +30,16 @@ def eq(actual, expected, what):
 def check(cond, what):
     if not cond:
         raise Failure(what)
+
+
+def one_line_error(err, *words):
+    """Bad input: exactly one line on stderr, naming the tool and the
+    problem (each of words)."""
+    lines = err.splitlines()
+    eq(len(lines), 1, f"lines of the error message {err!r}")
+    check(lines[0].startswith("leakscope"), f"message names the tool: {lines[0]!r}")
+    for w in words:
+        check(w in lines[0], f"error mentions {w!r}: {lines[0]!r}")
 
 
 def workload(name):
@@ -208,15 +219,36 @@ def fd_kind_of_link(link):
     return "file"
 
 
-OUR_PROGRAMS = {"exit_mmap", "exit_openat", "exit_close", "enter_brk", "on_exec", "on_fork"}
+_our_programs = set()
+
+
+def our_programs():
+    """Every BPF program of ours, from the built objects (build/*.bpf.o):
+    the global functions outside .text, cut to the 15 characters the
+    kernel keeps of a name. Go uprobes count as much as tracepoints."""
+    if _our_programs:
+        return _our_programs
+    objs = sorted(glob.glob(os.path.join(ROOT, "build", "*.bpf.o")))
+    check(objs, "build/*.bpf.o exist (make builds them)")
+    for obj in objs:
+        r = subprocess.run(["llvm-objdump", "-t", obj], capture_output=True, text=True)
+        check(r.returncode == 0, f"llvm-objdump -t {obj}: {r.stderr.strip()}")
+        found = set()
+        for line in r.stdout.splitlines():
+            # ADDRESS g F SECTION SIZE NAME
+            parts = line.split()
+            if len(parts) == 6 and parts[1:3] == ["g", "F"] and parts[3] != ".text":
+                found.add(parts[5][:15])
+        check(found, f"programs in {obj}")
+        _our_programs.update(found)
+    return _our_programs
 
 
 def attached_programs():
     """Names of leakscope's BPF programs still loaded in the kernel."""
     r = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
-    if r.returncode != 0:
-        return set()
-    return {p.get("name") for p in json.loads(r.stdout or "[]")} & OUR_PROGRAMS
+    check(r.returncode == 0, f"bpftool prog show: {r.stderr.strip()}")
+    return {p.get("name") for p in json.loads(r.stdout or "[]")} & our_programs()
 
 
 def kill_all():

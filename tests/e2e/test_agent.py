@@ -60,6 +60,30 @@ def parse_metrics(text):
     return out
 
 
+# logfmt: key=value pairs, one space apart; a value bare (no blank, quote
+# or '=') or quoted with backslash escapes.
+LOGFMT_PAIR = re.compile(r'([A-Za-z_][A-Za-z0-9_.]*)=("(?:[^"\\]|\\.)*"|[^\s"=]*)(?: (?=\S)|$)')
+
+
+def logfmt_pairs(line):
+    """[(key, value)] of a logfmt line; a Failure naming the line if it is not one."""
+    pairs, pos = [], 0
+    while pos < len(line):
+        m = LOGFMT_PAIR.match(line, pos)
+        check(m, f"not logfmt at column {pos}: {line!r}")
+        pairs.append(m.groups())
+        pos = m.end()
+    check(pairs, f"an empty log line")
+    return pairs
+
+
+def check_logfmt(text):
+    """Every line the agent wrote on stderr is logfmt, starting ts, level, msg."""
+    for line in text.splitlines():
+        keys = [k for k, _ in logfmt_pairs(line)]
+        eq(keys[:3], ["ts", "level", "msg"], f"first keys of {line!r}")
+
+
 class Agent:
     """`leakscope agent` on a free loopback port, its log in a file."""
 
@@ -113,6 +137,7 @@ class Agent:
         self.logf.close()
         eq(self.p.returncode, 0, f"agent exit status after SIGTERM; log {self.text()[-2000:]}")
         check("msg=\"stopped\"" in self.text(), "agent logged its clean stop")
+        check_logfmt(self.text())
         return self.text()
 
 
@@ -188,7 +213,8 @@ class Prometheus:
 
 def test_prometheus_scrapes_exact_fds_and_goroutines():
     check(shutil.which("prometheus"), "prometheus installed (scripts/install-deps.sh test)")
-    agent = Agent("--comm", "goleaks", "--verdict-interval", "1s", name="agent-prom")
+    # -v -v: the Go probes' placements and libbpf's own lines too, all logfmt
+    agent = Agent("--comm", "goleaks", "--verdict-interval", "1s", "-v", "-v", name="agent-prom")
     prom = Prometheus(agent.port)
     try:
         fx, pid, numgoroutine = start_goleaks()

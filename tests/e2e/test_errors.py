@@ -6,17 +6,8 @@ import signal
 import subprocess
 import time
 
-from lib import (LEAKSCOPE, attached_programs, check, eq, read_until, run, spawn,
+from lib import (LEAKSCOPE, attached_programs, check, eq, one_line_error, read_until, run, spawn,
                  tmpfile, workload)
-
-
-def one_line_error(err, *words):
-    lines = [l for l in err.strip().splitlines() if l.strip()]
-    check(len(lines) >= 1, "an error message")
-    check(lines[0].startswith("leakscope: ") or "leakscope" in lines[0],
-          f"message names the tool: {lines[0]!r}")
-    for w in words:
-        check(w in err, f"error mentions {w!r}: {err.strip()!r}")
 
 
 def no_probes_left():

@@ -141,8 +141,15 @@ def check_kind(report, kind, source=None, prefix=""):
 
     types, samples, mappings = parse_raw(pprof("-raw", out))
     check(f"{kind}: sample types", types == [c[0] for c in cols], f"{types}")
-    want = sorted((tuple(f(s) for _, f in cols), names(s), str(s["pid"]), s.get("fd_kind", ""))
-                  for s in stacks)
+    # pprof keeps one sample per stack (locations) and label set: stacks
+    # with the same ones (pre-existing items of several paths) add up
+    merged = {}
+    for s in stacks:
+        where = tuple(loc.get("address") for loc in s.get("locations", []))
+        key = (names(s), str(s["pid"]), s.get("fd_kind", ""), where)
+        vals = tuple(f(s) for _, f in cols)
+        merged[key] = tuple(a + b for a, b in zip(merged.get(key, (0,) * len(cols)), vals))
+    want = sorted((v, *key[:3]) for key, v in merged.items())
     got = sorted((v, n, lab.get("pid"), lab.get("fd_kind", "")) for v, n, lab in samples)
     check(f"{kind}: -raw samples equal the report's stacks", got == want and want,
           f"\n  got  {got}\n  want {want}")
@@ -167,7 +174,7 @@ def check_kind(report, kind, source=None, prefix=""):
               f"\n  got  {sorted(got.items())}\n  want {sorted(want.items())}")
 
     # -traces shows the default type: the last column.
-    want = sorted((cols[-1][1](s), names(s)) for s in stacks if cols[-1][1](s))
+    want = sorted((v[-1], key[0]) for key, v in merged.items() if v[-1])
     got = parse_traces(pprof("-traces", "-unit=B", out))
     check(f"{kind}: -traces lists every stack", got == want and want, f"\n  got  {got}\n  want {want}")
 

@@ -50,10 +50,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char err[256];
 
 	agent_options__defaults(&agent.o);
+	agent.log.logfmt = 1;
 	agent.sc.stats_fd = -1;
 	collector__init(&agent.coll);
 	agent_filter__init(&agent.filter, &agent.o);
-	verdicts__init(&agent.verdicts, agent.o.suspect_age_s);
+	verdicts__init(&agent.verdicts, agent.o.trace.suspect_age_s);
 	alloc_deltas__init(&agent.deltas);
 	agent.last_push_s = u64map__new(8);
 	snprintf(agent.host, sizeof(agent.host), "fuzz");

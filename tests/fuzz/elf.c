@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			elfinfo__vaddr_to_offset(&ei, ei.loads[i].vaddr + ei.loads[i].filesz / 2, &o);
 		}
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		struct gobin *b = gobin__open_flags(path, flags[i], &why);
+		struct gobin *b = gobin__open_flags(path, flags[i], &why, NULL);
 
 		if (b) {
 			inspect_go(b, &ei);

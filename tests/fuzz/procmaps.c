@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (maps[i].end < maps[i].start || strlen(maps[i].perms) != 4 ||
 			    !maps[i].path)
 				fuzz_fail("entry %zu accepted malformed", i);
-		free(maps);
+		procmaps__free(maps, n);
 	} else if (!bad) {
 		fuzz_fail("an error without the bad line's number");
 	}

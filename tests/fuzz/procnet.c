@@ -3,7 +3,8 @@
  * Fuzz target: the socket tables of /proc/PID/net (tcp, tcp6, udp, udp6,
  * unix), read when leakscope attaches to describe the sockets a process
  * already holds (trace/preexisting.c). Unix socket paths are chosen by
- * whoever bound them. The first byte picks the table.
+ * whoever bound them. The first byte picks the table; tcp and tcp6 are
+ * read for their listening ports first, as leakscope does.
  */
 #include "fuzz.h"
 #include "base/hashmap.h"
@@ -15,7 +16,7 @@ static const char *const protos[] = { "tcp", "tcp6", "udp", "udp6", "unix" };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct u64map *names;
+	struct u64map *names, *listening;
 	const char *proto;
 	char *text;
 
@@ -24,11 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	proto = protos[data[0] % (sizeof(protos) / sizeof(protos[0]))];
 	text = fuzz_text(data + 1, size - 1);
 	names = u64map__new(16);
-	if (proto[0] == 'u' && proto[1] == 'n')
+	listening = u64map__new(16);
+	if (proto[0] == 'u' && proto[1] == 'n') {
 		preexisting__parse_unix(text, names);
-	else
-		preexisting__parse_inet(proto, text, names);
-	u64map__free(names);
+	} else {
+		if (proto[0] == 't')
+			preexisting__parse_listening(text, listening);
+		preexisting__parse_inet(proto, text, listening, names);
+	}
+	u64map__free(listening);
+	preexisting__socket_names_free(names);
 	free(text);
 	return 0;
 }

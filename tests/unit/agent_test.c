@@ -7,16 +7,19 @@
 #include "agent/config_file.h"
 #include "agent/filter.h"
 #include "agent/options.h"
+#include "agent/profiles.h"
 #include "agent/limits.h"
 #include "trace/collector.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
+#include "base/parse.h"
 #include "agent/prom_text.h"
 #include "ledgers/process.h"
 #include "agent/pusher.h"
 #include "agent/sampling.h"
 #include "agent/selfcheck.h"
 #include "base/util.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -191,24 +194,24 @@ TEST(option_values)
 	double d;
 	uint64_t b;
 
-	CHECK_EQ_I(agent_options__duration("90", &d), 0);
+	CHECK_EQ_I(parse__seconds("90", &d), 0);
 	CHECK(d == 90);
-	CHECK_EQ_I(agent_options__duration("250ms", &d), 0);
+	CHECK_EQ_I(parse__seconds("250ms", &d), 0);
 	CHECK(fabs(d - 0.25) < 1e-12);
-	CHECK_EQ_I(agent_options__duration("1.5m", &d), 0);
+	CHECK_EQ_I(parse__seconds("1.5m", &d), 0);
 	CHECK(d == 90);
-	CHECK_EQ_I(agent_options__duration("2h", &d), 0);
+	CHECK_EQ_I(parse__seconds("2h", &d), 0);
 	CHECK(d == 7200);
-	CHECK(agent_options__duration("5 s", &d) < 0);
-	CHECK(agent_options__duration("-1", &d) < 0);
-	CHECK(agent_options__duration("1d", &d) < 0);
-	CHECK_EQ_I(agent_options__size("512", &b), 0);
+	CHECK(parse__seconds("5 s", &d) < 0);
+	CHECK(parse__seconds("-1", &d) < 0);
+	CHECK(parse__seconds("1d", &d) < 0);
+	CHECK_EQ_I(parse__size("512", &b), 0);
 	CHECK_EQ_U(b, 512);
-	CHECK_EQ_I(agent_options__size("4KiB", &b), 0);
+	CHECK_EQ_I(parse__size("4KiB", &b), 0);
 	CHECK_EQ_U(b, 4096);
-	CHECK_EQ_I(agent_options__size("1G", &b), 0);
+	CHECK_EQ_I(parse__size("1G", &b), 0);
 	CHECK_EQ_U(b, 1ULL << 30);
-	CHECK(agent_options__size("1T", &b) < 0);
+	CHECK(parse__size("1T", &b) < 0);
 }
 
 static struct push_item item(int n)
@@ -496,4 +499,32 @@ TEST(logfmt_quoting)
 	CHECK_EQ_S(b, "\"a=\\\"b\\\"\\\\\\n\"");
 	logfmt__quote(b, sizeof(b), "");
 	CHECK_EQ_S(b, "\"\"");
+}
+
+/* A process's profiles carry the notes about it and those about the whole
+ * session, never another process's (pid 5 must not take pid 50's, whose
+ * text starts the same). */
+TEST(profile_view_keeps_notes_of_its_process)
+{
+	struct report r = { 0 };
+	struct report *v;
+
+	report__add_note(&r, "12 malformed records ignored");
+	report__add_process_note(&r, 5, "pid 5: go_heap: unreadable");
+	report__add_process_note(&r, 50, "pid 50: go_heap: unreadable");
+	v = profile__view(&r, 5);
+	CHECK_EQ_U(v->nnotes, 2);
+	CHECK_EQ_S(v->nnotes > 0 ? v->notes[0] : NULL, "12 malformed records ignored");
+	CHECK_EQ_S(v->nnotes > 1 ? v->notes[1] : NULL, "pid 5: go_heap: unreadable");
+	profile__view_free(v);
+	v = profile__view(&r, -1);
+	CHECK_EQ_U(v->nnotes, 3);
+	profile__view_free(v);
+	v = profile__view(&r, 7);
+	CHECK_EQ_U(v->nnotes, 1);
+	profile__view_free(v);
+	for (size_t i = 0; i < r.nnotes; i++)
+		free(r.notes[i]);
+	free(r.notes);
+	free(r.note_pids);
 }

@@ -8,6 +8,7 @@
 #include "symbols/addrspace.h"
 #include "symbols/cfi.h"
 #include "symbols/modules.h"
+#include "symbols/tables.h"
 #include "symbols/unwind.h"
 
 #include <errno.h>
@@ -17,11 +18,11 @@
 #define SAMPLE "data/cfi_sample.so"
 
 /* Modules are registered by absolute path, as /proc names them. */
-static uint32_t sample_module(void)
+static uint32_t sample_module(struct tables *t)
 {
 	char abs[PATH_MAX];
 
-	return modules__add(realpath(SAMPLE, abs) ? abs : SAMPLE, 0, 0, 0);
+	return modules__add(t->modules, realpath(SAMPLE, abs) ? abs : SAMPLE, 0, 0, 0);
 }
 
 struct row {
@@ -210,12 +211,15 @@ TEST(unwinder_walks_cfi_frames_through_rbp_based_one)
 	const uint64_t base = 0x7f0000000000ULL, stack = 0x7ffd00010000ULL;
 	uint8_t mem[1024] = { 0 };
 	struct addrspace as;
+	struct tables t;
 	uint64_t pcs[16], sp0 = stack + 0x40;
-	uint32_t mod = sample_module(), flags, n;
+	uint32_t mod, flags, n;
 	uint64_t cfa1, cfa2, cfa3, cfa4, F;
 
 #define PUT(addr, val) do { uint64_t v_ = (val); memcpy(mem + ((addr) - stack), &v_, 8); } while (0)
-	addrspace__init(&as);
+	tables__init(&t);
+	mod = sample_module(&t);
+	addrspace__init(&as, t.modules);
 	addrspace__add(&as, base, base + 0x4000, 0, mod);
 	/* saves_registers at 0x1180: CFA rsp+64, rbp saved at c-48 */
 	cfa1 = sp0 + 64;
@@ -246,6 +250,7 @@ TEST(unwinder_walks_cfi_frames_through_rbp_based_one)
 	CHECK_EQ_U(pcs[3], base + 0x12c8);
 	CHECK_EQ_U(flags, UNWIND_END_CLEAN);
 	addrspace__clear(&as);
+	tables__free(&t);
 }
 
 TEST(unwinder_stops_at_snapshot_end_and_stitches)
@@ -254,9 +259,12 @@ TEST(unwinder_stops_at_snapshot_end_and_stitches)
 	uint8_t mem[64] = { 0 };
 	struct addrspace as;
 	uint64_t pcs[16], fp[] = { 0x1, base + 0x1200, 0x3, 0x4 };
-	uint32_t mod = sample_module(), flags, n;
+	struct tables t;
+	uint32_t mod, flags, n;
 
-	addrspace__init(&as);
+	tables__init(&t);
+	mod = sample_module(&t);
+	addrspace__init(&as, t.modules);
 	addrspace__add(&as, base, base + 0x4000, 0, mod);
 	/* big_frame's CFA is rsp+224: beyond a 64-byte snapshot */
 	memcpy(mem + 0x40 - 8 + 0x0, &(uint64_t){ 0 }, 8);
@@ -273,6 +281,7 @@ TEST(unwinder_stops_at_snapshot_end_and_stitches)
 	CHECK_EQ_U(pcs[1], 0x3);
 	CHECK_EQ_U(pcs[2], 0x4);
 	addrspace__clear(&as);
+	tables__free(&t);
 }
 
 TEST(unwinder_follows_frame_pointers_without_cfi)
@@ -283,8 +292,10 @@ TEST(unwinder_follows_frame_pointers_without_cfi)
 	uint64_t pcs[16];
 	uint32_t flags, n;
 	uint64_t bp1 = stack + 0x20, bp2 = stack + 0x60;
+	struct tables t;
 
-	addrspace__init(&as);	/* nothing mapped: JIT-like code */
+	tables__init(&t);
+	addrspace__init(&as, t.modules);	/* nothing mapped: JIT-like code */
 	memcpy(mem + 0x20, &bp2, 8);
 	memcpy(mem + 0x28, &(uint64_t){ 0x500000 }, 8);
 	memcpy(mem + 0x60, &(uint64_t){ 0 }, 8);
@@ -301,4 +312,5 @@ TEST(unwinder_follows_frame_pointers_without_cfi)
 	CHECK(flags & UNWIND_USED_FP);
 	CHECK(flags & UNWIND_END_CLEAN);
 	addrspace__clear(&as);
+	tables__free(&t);
 }

@@ -11,8 +11,9 @@
  *   what stripped binaries must find by scanning and decoding.
  * - real stripped third-party binaries, one per Go release 1.18-1.27,
  *   fetched from npm by scripts/fetch-go-binaries.sh into
- *   $LEAKSCOPE_GO_BINARIES (default tests/.cache/go-binaries). Each test
- *   is registered only when its binary is there, else "# skip".
+ *   $LEAKSCOPE_GO_BINARIES (default tests/.cache/go-binaries). A test
+ *   whose input is missing fails, saying what is missing (a missing
+ *   tool is a failure, never a skip: install-deps installs Go).
  * - malformed input: garbage, non-Go ELF, truncated and corrupted
  *   tables, pre-1.18 magics.
  */
@@ -131,24 +132,26 @@ static bool have_fixtures(const char **why)
 	return false;
 }
 
-/* A test registered only when avail() says its inputs are there. */
-#define TEST_IF(name, avail)                                              \
-	static void test_##name(void);                                    \
-	__attribute__((constructor)) static void register_##name(void)    \
+/* A test that needs inputs from outside (a Go toolchain, a fetched
+ * binary): when has_inputs() says they are missing, it fails with why. */
+#define TEST_NEEDING(name, has_inputs)                                    \
+	static void body_##name(void);                                    \
+	TEST(name)                                                        \
 	{                                                                 \
 		const char *why_ = "";                                    \
-		if (avail(&why_))                                         \
-			test_cases[ntest_cases++] =                       \
-				(struct test_case){ #name, test_##name }; \
-		else                                                      \
-			printf("# skip %s: %s\n", #name, why_);           \
+		if (!has_inputs(&why_)) {                                 \
+			fprintf(stderr, "  missing: %s\n", why_);         \
+			check_failures++;                                 \
+			return;                                           \
+		}                                                         \
+		body_##name();                                            \
 	}                                                                 \
-	static void test_##name(void)
+	static void body_##name(void)
 
 static struct gobin *open_ok(const char *path, unsigned flags)
 {
 	const char *why = "";
-	struct gobin *b = gobin__open_flags(path, flags, &why);
+	struct gobin *b = gobin__open_flags(path, flags, &why, NULL);
 
 	if (!b)
 		fprintf(stderr, "  cannot open %s: %s\n", path, why);
@@ -338,7 +341,7 @@ static size_t walk_everything(struct gobin *b)
 
 /* --- fixtures: version -------------------------------------------------- */
 
-TEST_IF(gobin_fixture_version_matches_go_version, have_fixtures)
+TEST_NEEDING(gobin_fixture_version_matches_go_version, have_fixtures)
 {
 	char *out = run("%s version", GO), want[64] = "";
 	const char *variants[] = { "", ".stripped", ".pie" };
@@ -371,7 +374,7 @@ TEST_IF(gobin_fixture_version_matches_go_version, have_fixtures)
 
 /* No .go.buildinfo (as in esbuild): the version comes from
  * runtime.buildVersion's string header in the data. */
-TEST_IF(gobin_version_without_buildinfo, have_fixtures)
+TEST_NEEDING(gobin_version_without_buildinfo, have_fixtures)
 {
 	const char *path = fixture(".stripped");
 	uint64_t off = section_offset(path, ".go.buildinfo", NULL);
@@ -427,7 +430,7 @@ static void check_funcs_against_nm(const char *path)
 	gobin__free(b);
 }
 
-TEST_IF(gobin_every_function_matches_nm, have_fixtures)
+TEST_NEEDING(gobin_every_function_matches_nm, have_fixtures)
 {
 	check_funcs_against_nm(fixture(""));
 	check_funcs_against_nm(fixture(".pie"));
@@ -436,7 +439,7 @@ TEST_IF(gobin_every_function_matches_nm, have_fixtures)
 }
 
 /* Stripped (-s -w) and section-less readings give the same table. */
-TEST_IF(gobin_stripped_matches_normal, have_fixtures)
+TEST_NEEDING(gobin_stripped_matches_normal, have_fixtures)
 {
 	struct gobin *a = open_ok(fixture(""), 0);
 	struct gobin *bins[2] = { open_ok(fixture(".stripped"), 0),
@@ -649,13 +652,13 @@ static void check_gnu_addr2line(const char *path)
 	gobin__free(b);
 }
 
-TEST_IF(gobin_func_at_matches_go_tool_addr2line, have_fixtures)
+TEST_NEEDING(gobin_func_at_matches_go_tool_addr2line, have_fixtures)
 {
 	check_go_addr2line(fixture(""));
 	check_go_addr2line(fixture(".stripped"));
 }
 
-TEST_IF(gobin_inline_frames_match_binutils_addr2line, have_fixtures)
+TEST_NEEDING(gobin_inline_frames_match_binutils_addr2line, have_fixtures)
 {
 	check_gnu_addr2line(fixture(""));
 	check_gnu_addr2line(fixture(".pie"));
@@ -665,7 +668,7 @@ TEST_IF(gobin_inline_frames_match_binutils_addr2line, have_fixtures)
 
 /* makeBuffer is inlined into leakHeap: frames are [makeBuffer at its own
  * lines, leakHeap at the call]. */
-TEST_IF(gobin_inlined_frames, have_fixtures)
+TEST_NEEDING(gobin_inlined_frames, have_fixtures)
 {
 	char src[1024];
 	struct gobin *b = open_ok(fixture(".stripped"), 0);
@@ -709,7 +712,7 @@ TEST_IF(gobin_inlined_frames, have_fixtures)
 
 /* Duplicated names: the chosen one is nm's plain name, the others are
  * nm's NAME.abi0 wrappers. */
-TEST_IF(gobin_by_name_prefers_abiinternal, have_fixtures)
+TEST_NEEDING(gobin_by_name_prefers_abiinternal, have_fixtures)
 {
 	const char *path = fixture("");
 	struct gobin *b = open_ok(path, 0);
@@ -754,7 +757,7 @@ TEST_IF(gobin_by_name_prefers_abiinternal, have_fixtures)
 
 /* The decoded prologue against objdump's disassembly of the same bytes,
  * and the file offset against objdump -F. */
-TEST_IF(gobin_prologue_and_offset_match_objdump, have_fixtures)
+TEST_NEEDING(gobin_prologue_and_offset_match_objdump, have_fixtures)
 {
 	static const char *funcs[] = { "runtime.newproc1", "runtime.mallocgc",
 				       "main.leakHeap", "main.leakGoroutines" };
@@ -814,7 +817,7 @@ TEST_IF(gobin_prologue_and_offset_match_objdump, have_fixtures)
 
 /* --- fixtures: runtime data --------------------------------------------- */
 
-TEST_IF(gobin_g_offsets_dwarf_equals_table_119, have_fixtures)
+TEST_NEEDING(gobin_g_offsets_dwarf_equals_table_119, have_fixtures)
 {
 	struct gobin_g_offsets d, t, s;
 	struct gobin *b = open_ok(fixture(""), 0);
@@ -862,7 +865,7 @@ static void check_same_waitreasons(struct gobin *a, struct gobin *b)
 		CHECK_EQ_S(gobin__waitreason_name(b, i), gobin__waitreason_name(a, i));
 }
 
-TEST_IF(gobin_waitreasons_symtab_decode_scan_table, have_fixtures)
+TEST_NEEDING(gobin_waitreasons_symtab_decode_scan_table, have_fixtures)
 {
 	struct gobin *sym = open_ok(fixture(""), 0);
 	struct gobin *dec = open_ok(fixture(""), GOBIN_IGNORE_SYMTAB);
@@ -911,7 +914,7 @@ out:
 }
 
 /* Globals: .symtab against what a stripped reading finds (same file). */
-TEST_IF(gobin_globals_symtab_equals_stripped_reading, have_fixtures)
+TEST_NEEDING(gobin_globals_symtab_equals_stripped_reading, have_fixtures)
 {
 	static const char *names[] = {
 		"runtime.firstmoduledata", "runtime.buildVersion",
@@ -1142,7 +1145,7 @@ out:
 	gobin__free(b);
 }
 
-TEST_IF(gobin_live_fixture_offsets, have_fixtures)
+TEST_NEEDING(gobin_live_fixture_offsets, have_fixtures)
 {
 	check_live(fixture(".stripped"), NULL, NULL, NULL, "chan receive");
 	check_live(fixture(""), NULL, NULL, NULL, "chan receive");
@@ -1156,30 +1159,35 @@ TEST(gobin_rejects_non_go_and_garbage)
 	char path[] = "/tmp/gobin_test.garbage.XXXXXX";
 	int fd = mkstemp(path);
 	uint8_t junk[8192];
+	enum gobin_fault fault = GOBIN_OK;
 	struct gobin *b;
 
 	errno = 0;
-	CHECK(gobin__open("/nonexistent/leakscope", &why) == NULL);
+	CHECK(gobin__open_flags("/nonexistent/leakscope", 0, &why, &fault) == NULL);
 	CHECK_EQ_I(errno, ENOENT);
 	CHECK(strstr(why, "cannot open") != NULL);
+	CHECK_EQ_I(fault, GOBIN_UNREADABLE);
 
 	srand(7);
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = rand();
 	CHECK(write(fd, junk, sizeof(junk)) == sizeof(junk));
 	close(fd);
-	b = gobin__open(path, &why);
+	b = gobin__open_flags(path, 0, &why, &fault);
 	CHECK(b == NULL);
 	CHECK_EQ_S(why, "not an ELF file");
+	CHECK_EQ_I(fault, GOBIN_NOT_ELF);
 	CHECK(truncate(path, 0) == 0);
 	CHECK(gobin__open(path, &why) == NULL);
 	CHECK_EQ_S(why, "not an ELF file");
 	unlink(path);
 
-	b = gobin__open("/bin/ls", &why);
+	b = gobin__open_flags("/bin/ls", 0, &why, &fault);
 	CHECK(b == NULL);
 	CHECK(strstr(why, "not a Go binary") != NULL);
-	CHECK(gobin__open("/tmp", &why) == NULL);
+	CHECK_EQ_I(fault, GOBIN_NOT_GO);
+	CHECK(gobin__open_flags("/tmp", 0, &why, &fault) == NULL);
+	CHECK_EQ_I(fault, GOBIN_NOT_ELF);
 	gobin__free(NULL);
 }
 
@@ -1190,21 +1198,23 @@ static void check_old_magic(uint32_t magic, const char *expect)
 	const char *why = "";
 	size_t size;
 	char *copy = copy_file(path, "oldmagic", &size);
+	enum gobin_fault fault = GOBIN_OK;
 	struct gobin *b;
 
 	CHECK(off != 0);
 	patch_file(copy, off, &magic, 4);
 	errno = 0;
-	b = gobin__open(copy, &why);
+	b = gobin__open_flags(copy, 0, &why, &fault);
 	CHECK(b == NULL);
 	CHECK_EQ_I(errno, ENOTSUP);
+	CHECK_EQ_I(fault, GOBIN_UNSUPPORTED);
 	CHECK(strstr(why, expect) != NULL);
 	gobin__free(b);
 	unlink(copy);
 	free(copy);
 }
 
-TEST_IF(gobin_rejects_go_older_than_118, have_fixtures)
+TEST_NEEDING(gobin_rejects_go_older_than_118, have_fixtures)
 {
 	uint8_t hdr[80] = { 0xfa, 0xff, 0xff, 0xff, 0, 0, 1, 8 };
 	const char *why = "";
@@ -1219,7 +1229,7 @@ TEST_IF(gobin_rejects_go_older_than_118, have_fixtures)
 }
 
 /* Truncated files: open fails cleanly or reads only what is there. */
-TEST_IF(gobin_truncated_files, have_fixtures)
+TEST_NEEDING(gobin_truncated_files, have_fixtures)
 {
 	const char *path = fixture(".stripped");
 	uint64_t size_pcln = 0, off = section_offset(path, ".gopclntab", &size_pcln);
@@ -1257,7 +1267,7 @@ TEST_IF(gobin_truncated_files, have_fixtures)
 /* The table itself, truncated at every length near the start and at many
  * lengths after, then with random bytes corrupted: never out of bounds
  * (run under valgrind or ASan to see that). */
-TEST_IF(gobin_pclntab_truncated_and_corrupted_in_memory, have_fixtures)
+TEST_NEEDING(gobin_pclntab_truncated_and_corrupted_in_memory, have_fixtures)
 {
 	const char *path = fixture(".stripped");
 	uint64_t size = 0, off = section_offset(path, ".gopclntab", &size);
@@ -1543,7 +1553,7 @@ out:
 		       "tests/.cache/go-binaries)";                        \
 		return false;                                              \
 	}                                                                  \
-	TEST_IF(gobin_npm_##n, have_npm_##n)                               \
+	TEST_NEEDING(gobin_npm_##n, have_npm_##n)                               \
 	{                                                                  \
 		check_npm_binary(idx);                                     \
 	}

@@ -7,7 +7,6 @@
 #include "symbols/modules.h"
 #include "base/procmaps.h"
 #include "symbols/stacks.h"
-#include "base/intern.h"
 #include "base/util.h"
 
 TEST(hashmap_insert_delete_churn)
@@ -57,22 +56,24 @@ TEST(hashmap_iterates_every_entry_once)
 
 TEST(stacks_intern_dedups_and_keeps_flags_apart)
 {
+	struct stacks *st = stacks__new();
 	uint64_t a[] = { 1, 2, 3 }, b[] = { 1, 2, 4 };
 	uint32_t n, fl;
-	uint32_t ia = stacks__intern(a, 3, 0);
-	uint32_t ia2 = stacks__intern(a, 3, 0);
-	uint32_t ib = stacks__intern(b, 3, 0);
-	uint32_t iat = stacks__intern(a, 3, STACK_TRUNCATED);
+	uint32_t ia = stacks__intern(st, a, 3, 0);
+	uint32_t ia2 = stacks__intern(st, a, 3, 0);
+	uint32_t ib = stacks__intern(st, b, 3, 0);
+	uint32_t iat = stacks__intern(st, a, 3, STACK_TRUNCATED);
 	const uint64_t *f;
 
 	CHECK(ia != STACK_NONE);
 	CHECK_EQ_U(ia, ia2);
 	CHECK(ia != ib);
 	CHECK(ia != iat);
-	f = stacks__frames(ib, &n, &fl);
+	f = stacks__frames(st, ib, &n, &fl);
 	CHECK_EQ_U(n, 3);
 	CHECK_EQ_U(f[2], 4);
-	CHECK_EQ_U(stacks__intern(a, 0, 0), STACK_NONE);
+	CHECK_EQ_U(stacks__intern(st, a, 0, 0), STACK_NONE);
+	stacks__free(st);
 }
 
 TEST(procmaps_parses_real_lines)
@@ -96,7 +97,7 @@ TEST(procmaps_parses_real_lines)
 	CHECK_EQ_S(m[1].path, "/usr/bin/cat");
 	CHECK_EQ_S(m[2].path, "[stack]");
 	CHECK_EQ_S(m[3].path, "");
-	free(m);
+	procmaps__free(m, n);
 }
 
 TEST(procmaps_rejects_garbage_with_line)
@@ -117,7 +118,7 @@ TEST(addrspace_resolves_and_replaces_overlaps)
 	uint32_t mod;
 	uint64_t off;
 
-	addrspace__init(&as);
+	addrspace__init(&as, NULL);	/* ids only: no registry needed */
 	addrspace__add(&as, 0x1000, 0x5000, 0x0, 7);
 	addrspace__add(&as, 0x8000, 0x9000, 0x2000, 8);
 	CHECK(addrspace__resolve(&as, 0x1234, &mod, &off));
