@@ -59,7 +59,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps test-deps vmlinux test unit unit-bins e2e demo bench clean install \
-	fuzz fuzz-bins soak ci
+	fuzz fuzz-bins soak ci sanitize
 
 # The BPF objects are kept (not only their skeletons): the tests list
 # every program of ours from them.
@@ -127,8 +127,12 @@ fuzz-bins: $(FUZZ_BINS)
 # Every target for FUZZ_SECONDS (default 60) on its corpus; `make test`
 # runs the short form (corpus replay and a fixed number of runs).
 fuzz: test-deps
-	@$(MAKE) -s FUZZ=1 fuzz-bins
-	@tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
+	@tests/run.sh --fuzz $(FUZZ_SECONDS)
+
+# The unit tests and a subset of the end-to-end tests against the ASan +
+# UBSan build (build-san/); CI runs it after make test (make ci).
+sanitize: test-deps
+	@tests/run.sh --sanitize
 
 # Target safety: Go and C stress programs under full tracing for
 # SOAK_MINUTES (default 10), output compared with untraced runs.

@@ -86,7 +86,8 @@ int outdir__open(struct outdir *o, const char *dir, uint64_t max_bytes)
 			 (uint64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec);
 	}
 	closedir(dp);
-	qsort(o->files, o->n, sizeof(*o->files), by_age);
+	if (o->n > 1)	/* files is NULL in an empty directory */
+		qsort(o->files, o->n, sizeof(*o->files), by_age);
 	return 0;
 }
 
