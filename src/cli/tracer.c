@@ -77,6 +77,17 @@ static int write_report(const struct report *r, const struct output *out,
 	err = export__write_file_opts(r, out->path, fmt, &eo);
 	if (!err && strcmp(out->path, "-") && !o->quiet)
 		fprintf(stderr, "leakscope: report written to %s\n", out->path);
+	/* Checked before tracing, gone since (a directory removed, a disk
+	 * full): the trace is not lost, it goes where it can. */
+	if (err && strcmp(out->path, "-")) {
+		char fallback[4096];
+
+		if (export__fallback_path(out->path, fallback, sizeof(fallback)) == 0 &&
+		    export__write_file_opts(r, fallback, fmt != EXPORT_AUTO ? fmt :
+					    export__format_from_path(out->path), &eo) == 0)
+			fprintf(stderr, "leakscope: the report meant for %s is in %s instead\n",
+				out->path, fallback);
+	}
 	return err;
 }
 

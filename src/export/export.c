@@ -65,6 +65,52 @@ int export__format_from_path(const char *path)
 	return EXPORT_AUTO;
 }
 
+int export__check_path(const char *path)
+{
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == ENXIO)	/* a FIFO nobody reads yet */
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+int export__fallback_path(const char *path, char *buf, size_t size)
+{
+	const char *dir = getenv("TMPDIR"), *base = strrchr(path, '/'), *ext;
+
+	base = base ? base + 1 : path;
+	ext = strchr(base + (base[0] == '.'), '.');
+	if (!dir || !*dir)
+		dir = "/tmp";
+	for (int n = 0; n < 100; n++) {
+		int fd;
+
+		snprintf(buf, size, "%s/leakscope-%d-%d%s", dir, (int)getpid(), n, ext ? ext : "");
+		fd = open(buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 /* The report seen through a kind filter, for the writers that have none
  * of their own (text, JSON): a shallow copy, stacks copied by value. */
 static struct report *filtered(const struct report *r, int kind)

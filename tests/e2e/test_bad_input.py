@@ -3,6 +3,7 @@
 that names the problem (the words listed), nothing on stdout, exit status
 2 for usage errors and 1 for runtime failures, and nothing left behind.
 A row is (arguments, exit status, words the line must hold)."""
+import json
 import os
 import subprocess
 import time
@@ -100,15 +101,20 @@ def rows(f, z):
         (["convert", f["huge.json"], "-o", tmpfile("c.svg")], RUNTIME, ["huge.json"]),
         (["convert", "/nonexistent.json", "-o", tmpfile("c.svg")], RUNTIME, ["/nonexistent.json"]),
         (["convert"], USAGE, ["convert"]),
-        # agent
-        (["agent", "--config", f["bad.conf"]], USAGE, ["bad.conf", "line 2"]),
-        (["agent", "--push-url", "not a url"], USAGE, ["--push-url"]),
-        (["agent", "--push-url", "http://"], USAGE, ["--push-url"]),
-        (["agent", "--push-header", "nocolon"], USAGE, ["--push-header", "nocolon"]),
-        (["agent", "--push-header", "X-A: b\r\nX-Injected: 1"], USAGE, ["--push-header"]),
-        (["agent", "--listen", "nowhere"], USAGE, ["nowhere"]),
-        (["agent", "--pid", "abc"], USAGE, ["abc"]),
+        # agent (nothing loaded and no endpoint, should a row be accepted)
+        (AGENT + ["--config", f["bad.conf"]], USAGE, ["bad.conf", "line 2"]),
+        (AGENT + ["--push-url", "not a url"], USAGE, ["--push-url"]),
+        (AGENT + ["--push-url", "http://"], USAGE, ["--push-url"]),
+        (AGENT + ["--push-url", "ftp://host/"], USAGE, ["--push-url"]),
+        (AGENT + ["--push-header", "nocolon"], USAGE, ["--push-header", "nocolon"]),
+        (AGENT + ["--push-header", "X-A: b\r\nX-Injected: 1"], USAGE, ["--push-header"]),
+        (["agent", "--probabilistic-threshold", "0", "--listen", "nowhere"], USAGE,
+         ["nowhere"]),
+        (AGENT + ["--pid", "abc"], USAGE, ["abc"]),
     ]
+
+
+AGENT = ["agent", "--probabilistic-threshold", "0", "--listen", "off"]
 
 
 def test_every_misuse_gives_one_line_and_the_right_status():
@@ -147,3 +153,24 @@ def test_tracing_itself_is_refused_in_one_line():
     lines = one_line(err)
     eq(len(lines), 1, f"one line: {err!r}")
     check("itself" in lines[0], f"says why: {lines[0]!r}")
+
+
+def test_report_that_cannot_be_written_at_the_end_goes_elsewhere():
+    """-o is checked before tracing; if its directory is gone by the end,
+    the report is written where it can be, and said where."""
+    d = os.path.join(os.path.dirname(tmpfile("x")), "vanishing-dir")
+    os.makedirs(d, exist_ok=True)
+    out = os.path.join(d, "r.json")
+    p = subprocess.Popen([LEAKSCOPE, "-o", out, "-d", "2", "--", "sleep", "30"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    os.rmdir(d)
+    _, err = p.communicate(timeout=60)
+    moved = [line for line in err.splitlines() if "is in " in line]
+    eq(len(moved), 1, f"it says where the report went: {err!r}")
+    fallback = moved[0].rsplit("is in ", 1)[1].split(" instead")[0]
+    check(fallback.endswith(".json"), f"the fallback keeps the format: {fallback}")
+    with open(fallback) as f:
+        eq(json.load(f)["targets"][0]["comm"], "sleep", "the report in the fallback")
+    eq(oct(os.stat(fallback).st_mode & 0o777), "0o600", "fallback mode")
+    os.unlink(fallback)
