@@ -75,15 +75,21 @@ def test_exec_c_to_go_under_f():
     exec_c_to_go(follow=True)
 
 
-def test_exec_go_to_c():
+def exec_go_to_c(follow):
     """goexec (Go, 5 goroutines parked) becomes native_leaks (C): the Go
     state goes, the C program's leaks are exact."""
-    out = tmpfile("exec-go-c.json")
-    lk = spawn([LEAKSCOPE, "-q", "-f", "-o", out, "--", go_fixture("goexec"),
-                workload("native_leaks"), "--hold"])
-    pid = int(read_until(lk, "ready")[-1].split()[1])
+    out = tmpfile(f"exec-go-c-{follow}.json")
+    argv = [go_fixture("goexec"), workload("native_leaks"), "--hold"]
+    if follow:
+        lk = fx = spawn([LEAKSCOPE, "-q", "-f", "-o", out, "--", *argv])
+    else:
+        fx = spawn(argv)
+    pid = int(read_until(fx, "ready")[-1].split()[1])
+    if not follow:
+        lk = spawn([LEAKSCOPE, "-o", out, "-p", str(pid)])
+        wait_stderr(lk, "Ctrl-C to stop")
     os.kill(pid, signal.SIGUSR1)
-    lines = read_until(lk, "leaked")
+    lines = read_until(fx, "leaked")
     time.sleep(0.8)
     code, _, err = stop(lk)
     check(code in (0, 128 + signal.SIGTERM), f"exit status {code}; stderr {err[-300:]}")
@@ -97,6 +103,14 @@ def test_exec_go_to_c():
         eq(got[0], count, f"{site} {kind} count after exec")
         if kind != "fd":
             eq(got[1], size, f"{site} {kind} bytes after exec")
+
+
+def test_exec_go_to_c_under_f():
+    exec_go_to_c(follow=True)
+
+
+def test_exec_go_to_c_under_p():
+    exec_go_to_c(follow=False)
 
 
 def next_pid_is(pid):
