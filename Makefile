@@ -32,7 +32,7 @@ LS_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 	    -std=gnu11 -D_GNU_SOURCE -MMD -MP -I$(OUT) -Ibpf -Isrc
 ALL_CFLAGS = $(CFLAGS) $(LS_CFLAGS) $(SAN_FLAGS)
 LDLIBS   := -lbpf -lelf -lz -ldw -lcapstone -ljansson -lcurl -lprotobuf-c -lstdc++ -lm -lmicrohttpd
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -MMD -MP \
 	    -Ivmlinux/$(ARCH) -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -166,4 +166,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz leakscope
 
--include $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d)
+-include $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_BINS:=.d) $(BPF_OBJS:.o=.d)

@@ -84,6 +84,62 @@ int up_stack_rb(struct pt_regs *ctx)
 	return 0;
 }
 
+/* The live stack (at most snapshot_pages) copied into a record of its
+ * size at a uprobe: what a creation stack walked in userspace costs. */
+SEC("uprobe")
+int up_copy(struct pt_regs *ctx)
+{
+	struct ls_syscall_event *e;
+	struct bpf_dynptr rec;
+	__u64 sp = ctx->sp;
+	bool end_known;
+	__u32 n = live_stack_bytes(sp, snapshot_pages * LS_PAGE_BYTES, &end_known);
+
+	if (bpf_ringbuf_reserve_dynptr(&rb, sizeof(*e) + n, 0, &rec)) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
+		return 0;
+	}
+	e = bpf_dynptr_data(&rec, 0, sizeof(*e));
+	if (!e) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
+		return 0;
+	}
+	e->hdr.type = 0;
+	e->regs.sp = sp;
+	e->regs.ip = ctx->ip;
+	e->regs.bp = ctx->bp;
+	e->snap_base = sp;
+	e->snap_bytes = n;
+	if (bpf_probe_read_user_dynptr(&rec, sizeof(*e), n, (void *)sp))
+		e->snap_bytes = 0;
+	bpf_ringbuf_submit_dynptr(&rec, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* A return probe that does nothing: with up_empty at the entry, what a
+ * uretprobe adds (the return address swapped for the kernel's
+ * trampoline, and the trampoline's own trip into the kernel). */
+SEC("uretprobe")
+int up_ret_empty(void *ctx)
+{
+	return 0;
+}
+
+/* Session uprobes (uprobe_multi links, 6.13+): one program at the entry
+ * and, when the entry returns 0, at the return too; returning 1 skips
+ * the return. The driver sets their attach type before loading. */
+SEC("uprobe")
+int up_session_ret(void *ctx)
+{
+	return 0;
+}
+
+SEC("uprobe")
+int up_session_noret(void *ctx)
+{
+	return 1;
+}
+
 SEC("tracepoint/syscalls/sys_exit_getppid")
 int tp_empty(void *ctx)
 {

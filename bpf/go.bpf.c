@@ -37,7 +37,7 @@ static __always_inline __u64 read_u64(__u64 base, __s32 off)
 {
 	__u64 v = 0;
 
-	if (off >= 0)
+	if (off >= 0 && base)
 		bpf_probe_read_user(&v, sizeof(v), (void *)(base + off));
 	return v;
 }
@@ -89,6 +89,68 @@ static __always_inline void go_stack(void *ctx, struct pt_regs *regs,
 	s->flags = n >= bytes - 8 ? LS_STACK_TRUNCATED : 0;
 }
 
+extern int bpf_probe_read_user_dynptr(struct bpf_dynptr *dptr, __u64 off, __u64 size,
+				      const void *unsafe_ptr__ign) __ksym;
+
+/* What go_create reads of the new goroutine. */
+struct create_fields {
+	__u64 goid, parent_goid, g_addr, gopc, startpc;
+};
+
+/* The creating goroutine: the one the system stack runs newproc for,
+ * g0 (R14) -> m -> curg. 0 if unknown. */
+static __always_inline __u64 creator_g(struct pt_regs *regs, struct ls_go_params *p)
+{
+	__u64 m = read_u64(regs->r14, p->m_off);
+
+	return m ? read_u64(m, p->curg_off) : 0;
+}
+
+/*
+ * The creator's stack copied: systemstack saved where it left the
+ * goroutine in its g.sched (pc inside systemstack_switch, sp at the return
+ * into newproc), and its stack ends at g.stack.hi. Copying that live part
+ * costs less than the kernel's walk on these machines (make bench measures
+ * both); userspace walks it. Returns 0 if the record went out.
+ */
+static __always_inline int create_copy(struct ls_go_params *p, __u64 pid_tgid,
+				       const struct create_fields *fields, __u64 sp, __u64 pc,
+				       __u64 hi)
+{
+	struct ls_go_create_copy_event *e;
+	struct bpf_dynptr rec;
+	__u32 n, flags = 0;
+
+	if (!sp || hi <= sp || hi - sp > (1ULL << 30))
+		return -1;
+	n = hi - sp;
+	if (n > p->copy_bytes) {
+		n = p->copy_bytes;
+		flags = LS_STACK_TRUNCATED;
+	}
+	if (n > LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES)
+		n = LS_SNAPSHOT_MAX_PAGES * LS_PAGE_BYTES;
+	e = reserve_dynptr(&rec, sizeof(*e) + n, sizeof(*e));
+	if (!e)
+		return 0;	/* counted as lost: no second record */
+	fill_header(&e->hdr, LS_EV_GO_CREATE_COPY, pid_tgid);
+	e->goid = fields->goid;
+	e->parent_goid = fields->parent_goid;
+	e->g_addr = fields->g_addr;
+	e->gopc = fields->gopc;
+	e->startpc = fields->startpc;
+	e->pc = pc;
+	e->sp = sp;
+	e->flags = flags;
+	e->snap_bytes = n;
+	if (bpf_probe_read_user_dynptr(&rec, sizeof(*e), n, (void *)sp)) {
+		e->snap_bytes = 0;
+		count_drop(LS_DROP_STACK_FAILED);
+	}
+	submit_dynptr(&rec);
+	return 0;
+}
+
 /* At the call to runqput in runtime.newproc.func1: the new g in RBX, its
  * goid already set; the stack above is the creating goroutine's. */
 SEC("uprobe")
@@ -97,29 +159,47 @@ int go_create(struct pt_regs *regs)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 cookie = bpf_get_attach_cookie(regs);
 	__u64 span[LS_GO_G_SPAN / 8];
+	struct create_fields f = { 0 };
 	struct ls_go_create_event *e;
 	struct ls_go_params *p;
-	__u64 g = regs->bx;
+	__u64 g = regs->bx, curg;
 
 	if (!is_traced(pid_tgid >> 32) || !(p = params_of(cookie)))
 		return 0;
+	f.g_addr = g;
+	if (p->span_off >= 0 &&
+	    bpf_probe_read_user(span, sizeof(span), (void *)(g + p->span_off)) == 0) {
+		f.goid = span_u64(span, p->span_off, p->goid_off);
+		f.parent_goid = span_u64(span, p->span_off, p->parent_goid_off);
+		f.gopc = span_u64(span, p->span_off, p->gopc_off);
+		f.startpc = span_u64(span, p->span_off, p->startpc_off);
+	} else {
+		f.goid = read_u64(g, p->goid_off);
+		f.parent_goid = read_u64(g, p->parent_goid_off);
+		f.gopc = read_u64(g, p->gopc_off);
+		f.startpc = read_u64(g, p->startpc_off);
+	}
+	curg = p->curg_off >= 0 ? creator_g(regs, p) : 0;
+	/* the creator's goid, stack bounds and g.sched in one read (the
+	 * span is free again; userspace checked the fields lie in it) */
+	if (curg && bpf_probe_read_user(span, sizeof(span), (void *)curg) == 0) {
+		if (p->parent_goid_off < 0)
+			f.parent_goid = span_u64(span, 0, p->goid_off);
+		if (p->copy_bytes &&
+		    create_copy(p, pid_tgid, &f, span_u64(span, 0, p->sched_sp_off),
+				span_u64(span, 0, p->sched_pc_off),
+				span_u64(span, 0, p->stack_hi_off)) == 0)
+			return 0;
+	}
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
 	fill_header(&e->hdr, LS_EV_GO_CREATE, pid_tgid);
-	e->g_addr = g;
-	if (p->span_off >= 0 &&
-	    bpf_probe_read_user(span, sizeof(span), (void *)(g + p->span_off)) == 0) {
-		e->goid = span_u64(span, p->span_off, p->goid_off);
-		e->parent_goid = span_u64(span, p->span_off, p->parent_goid_off);
-		e->gopc = span_u64(span, p->span_off, p->gopc_off);
-		e->startpc = span_u64(span, p->span_off, p->startpc_off);
-	} else {
-		e->goid = read_u64(g, p->goid_off);
-		e->parent_goid = read_u64(g, p->parent_goid_off);
-		e->gopc = read_u64(g, p->gopc_off);
-		e->startpc = read_u64(g, p->startpc_off);
-	}
+	e->goid = f.goid;
+	e->parent_goid = f.parent_goid;
+	e->g_addr = f.g_addr;
+	e->gopc = f.gopc;
+	e->startpc = f.startpc;
 	go_stack(regs, regs, &e->stack, cookie);
 	submit(e);
 	return 0;

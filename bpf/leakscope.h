@@ -29,6 +29,11 @@ enum ls_event_type {
 	LS_EV_GO_CREATE = 6,	/* a goroutine was made runnable */
 	LS_EV_GO_EXIT = 7,	/* a goroutine ended */
 	LS_EV_GO_ALLOC = 8,	/* a Go heap allocation (sampled or every) */
+	LS_EV_MALLOC = 9,	/* a malloc-family call returned */
+	LS_EV_FREE = 10,	/* a free-family call with a block to free */
+	/* 11 left for another kind; a goroutine was made runnable, its
+	 * creator's stack copied rather than walked */
+	LS_EV_GO_CREATE_COPY = 12,
 };
 
 /* Why a record or part of one was not delivered (per-CPU counters). */
@@ -38,18 +43,25 @@ enum ls_drop_reason {
 	LS_DROP_PATH_FAILED = 2,	/* record sent without its path */
 	LS_DROP_INFLIGHT_FULL = 3,	/* brk sent without the previous break */
 	LS_DROP_TRACED_FULL = 4,	/* a forked child could not be followed */
+	LS_DROP_SAMPLED_FULL = 5,	/* malloc: a sampled block the BPF table
+					 * had no room for (left out) */
 	LS_DROP_MAX = 8,
 };
 
 /* Per-CPU statistics slots next to the drops. */
 enum ls_stat {
 	LS_STAT_EVENTS = 0,	/* records submitted */
+	LS_STAT_ALLOC_FAILED = 1,	/* malloc-family calls that returned NULL */
 	LS_STAT_MAX = 4,
 };
 
 /* ls_fork_event.flags */
 #define LS_FORK_SHARES_VM 0x1	/* vfork/posix_spawn: same address space */
 #define LS_FORK_SHARES_FILES 0x2	/* CLONE_FILES: same fd table */
+
+/* ls_syscall_event.flags */
+#define LS_SYSCALL_IN_ALLOCATOR 0x1	/* made inside a malloc-family call
+					 * (--malloc): the allocator's own memory */
 
 /* ls_exec_event.flags */
 #define LS_EXEC_TRACED 0x1	/* the process is traced (else: notify_all_execs) */
@@ -138,13 +150,18 @@ struct ls_syscall_event {
 	struct ls_user_regs regs;
 	__u64 snap_base;		/* user address of snapshot[0]: sp */
 	__u32 snap_bytes;		/* valid bytes in snapshot[] */
-	__u32 pad;
+	__u32 flags;			/* LS_SYSCALL_* */
+	/* Made inside a malloc-family call whose return probe is pending
+	 * (--malloc): the kernel swapped that call's return address on the
+	 * stack for its trampoline; the unwinder puts this one back. */
+	__u64 alloc_ret_slot;		/* where, 0 = none */
+	__u64 alloc_ret;		/* the real return address */
 	struct ls_stack stack;		/* frame-pointer walk by the kernel */
 	struct ls_go_tail go_tail;	/* cgo: the goroutine behind the C code */
 	__u8 snapshot[];		/* snap_bytes of user stack */
 };
 _Static_assert(sizeof(struct ls_syscall_event) ==
-		       104 + LS_PATH_BYTES + 40 + 1024 + 8 + 8 * LS_GO_TAIL_FRAMES,
+		       104 + LS_PATH_BYTES + 56 + 1024 + 8 + 8 * LS_GO_TAIL_FRAMES,
 	       "syscall layout");
 
 struct ls_exec_event {
@@ -203,8 +220,18 @@ struct ls_go_params {
 	__s32 startpc_off;
 	__s32 parent_goid_off;	/* -1: this version has none */
 	__s32 span_off;		/* start of the one read; -1: field by field */
+	/* Without g.parentGoid (before 1.21) the creator is the goroutine
+	 * the system stack runs for: g0 (R14) -> g.m -> m.curg -> goid. */
+	__s32 m_off;
+	__s32 curg_off;		/* -1: unknown */
+	/* The creating goroutine's stack copied, when copy_bytes (at most
+	 * that much, from its g.sched.sp up to g.stack.hi), else walked by
+	 * the kernel (bpf_get_stack): whichever is cheaper (make bench). */
+	__s32 sched_sp_off, sched_pc_off, stack_hi_off;
+	__u32 copy_bytes;
 	__u32 pad;
 };
+_Static_assert(sizeof(struct ls_go_params) == 48, "go params layout");
 
 /* ls_go_alloc_event.flags */
 #define LS_GO_ALLOC_SAMPLED 0x1	/* from the runtime's profiler sample */
@@ -212,11 +239,30 @@ struct ls_go_params {
 struct ls_go_create_event {
 	struct ls_event_header hdr;
 	__u64 goid;
-	__u64 parent_goid;	/* 0 when the version has no field */
+	__u64 parent_goid;	/* 0 when unknown */
 	__u64 g_addr;		/* the new runtime.g */
 	__u64 gopc;		/* pc of the go statement */
 	__u64 startpc;		/* the goroutine's function */
 	struct ls_stack stack;	/* the creating goroutine's stack */
+};
+
+/*
+ * The same, with the creating goroutine's stack copied instead of walked:
+ * where it switched to the system stack for newproc (its g.sched pc and
+ * sp) and its stack's live bytes from sp on, after this record. Userspace
+ * walks them by the binary's pcsp tables (golang/gostack.h).
+ */
+struct ls_go_create_copy_event {
+	struct ls_event_header hdr;
+	__u64 goid;
+	__u64 parent_goid;
+	__u64 g_addr;
+	__u64 gopc;
+	__u64 startpc;
+	__u64 pc, sp;		/* the creator's g.sched */
+	__u32 snap_bytes;	/* stack bytes that follow */
+	__u32 flags;		/* LS_STACK_TRUNCATED: its stack went on */
+	__u8 snapshot[];
 };
 
 struct ls_go_exit_event {
@@ -233,5 +279,84 @@ struct ls_go_alloc_event {
 	__u32 pad;
 	struct ls_stack stack;
 };
+
+/*
+ * The malloc family (--malloc). Each probe's attach cookie says what the
+ * function's arguments mean (class), where they are at the probed
+ * instruction (a register each: the probe may sit a few instructions
+ * into the function, after the values moved), how far the stack pointer
+ * moved since the entry (to find the return address), and which of
+ * userspace's probes fired (to name the function in the stack).
+ */
+enum ls_alloc_class {
+	LS_ALLOC_SIZE = 1,		/* (size): malloc, valloc, operator new */
+	LS_ALLOC_PAGES = 2,		/* pvalloc(size): rounded up to pages */
+	LS_ALLOC_CALLOC = 3,		/* (nmemb, size) */
+	LS_ALLOC_REALLOC = 4,		/* (ptr, size) */
+	LS_ALLOC_REALLOCARRAY = 5,	/* (ptr, nmemb, size) */
+	LS_ALLOC_ALIGNED = 6,		/* (alignment, size): memalign, aligned_alloc */
+	LS_ALLOC_POSIX_MEMALIGN = 7,	/* (memptr, alignment, size): 0 or an error,
+					 * the block in *memptr */
+	LS_ALLOC_FREE = 8,		/* (ptr): free, operator delete */
+};
+
+/* Where an argument is at the probe (4 bits each; pt_regs order aside). */
+enum ls_reg {
+	LS_REG_DI = 0, LS_REG_SI, LS_REG_DX, LS_REG_CX, LS_REG_R8, LS_REG_R9,
+	LS_REG_AX, LS_REG_BX, LS_REG_BP, LS_REG_R10, LS_REG_R11, LS_REG_R12,
+	LS_REG_R13, LS_REG_R14, LS_REG_R15,
+};
+
+#define LS_MC_CLASS(c) ((__u32)(c) & 0xff)
+#define LS_MC_ARG_REG(c, i) ((__u32)((c) >> (8 + 4 * (i))) & 0xf)
+#define LS_MC_SP_WORDS(c) ((__u32)((c) >> 20) & 0xff)	/* pushed since the entry */
+#define LS_MC_PROBE(c) ((__u32)((c) >> 32))		/* userspace's probe id */
+#define LS_MC_COOKIE(cls, r0, r1, r2, sp_words, probe)                         \
+	((__u64)(cls) | (__u64)(r0) << 8 | (__u64)(r1) << 12 | (__u64)(r2) << 16 | \
+	 (__u64)(sp_words) << 20 | (__u64)(probe) << 32)
+
+/* ls_malloc_event.flags */
+#define LS_MALLOC_SAMPLED 0x1	/* picked by the sampler: weigh it at report */
+#define LS_MALLOC_NO_NEW 0x2	/* only retires old_addr (realloc of a sampled
+				 * block into one the sampler did not pick) */
+#define LS_MALLOC_FP_STACK 0x4	/* data[] holds return addresses, not stack */
+
+/* Sampled blocks, per process (BPF map sampled_blocks). */
+struct ls_block_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 addr;
+};
+
+/*
+ * A malloc-family call that returned, seen at its return: the block, the
+ * caller's registers there, and after the fixed part either the caller's
+ * live stack (snap_bytes, for CFI unwinding) or, with snapshots off, the
+ * kernel's frame-pointer walk (nr_ips return addresses).
+ */
+struct ls_malloc_event {
+	struct ls_event_header hdr;
+	__u64 cookie;		/* the probe's (LS_MC_*) */
+	__u64 addr;		/* the block returned, 0 = none (realloc(p, 0)) */
+	__u64 size;		/* bytes asked for */
+	__u64 old_addr;		/* realloc: the block passed in, else 0 */
+	__u64 call_ns;		/* when the call began (realloc's race, see
+				 * the collector) */
+	__u32 flags;		/* LS_MALLOC_* */
+	__u32 snap_bytes;	/* stack bytes in data[] */
+	struct ls_user_regs regs;	/* at the return: ip in the caller */
+	__u64 snap_base;	/* user address of data[0] */
+	__u32 nr_ips;		/* with LS_MALLOC_FP_STACK: entries in data[] */
+	__u32 pad;
+	__u8 data[];
+};
+_Static_assert(sizeof(struct ls_malloc_event) == 24 + 48 + 24 + 16, "malloc layout");
+
+struct ls_free_event {
+	struct ls_event_header hdr;
+	__u64 cookie;
+	__u64 addr;		/* never 0: free(NULL) sends nothing */
+};
+_Static_assert(sizeof(struct ls_free_event) == 40, "free layout");
 
 #endif /* LEAKSCOPE_H */

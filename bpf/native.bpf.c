@@ -14,6 +14,7 @@
  */
 #include "common.bpf.h"
 #include "stack_snapshot.bpf.h"
+#include "malloc_state.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -24,6 +25,8 @@ const volatile __u32 snapshot_pages = 0;
 /* Set by the loader (agent): an exec record for every process, traced
  * or not, so userspace can pick new processes by its filters. */
 const volatile __u32 notify_all_execs = 0;
+/* Set by the loader with --malloc: malloc-family calls are tracked. */
+const volatile __u32 malloc_on = 0;
 
 /*
  * Per thread: mm->brk at brk() entry, to know what the call grew or
@@ -286,6 +289,24 @@ begin_acquire(struct syscall_exit_ctx *ctx, __u64 pid_tgid, struct bpf_dynptr *r
 	fill_header(&e->hdr, LS_EV_SYSCALL, pid_tgid);
 	fill_core(&e->sc, ctx);
 	capture_stack(ctx, e, plan);
+	e->flags = 0;
+	e->alloc_ret_slot = 0;
+	e->alloc_ret = 0;
+	if (malloc_on) {
+		struct malloc_call *c = bpf_task_storage_get(&malloc_calls,
+							     bpf_get_current_task_btf(), 0, 0);
+
+		if (c && malloc_call_above(c, user_regs()->sp)) {
+			/* memory the allocator takes for malloc's blocks */
+			if (ctx->nr == 9 /* mmap */ || ctx->nr == 25 /* mremap */ ||
+			    ctx->nr == 12 /* brk */)
+				e->flags = LS_SYSCALL_IN_ALLOCATOR;
+			if (c->flags & CALL_RETURN) {
+				e->alloc_ret_slot = c->sp;
+				e->alloc_ret = c->ret;
+			}
+		}
+	}
 	return e;
 }
 

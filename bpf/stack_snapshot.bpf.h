@@ -48,4 +48,30 @@ static __always_inline __u32 live_stack_bytes(__u64 sp, __u32 max, bool *end_kno
 	return top - sp < max ? top - sp : max;
 }
 
+/*
+ * Copy n bytes of live stack from sp into rec at offset off: in one read
+ * when the stack's end is known, else (or when that read fails: a page
+ * not resident) page by page, keeping what was read before the first
+ * page that fails. Returns the bytes copied.
+ */
+static __always_inline __u32 copy_live_stack_at(struct bpf_dynptr *rec, __u32 off, __u64 sp,
+						__u32 n, bool end_known)
+{
+	__u32 done = 0, chunk = LS_PAGE_BYTES - (sp & (LS_PAGE_BYTES - 1));
+
+	if (!n)
+		return 0;
+	if (end_known && bpf_probe_read_user_dynptr(rec, off, n, (void *)sp) == 0)
+		return n;
+	for (__u32 i = 0; i <= LS_SNAPSHOT_MAX_PAGES && done < n; i++) {
+		if (chunk > n - done)
+			chunk = n - done;
+		if (bpf_probe_read_user_dynptr(rec, off + done, chunk, (void *)(sp + done)))
+			break;
+		done += chunk;
+		chunk = LS_PAGE_BYTES;
+	}
+	return done;
+}
+
 #endif /* LEAKSCOPE_STACK_SNAPSHOT_BPF_H */

@@ -6,7 +6,7 @@
 # Prints one table; the full run also writes BENCHMARKS.md.
 #
 #   scripts/bench.sh [--short] [-v] [PART...]
-#   PART: floor native go redis esbuild memory bpftrace agent (default: all;
+#   PART: floor native go malloc redis esbuild memory bpftrace agent (default: all;
 #         the floor is measured in every run, every ratio needs it)
 #
 # --short: one small round of each part (~2 minutes), printing
@@ -81,6 +81,11 @@ fi
 if newer "$out/syscall_loop" tests/workloads/syscall_loop.c; then
 	gcc -O2 -fomit-frame-pointer -g -Wall tests/workloads/syscall_loop.c -o "$out/syscall_loop" \
 		2>>"$out/build.log" || build_failed "syscall_loop does not build (see $out/build.log)"
+fi
+# The malloc kind's workload: malloc+free loops and a steady leak.
+if newer "$out/malloc_churn" tests/workloads/malloc_churn.c; then
+	gcc -O2 -fomit-frame-pointer -g -Wall tests/workloads/malloc_churn.c -o "$out/malloc_churn" \
+		2>>"$out/build.log" || build_failed "malloc_churn does not build (see $out/build.log)"
 fi
 # Go workloads (churn, manyg) with Debian's Go 1.19, next to the test fixtures.
 tests/workloads/go/build.sh build/go-fixtures >"$out/go-build.log" 2>&1 ||

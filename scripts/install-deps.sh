@@ -27,8 +27,13 @@ set -euo pipefail
 #                       and a program started through a symlink in tests
 #   binutils            objcopy: debug info split off by build id in tests
 #   bpftrace            the peer the benchmark suite compares leakscope with
-#   valgrind            ground truth that the tables' sweep frees what it
-#                       drops and reads nothing freed (tests)
+#   libjemalloc-dev libgoogle-perftools-dev libmimalloc2.0
+#                       the allocators the malloc kind is tested on: test
+#                       fixtures link jemalloc and tcmalloc (-dev: the link
+#                       names), one dlopens mimalloc
+#   valgrind            memcheck's leak records: ground truth for the malloc
+#                       kind; and that the tables' sweep frees what it drops
+#                       and reads nothing freed (tests)
 #   nodejs npm          drives chromium (playwright-core) and fetches real Go
 #                       binaries from npm in tests (skipped if node is there)
 #   eslint              lints the SVG flame graph's script (src/export/flamegraph.js)
@@ -40,7 +45,7 @@ BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
 	protobuf-c-compiler pkg-config make gcc libmicrohttpd-dev)
 TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace eslint binutils valgrind
-	libclang-rt-14-dev)
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc2.0 libclang-rt-14-dev)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

@@ -236,9 +236,10 @@ class LineReader:
 class Leakscope:
     """One leakscope session attached with -p to a running process."""
 
-    def __init__(self, name, args=(), verbose_probes=False):
+    def __init__(self, name, args=(), verbose_probes=False, env=None):
         self.name = name
         self.args = list(args)
+        self.env = env
         self.verbose_probes = verbose_probes
         self.p = None
         self.json = os.path.join(OUT, f"{name}.json")
@@ -249,7 +250,8 @@ class Leakscope:
         cmd = [LEAKSCOPE, "-p", str(pid), "-o", self.json, *self.args]
         if self.verbose_probes:
             cmd.append("-v")
-        self.p = spawn(cmd, stdout=subprocess.DEVNULL)
+        self.p = spawn(cmd, stdout=subprocess.DEVNULL,
+                       env=dict(os.environ, **self.env) if self.env else None)
         self.err = LineReader(self.p.stderr)
         if not self.err.wait_for(r"leakscope: tracing pid", timeout):
             stop(self.p, signal.SIGINT)
@@ -288,7 +290,7 @@ class Leakscope:
             raise BenchError(f"leakscope wrote no readable report ({e}): {self.err.text()}")
 
     def probe_lines(self):
-        return [l for l in self.err.lines if "probe in" in l]
+        return [l for l in self.err.lines if "probe in" in l or "probe on" in l]
 
 
 def report_summary(r):

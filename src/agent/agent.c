@@ -20,6 +20,7 @@
 #include "agent/agent.h"
 #include "agent/agent_int.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "ledgers/goproc.h"
 #include "trace/goread.h"
 #include "base/hashmap.h"
@@ -211,8 +212,9 @@ static bool still_kept(void *ctx, int pid)
 
 /*
  * Free what only forgotten processes referred to: the collector's tables
- * (paths, stacks, modules with their open files, symbols) and the Go
- * binaries no traced process runs. Reports, verdicts and profile deltas
+ * (paths, stacks, modules with their open files, symbols), the Go
+ * binaries no traced process runs and the modules the malloc probes
+ * found nothing in. Reports, verdicts and profile deltas
  * hold copies or content keys, never the tables' entries, so the live
  * processes are the only roots.
  */
@@ -226,6 +228,7 @@ static void sweep(struct agent *a)
 	}
 	if (a->hook.gp)
 		goprobes__sweep(a->hook.gp);
+	mallocprobes__sweep(a->hook.mp);
 	/* /metrics reads the last sample for live processes only */
 	if (a->verdict_report)
 		report__retain_pids(a->verdict_report, still_kept, &a->coll);
@@ -329,11 +332,21 @@ static int load(struct agent *a)
 	cfg.ringbuf_bytes = trace_options__ringbuf_bytes(&a->o.trace);
 	cfg.verbose = a->o.verbose;
 	cfg.log = &a->log;
+	cfg.malloc_mode = a->o.trace.malloc;
+	cfg.malloc_sample_mean = a->o.trace.malloc_rate;
 	a->coll.max_frames = a->o.trace.stack_depth;
 	err = probes__load(&a->probes, &cfg);
 	if (err)
 		return err;
+	if (a->o.trace.malloc != MALLOC_OFF) {
+		struct malloc_options mo = { .mode = a->o.trace.malloc,
+					     .sample_mean = a->o.trace.malloc_rate,
+					     .verbose = a->o.verbose };
+
+		a->hook.mp = a->coll.malloc = mallocprobes__new(&a->probes, &mo);
+	}
 	a->hook.gp = goprobes__new(&a->probes, a->o.trace.go_alloc, a->o.verbose);
+	goprobes__set_goroutine_mode(a->hook.gp, a->o.trace.go_goroutines);
 	/* One set of Go uprobes per binary, for every process running it:
 	 * the BPF side filters by the traced map, and children and later
 	 * processes of the binary are covered without attaching again. */
@@ -449,6 +462,8 @@ static void run(struct agent *a)
 		/* processes that live on but churn paths and stacks */
 		collector__sweep_if_grown(&a->coll);
 		now = now_ns();
+		if (a->tracing)
+			collector__walk_goroutines(&a->coll, false);
 		if (now >= next_second) {
 			enum selfcheck_action act;
 
@@ -488,6 +503,8 @@ static void cleanup(struct agent *a)
 {
 	http_server__stop(a->http);
 	a->http = NULL;
+	mallocprobes__free(a->hook.mp);	/* its links, per process */
+	a->hook.mp = a->coll.malloc = NULL;
 	probes__destroy(&a->probes);	/* detach: ~70 ms per tracepoint */
 	goprobes__free(a->hook.gp);
 	selfcheck__free(&a->sc);

@@ -105,8 +105,14 @@ static void verdict_of(const struct report *r, int pid, int kind, double *per_mi
 }
 
 /* Kinds a process has, in export order. */
-static const int memory_kinds[] = { KIND_MMAP, KIND_BRK, KIND_GO_HEAP };
+static const int memory_kinds[] = { KIND_MMAP, KIND_BRK, KIND_GO_HEAP, KIND_MALLOC };
 static const int count_kinds[] = { KIND_FD, KIND_GOROUTINE };
+
+/* Heap blocks are kept for this process (--malloc=sampled, not Go). */
+static bool heap_traced(const struct agent *a, const struct process *p)
+{
+	return a->hook.mp && !session__traced_as_go(p);
+}
 
 /* Per process and kind: the growth of what it holds, per second. */
 static void growth_family(FILE *f, const struct agent *a, const struct collector *c,
@@ -125,6 +131,8 @@ static void growth_family(FILE *f, const struct agent *a, const struct collector
 			uint64_t sus;
 
 			if ((kinds[k] == KIND_GO_HEAP || kinds[k] == KIND_GOROUTINE) && !session__traced_as_go(p))
+				continue;
+			if (kinds[k] == KIND_MALLOC && !heap_traced(a, p))
 				continue;
 			verdict_of(a->verdict_report, p->pid, kinds[k], &per_min, &sus);
 			process_labels(a, p, &l, kind_name(kinds[k]));
@@ -155,6 +163,10 @@ static void outstanding_bytes(FILE *f, const struct agent *a, const struct proce
 
 	kind_sample(f, a, p, name, "mmap", p->maps.bytes);
 	kind_sample(f, a, p, name, "brk", p->brk.bytes);
+	if (heap_traced(a, p)) {
+		heapblocks__weight(&p->heap, &objs, &bytes);
+		kind_sample(f, a, p, name, "malloc", bytes);
+	}
 	if (session__traced_as_go(p)) {
 		go_heap(p, &objs, &bytes);
 		kind_sample(f, a, p, name, "go_heap", bytes);
@@ -169,6 +181,10 @@ static void outstanding_items(FILE *f, const struct agent *a, const struct proce
 	kind_sample(f, a, p, name, "mmap", p->maps.allocs);
 	kind_sample(f, a, p, name, "brk", p->brk.n);
 	kind_sample(f, a, p, name, "fd", p->fds.count);
+	if (heap_traced(a, p)) {
+		heapblocks__weight(&p->heap, &objs, &bytes);
+		kind_sample(f, a, p, name, "malloc", objs);
+	}
 	if (session__traced_as_go(p)) {
 		kind_sample(f, a, p, name, "goroutine", goroutines__count(&p->go->gor));
 		go_heap(p, &objs, &bytes);
@@ -205,7 +221,7 @@ static void suspect_stacks(FILE *f, const struct agent *a, const struct process 
 		double per_min;
 		uint64_t sus;
 
-		if (k == KIND_MALLOC || k == KIND_GO_ALLOC ||
+		if (k == KIND_GO_ALLOC || (k == KIND_MALLOC && !heap_traced(a, p)) ||
 		    ((k == KIND_GOROUTINE || k == KIND_GO_HEAP) && !session__traced_as_go(p)))
 			continue;
 		verdict_of(a->verdict_report, p->pid, k, &per_min, &sus);
@@ -217,10 +233,11 @@ static void write_processes(struct agent *a, FILE *f)
 {
 	process_family(f, a, "leakscope_process_outstanding_bytes", "gauge",
 		       "Memory the process still holds, by kind (mmap: mapped ranges, brk: heap "
-		       "growth, go_heap: the Go runtime's in-use heap profile).", outstanding_bytes);
+		       "growth, go_heap: the Go runtime's in-use heap profile, malloc: heap "
+		       "blocks, sampled and scaled like pprof).", outstanding_bytes);
 	process_family(f, a, "leakscope_process_outstanding_items", "gauge",
 		       "Items the process still holds, by kind: mappings, heap growths, fds, "
-		       "goroutines, Go heap objects.", outstanding_items);
+		       "goroutines, Go heap objects, heap blocks.", outstanding_items);
 	process_family(f, a, "leakscope_process_open_fds", "gauge",
 		       "Open file descriptors of the process.", open_fds);
 	process_family(f, a, "leakscope_process_goroutines", "gauge",

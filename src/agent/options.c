@@ -2,6 +2,7 @@
 #include "agent/options.h"
 #include "agent/config_file.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "base/logfmt.h"
 #include "base/parse.h"
 #include "base/util.h"
@@ -108,6 +109,9 @@ static const struct opt table[] = {
 	{ NULL, 0, T_TRACE, TRACE_OPT_STACK_SNAPSHOT, NULL, NULL },
 	{ NULL, 0, T_TRACE, TRACE_OPT_RING_BUFFER, NULL, NULL },
 	{ NULL, 0, T_TRACE, TRACE_OPT_GO_ALLOC, NULL, NULL },
+	{ NULL, 0, T_TRACE, TRACE_OPT_GO_GOROUTINES, NULL, NULL },
+	{ NULL, 0, T_TRACE, TRACE_OPT_MALLOC, NULL, NULL },
+	{ NULL, 0, T_TRACE, TRACE_OPT_MALLOC_RATE, NULL, NULL },
 	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_s), "DURATION",
 	  "on SIGTERM, how long the final push may take (default 10s)" },
 	{ "log-level", 0, T_LOG_LEVEL, OFF(log_level), "debug|info|warn|error",
@@ -143,6 +147,14 @@ void agent_options__defaults(struct agent_options *o)
 	o->trace.go_alloc = GO_ALLOC_SAMPLED;
 	/* every allocation, or both probes, is for a short session */
 	o->trace.go_alloc_modes = 1u << GO_ALLOC_SAMPLED | 1u << GO_ALLOC_OFF;
+	/* a fleet cannot pay two probe hits per goroutine */
+	o->trace.go_goroutines = GO_GOROUTINES_SNAPSHOT;
+	/* off unless asked: a probe hit per malloc and per free of every
+	 * traced process; every block (a return probe more per allocation)
+	 * is for a short session */
+	o->trace.malloc = MALLOC_OFF;
+	o->trace.malloc_modes = 1u << MALLOC_SAMPLED | 1u << MALLOC_OFF;
+	o->trace.malloc_rate = MALLOC_SAMPLE_MEAN;
 	o->shutdown_timeout_s = 10;
 	o->log_level = LOG_INFO;
 }

@@ -59,8 +59,8 @@ struct agent_options {
 	double overhead_backoff_max_s;
 	/* verdicts and tracing details */
 	double verdict_interval_s;
-	struct trace_options trace;	/* shared with the tracer; go-alloc:
-					 * sampled or off */
+	struct trace_options trace;	/* shared with the tracer; go-alloc
+					 * and malloc: sampled or off */
 	double shutdown_timeout_s;
 	int log_level;			/* enum log_level */
 	int verbose;

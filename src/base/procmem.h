@@ -23,4 +23,14 @@ struct procmem_req {
 /* Many small reads in few syscalls. Returns how many succeeded. */
 size_t procmem__read_many(int pid, struct procmem_req *reqs, size_t n);
 
+/*
+ * The same field (len bytes at off) of n objects at addrs[i], into
+ * out + i * len; ok[i] says whether it was read. Objects close together
+ * in memory (the next one starts within a few KiB, as the Go runtime's
+ * g structs do in its spans) are read as one range: the kernel's cost is
+ * per iovec far more than per byte. Returns how many were read.
+ */
+size_t procmem__read_fields(int pid, const uint64_t *addrs, size_t n, size_t off,
+			    size_t len, uint8_t *out, uint8_t *ok);
+
 #endif

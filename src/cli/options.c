@@ -3,11 +3,13 @@
 #include "cli/usage.h"
 #include "export/export.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "report/report.h"
 #include "base/parse.h"
 #include "base/util.h"
 
 #include <argp.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +24,11 @@ static const char doc[] =
 	"  leakscope -f -i 5 -- ./server --port 8080\n"
 	"\n"
 	"Kinds: mmap (mapped memory), brk (heap growth), fd (open file\n"
-	"descriptors); for Go programs also goroutine (live goroutines), go_heap\n"
-	"(the runtime's in-use heap profile) and go_alloc (heap allocated while\n"
-	"traced). The final report is printed when the tool stops: on Ctrl-C,\n"
-	"after --duration, or when every target has exited.\n"
+	"descriptors); with --malloc, malloc (heap blocks of the malloc family);\n"
+	"for Go programs also goroutine (live goroutines), go_heap (the runtime's\n"
+	"in-use heap profile) and go_alloc (heap allocated while traced). The\n"
+	"final report is printed when the tool stops: on Ctrl-C, after\n"
+	"--duration, or when every target has exited.\n"
 	"\n"
 	"Other commands (each has --help):\n"
 	"  leakscope agent [OPTION...]           fleet mode: every process on the\n"
@@ -43,6 +46,7 @@ enum {
 	OPT_NEW_ONLY,
 	OPT_KIND,
 	OPT_USAGE,
+	OPT_MALLOC_PREFIX,
 	/* the options shared with the agent (trace/trace_options.h) follow
 	 * as OPT_TRACE + enum trace_option */
 	OPT_TRACE = 1100,
@@ -61,11 +65,14 @@ static const struct argp_option tracer_options[] = {
 	{ "format", OPT_FORMAT, "FORMAT", 0,
 	  "text, json, folded, pprof or svg: for stdout and files without a known extension", 0 },
 	{ "kind", OPT_KIND, "KIND", 0,
-	  "Only this kind in the outputs (mmap, brk, fd, goroutine, go_heap, go_alloc)", 0 },
+	  "Only this kind in the outputs (mmap, brk, fd, goroutine, go_heap, go_alloc, malloc)", 0 },
 	{ "min-age", OPT_MIN_AGE, "SECONDS", 0,
 	  "Hide items younger than this in processes still running (default 0.5; "
 	  "exited processes always show all they held)", 0 },
 	{ "top", OPT_TOP, "N", 0, "Stacks shown per kind in text (default 10, 0 = all)", 0 },
+	{ "malloc-prefix", OPT_MALLOC_PREFIX, "PREFIX", 0,
+	  "Also probe PREFIXmalloc, PREFIXfree... (an allocator's own names, e.g. je_ or "
+	  "mi_), repeatable", 0 },
 	{ "new-only", OPT_NEW_ONLY, NULL, 0,
 	  "With -p: leave out what the process held before leakscope attached", 0 },
 	{ "verbose", 'v', NULL, 0, "More detail (repeat for libbpf's log)", 0 },
@@ -186,6 +193,24 @@ static error_t set_seconds(struct parse *ps, const char *name, const char *arg,
 	return 0;
 }
 
+/* --malloc-prefix: the start of a C identifier, as an allocator names
+ * its own functions (je_malloc, mi_free). */
+static error_t add_malloc_prefix(struct parse *ps, const char *arg)
+{
+	struct options *o = ps->o;
+	size_t n = strlen(arg);
+
+	if (o->nmalloc_prefixes == MALLOC_MAX_PREFIXES)
+		return usage__error(&ps->u, "too many --malloc-prefix (at most %d)",
+				    MALLOC_MAX_PREFIXES);
+	if (!n || n > MALLOC_PREFIX_MAX || isdigit((unsigned char)arg[0]) ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != n)
+		return usage__error(&ps->u, "invalid --malloc-prefix '%s' (a C identifier prefix "
+				    "such as je_, up to %d characters)", arg, MALLOC_PREFIX_MAX);
+	o->malloc_prefixes[o->nmalloc_prefixes++] = arg;
+	return 0;
+}
+
 /* What the output shows: format, kind, top. */
 static error_t set_output_choice(struct parse *ps, int key, const char *arg)
 {
@@ -205,7 +230,7 @@ static error_t set_output_choice(struct parse *ps, int key, const char *arg)
 		n = kind_from_name(arg);
 		if (n < 0)
 			return usage__error(&ps->u, "unknown --kind '%s' (mmap, brk, fd, goroutine, "
-					    "go_heap, go_alloc)", arg);
+					    "go_heap, go_alloc, malloc)", arg);
 		o->kind_filter = n;
 		return 0;
 	case OPT_TOP:
@@ -258,6 +283,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_KIND:
 	case OPT_TOP:
 		return set_output_choice(ps, key, arg);
+	case OPT_MALLOC_PREFIX:
+		return add_malloc_prefix(ps, arg);
 	case 'f':
 		o->follow = true;
 		return 0;
@@ -309,6 +336,12 @@ static void set_defaults(struct options *o)
 	o->trace.go_alloc = GO_ALLOC_SAMPLED;
 	o->trace.go_alloc_modes = 1u << GO_ALLOC_SAMPLED | 1u << GO_ALLOC_ALL |
 				  1u << GO_ALLOC_OFF | 1u << GO_ALLOC_CHECK;
+	/* exact lifetimes and full creation stacks for a session */
+	o->trace.go_goroutines = GO_GOROUTINES_TRACE;
+	/* off: every call of the family would cost a probe hit */
+	o->trace.malloc = MALLOC_OFF;
+	o->trace.malloc_modes = 1u << MALLOC_OFF | 1u << MALLOC_SAMPLED | 1u << MALLOC_ALL;
+	o->trace.malloc_rate = MALLOC_SAMPLE_MEAN;
 }
 
 int options__parse(struct options *o, int argc, char **argv)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "trace/mallocprobes.h"
 #include "trace/trace_options.h"
 
 #define MAX_PIDS 64
@@ -33,6 +34,10 @@ struct options {
 	bool quiet;
 	bool new_only;		/* skip what -p targets held before attach */
 	bool help_shown;	/* --help, --usage or --version was printed */
+	/* --malloc-prefix, repeatable (the tracer's alone: --malloc and
+	 * --malloc-rate are in trace) */
+	const char *malloc_prefixes[MALLOC_MAX_PREFIXES];
+	size_t nmalloc_prefixes;
 };
 
 /* Parse argv into o. On a usage error, prints one line naming the

@@ -21,6 +21,7 @@
 #include "trace/goprobes.h"
 #include "trace/goread.h"
 #include "trace/launch.h"
+#include "trace/mallocprobes.h"
 #include "trace/preexisting.h"
 #include "trace/resync.h"
 #include "trace/preflight.h"
@@ -148,11 +149,23 @@ static int load_and_attach(struct tracer *t)
 	t->cfg.snapshot_kib = o->trace.snapshot_kib;
 	t->cfg.ringbuf_bytes = trace_options__ringbuf_bytes(&o->trace);
 	t->cfg.verbose = o->verbose;
+	t->cfg.malloc_mode = o->trace.malloc;
+	t->cfg.malloc_sample_mean = o->trace.malloc_rate;
 	t->coll.max_frames = o->trace.stack_depth;
 	t->coll.measure_memory = true;
 	if (probes__load(&t->probes, &t->cfg))
 		return -EINVAL;
+	{
+		struct malloc_options mo = { .mode = o->trace.malloc,
+					     .sample_mean = o->trace.malloc_rate,
+					     .verbose = o->verbose };
+
+		for (size_t i = 0; i < o->nmalloc_prefixes; i++)
+			mo.prefixes[mo.nprefixes++] = o->malloc_prefixes[i];
+		t->hook.mp = t->coll.malloc = mallocprobes__new(&t->probes, &mo);
+	}
 	t->hook.gp = goprobes__new(&t->probes, o->trace.go_alloc, o->verbose);
+	goprobes__set_goroutine_mode(t->hook.gp, o->trace.go_goroutines);
 	t->hook.all_processes = o->follow;
 	t->hook.verbose = o->verbose;
 	t->coll.on_new_image = on_new_image;
@@ -181,6 +194,9 @@ static int release_command(struct tracer *t)
 	/* The command's image is known before it runs: a Go program gets
 	 * its probes now, so its first goroutine is seen. */
 	p->exe = strtab__intern(t->coll.tables.strings, t->command_path);
+	/* its libraries' allocators, probed before it runs */
+	mallocprobes__prepare_launch(t->hook.mp, &t->coll.tables, t->command_path,
+				     t->child.pid);
 	on_new_image(t, p);
 	if (launch__release(&t->child, t->opts.command[0])) {
 		t->exit_code = 127;
@@ -303,6 +319,7 @@ static int poll_loop(struct tracer *t)
 		}
 		if (t->coll.live == 0 && (!t->launched || t->child.reaped))
 			break;
+		collector__walk_goroutines(&t->coll, false);
 		if (now >= next_sample) {
 			struct report *r = report__build_traced(&t->coll, &t->probes, 0, false);
 
@@ -372,6 +389,9 @@ static void end_command(struct tracer *t)
 
 static void tracer_cleanup(struct tracer *t)
 {
+	/* the malloc family's links first (it owns them, per process) */
+	mallocprobes__free(t->hook.mp);
+	t->hook.mp = t->coll.malloc = NULL;
 	probes__destroy(&t->probes);
 	if (t->child.pid > 0 && !t->launched && !t->child.reaped) {
 		/* Never released: it is still waiting on the pipe. */

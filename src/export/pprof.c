@@ -330,12 +330,20 @@ static void kind_columns(struct builder *b, enum ls_kind k)
 
 	b->first_col[k] = (int)b->ncols;
 	switch (k) {
-	case KIND_GO_ALLOC:
-		add_col(b, "alloc_objects", "count");
-		add_col(b, "alloc_space", "bytes");
-		add_col(b, "inuse_objects", "count");
-		add_col(b, "inuse_space", "bytes");
+	case KIND_MALLOC:
+	case KIND_GO_ALLOC: {
+		/* as Go's heap profile; in a mixed profile malloc's carry its
+		 * name, so the two never share a column name */
+		const char *pre = k == KIND_MALLOC && b->mixed ? "malloc_" : "";
+		static const char *const names[] = { "alloc_objects", "alloc_space",
+						     "inuse_objects", "inuse_space" };
+
+		for (int i = 0; i < 4; i++) {
+			snprintf(t1, sizeof(t1), "%s%s", pre, names[i]);
+			add_col(b, t1, i % 2 ? "bytes" : "count");
+		}
 		break;
+	}
 	case KIND_GOROUTINE:
 		add_col(b, "goroutine", "count");
 		break;
@@ -358,6 +366,7 @@ static void kind_columns(struct builder *b, enum ls_kind k)
 static size_t fill_values(const struct report_stack *s, int64_t *v)
 {
 	switch (s->kind) {
+	case KIND_MALLOC:
 	case KIND_GO_ALLOC:
 		v[0] = clamp_i64(MAX(s->alloc_count, s->count));
 		v[1] = clamp_i64(MAX(s->alloc_bytes, s->bytes));
@@ -581,6 +590,14 @@ static void set_period(struct builder *b, pb_profile *prof, pb_value_type *perio
 		period_type->type = b->cols[0].type;
 		period_type->unit = b->cols[0].unit;
 		prof->period = 1;
+	} else if (only == KIND_MALLOC) {
+		/* sampled by bytes (--malloc=sampled), or every block */
+		period_type->type = str(b, "space");
+		period_type->unit = str(b, "bytes");
+		prof->period = 1;
+		for (size_t i = 0; i < b->r->ntargets; i++)
+			if (b->r->targets[i].malloc_sample_mean)
+				prof->period = (int64_t)b->r->targets[i].malloc_sample_mean;
 	} else if (only != KIND_MAX) {	/* exact tracing: every item counts */
 		period_type->type = str(b, "space");
 		period_type->unit = str(b, "bytes");
@@ -596,7 +613,8 @@ static void set_period(struct builder *b, pb_profile *prof, pb_value_type *perio
 		for (int k = KIND_MAX - 1; k >= 0; k--)
 			if (b->included[k] && kind_has_bytes(k))
 				prof->default_sample_type =
-					b->cols[b->first_col[k] + (k == KIND_GO_ALLOC ? 3 : 1)].type;
+					b->cols[b->first_col[k] + (k == KIND_GO_ALLOC ||
+								   k == KIND_MALLOC ? 3 : 1)].type;
 	}
 }
 

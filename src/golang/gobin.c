@@ -376,6 +376,7 @@ void gobin__free(struct gobin *bin)
 	if (!bin)
 		return;
 	gobin_runtime_free(bin);
+	gobin_pcinfo_free(bin);
 	if (bin->cs_ok)
 		cs_close(&bin->cs);
 	free(bin->byname);
@@ -479,21 +480,21 @@ static bool cs_ready(struct gobin *bin)
 }
 
 /*
- * Code is read with pread, not from our mapping of the file: while any
- * tracer (another leakscope, the agent) has uprobes on this binary, the
- * kernel writes their int3s into every executable-capable mapping of it,
- * ours included, and decoding would stop at the first one. The page
- * cache behind pread holds the file's own bytes.
+ * Code is decoded from the file itself, not through the mapping: a uprobe
+ * on this binary (another tracer's, or a leakscope agent tracing every
+ * process) puts an int3 into every mapping of the file that may execute,
+ * leakscope's own read-only one included, and the instruction under it
+ * would decode as something else.
  */
 size_t gobin_disasm(struct gobin *bin, uint64_t addr, size_t max_bytes,
 		    size_t max_insns, cs_insn **insns)
 {
-	size_t len = MIN(gobin_avail(bin, addr), max_bytes), n = 0;
+	size_t avail = gobin_avail(bin, addr), len = MIN(avail, max_bytes), n = 0;
 	uint64_t off;
 	uint8_t *code;
 
 	*insns = NULL;
-	if (!cs_ready(bin) || !len || gobin__vaddr_to_offset(bin, addr, &off))
+	if (!cs_ready(bin) || !avail || gobin__vaddr_to_offset(bin, addr, &off))
 		return 0;
 	code = xmalloc(len);
 	if (pread(bin->fd, code, len, (off_t)off) == (ssize_t)len)
@@ -795,4 +796,19 @@ int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		frames[n].line = 0;
 	}
 	return (int)n + 1;
+}
+
+int gobin__frame_size(struct gobin *bin, uint64_t pc, const char **func,
+		      uint64_t *entry, int32_t *spdelta)
+{
+	struct gopclntab_func f;
+
+	if (gopclntab__find_pc(&bin->pcln, pc, &f) ||
+	    gopclntab__pcvalue(&bin->pcln, &f, f.pcsp, pc, spdelta))
+		return -ENOENT;
+	if (func)
+		*func = f.name;
+	if (entry)
+		*entry = f.entry;
+	return 0;
 }

@@ -153,6 +153,17 @@ struct gobin_frame {
 int gobin__func_at(struct gobin *bin, uint64_t pc, struct gobin_frame *frames,
 		   size_t max);
 
+/*
+ * What walking a goroutine's stack needs at pc, as the runtime's own
+ * traceback does it (no frame pointer needed): the function holding pc
+ * (its name and entry) and the pcsp value there, the bytes between the
+ * stack pointer and the frame's return address. pc is used as given (the
+ * runtime looks a return address up as is: the call left the stack
+ * pointer where it is after the return). 0 or -ENOENT.
+ */
+int gobin__frame_size(struct gobin *bin, uint64_t pc, const char **func,
+		      uint64_t *entry, int32_t *spdelta);
+
 /* --- probe placement (capstone) --------------------------------------- */
 
 struct gobin_prologue {
@@ -193,10 +204,16 @@ int gobin__global(struct gobin *bin, const char *name, uint64_t *vaddr,
 		  enum gobin_source *src);
 
 /* Byte offsets of runtime.g fields; -1 when the field does not exist in
- * this version (parentGoid before 1.21). */
+ * this version (parentGoid before 1.21, syscallbp before 1.23). Besides
+ * g, where its m is and the m's current goroutine (m.curg): the creating
+ * goroutine, seen from the system stack it runs newproc on. */
 struct gobin_g_offsets {
 	int goid, atomicstatus, waitreason, waitsince, gopc, startpc,
 	    parent_goid;
+	int stack_hi;			/* g.stack.hi: where its stack ends */
+	int sched_sp, sched_pc, sched_bp;	/* g.sched: where it stopped */
+	int syscallsp, syscallpc, syscallbp;	/* ... or entered a syscall */
+	int m, m_curg;			/* g.m, m.curg */
 	enum gobin_source source;	/* DWARF or TABLE */
 };
 /* 0, or -ENOTSUP (no DWARF and version not in the table). */

@@ -64,6 +64,15 @@ struct gobin {
 	 * -1: not known. */
 	bool fid_done;
 	int fid_wrapper, fid_panic[3];
+	/* gostack.c: what walking a stack needs at each pc seen */
+	struct u64map *pcinfo_index;	/* link-time pc -> index */
+	struct gobin_pcinfo *pcinfos;
+	size_t npcinfos, cap_pcinfos;
+};
+
+struct gobin_pcinfo {
+	int32_t spdelta;
+	uint8_t found, goexit, top, entry;
 };
 
 const char *gobin_why(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -96,5 +105,7 @@ int gobin_scan_version(const struct gobin *bin, struct gobin_version *best,
 
 /* goruntime.c */
 void gobin_runtime_free(struct gobin *bin);
+/* gostack.c */
+void gobin_pcinfo_free(struct gobin *bin);
 
 #endif

@@ -272,34 +272,56 @@ int gobin__global(struct gobin *bin, const char *name, uint64_t *vaddr,
 /* --- runtime.g ---------------------------------------------------------- */
 
 /*
- * Offsets of runtime.g fields on amd64. The struct starts: stack,
- * stackguard0/1, _panic, _defer, m, sched (gobuf), syscallsp, syscallpc,
- * [syscallbp], stktopsp, param, atomicstatus, stackLock, goid, schedlink,
- * waitsince, waitreason, flags, tracing fields, lockedm, sig, writebuf,
- * sigcode0/1, sigpc, [parentGoid], gopc, ancestors, startpc.
+ * Offsets of runtime.g fields on amd64. The struct starts: stack {lo,
+ * hi}, stackguard0/1, _panic, _defer, m, sched (gobuf: sp, pc, g, ctxt,
+ * [ret], lr, bp), syscallsp, syscallpc, [syscallbp], stktopsp, param,
+ * atomicstatus, stackLock, goid, schedlink, waitsince, waitreason, flags,
+ * tracing fields, lockedm, sig, writebuf, sigcode0/1, sigpc,
+ * [parentGoid], gopc, ancestors, startpc. runtime.m starts g0, morebuf
+ * (a gobuf), divmod, procid, gsignal, goSigStack, sigmask, tls[6],
+ * mstartfn, curg.
  * Each row was read off that release's own code, in a real binary of it
  * (tests/unit/gobin_test.c does it again): the cmpxchg in casgstatus
  * (atomicstatus), the load of the caller's goid and the stores of
  * parentGoid, gopc and startpc in newproc1, the byte store of the reason
- * in gopark (waitreason); waitsince is the word between schedlink and
- * waitreason in every release. 1.19 also matches its DWARF.
+ * in gopark (waitreason), the stores of the caller's pc, sp and bp into
+ * g.sched in mcall, the stores of syscallsp and syscallpc in
+ * reentersyscall, g.m and m.curg in systemstack; waitsince is the word
+ * between schedlink and waitreason in every release. 1.19 also matches
+ * its DWARF.
  */
 struct g_layout {
 	int minor_lo, minor_hi;	/* Go 1.lo .. 1.hi */
 	struct gobin_g_offsets o;
 };
 
+#define G_COMMON .stack_hi = 8, .m = 48, .sched_sp = 56, .sched_pc = 64
+
 static const struct g_layout g_layouts[] = {
-	/* goid atomicstatus waitreason waitsince gopc startpc parentGoid */
-	{ 18, 20, { 152, 144, 176, 168, 0x128, 0x138, -1 } },
+	{ 18, 20, { .goid = 152, .atomicstatus = 144, .waitreason = 176, .waitsince = 168,
+		    .gopc = 0x128, .startpc = 0x138, .parent_goid = -1, G_COMMON,
+		    .sched_bp = 104, .syscallsp = 112, .syscallpc = 120, .syscallbp = -1,
+		    .m_curg = 192 } },
 	/* 1.21: parentGoid added before gopc, tracer fields dropped */
-	{ 21, 22, { 152, 144, 176, 168, 0x118, 0x128, 0x110 } },
+	{ 21, 22, { .goid = 152, .atomicstatus = 144, .waitreason = 176, .waitsince = 168,
+		    .gopc = 0x118, .startpc = 0x128, .parent_goid = 0x110, G_COMMON,
+		    .sched_bp = 104, .syscallsp = 112, .syscallpc = 120, .syscallbp = -1,
+		    .m_curg = 192 } },
 	/* 1.23: syscallbp added (+8 from param on; gobuf still has ret) */
-	{ 23, 24, { 160, 152, 184, 176, 0x120, 0x130, 0x118 } },
-	/* 1.25: gobuf.ret gone */
-	{ 25, 25, { 152, 144, 176, 168, 0x118, 0x128, 0x110 } },
+	{ 23, 24, { .goid = 160, .atomicstatus = 152, .waitreason = 184, .waitsince = 176,
+		    .gopc = 0x120, .startpc = 0x130, .parent_goid = 0x118, G_COMMON,
+		    .sched_bp = 104, .syscallsp = 112, .syscallpc = 120, .syscallbp = 128,
+		    .m_curg = 192 } },
+	/* 1.25: gobuf.ret gone (g.sched and m.morebuf one word shorter) */
+	{ 25, 25, { .goid = 152, .atomicstatus = 144, .waitreason = 176, .waitsince = 168,
+		    .gopc = 0x118, .startpc = 0x128, .parent_goid = 0x110, G_COMMON,
+		    .sched_bp = 96, .syscallsp = 104, .syscallpc = 112, .syscallbp = 120,
+		    .m_curg = 184 } },
 	/* 1.26: one more word before parentGoid */
-	{ 26, 27, { 152, 144, 176, 168, 0x120, 0x130, 0x118 } },
+	{ 26, 27, { .goid = 152, .atomicstatus = 144, .waitreason = 176, .waitsince = 168,
+		    .gopc = 0x120, .startpc = 0x130, .parent_goid = 0x118, G_COMMON,
+		    .sched_bp = 96, .syscallsp = 104, .syscallpc = 112, .syscallbp = 120,
+		    .m_curg = 184 } },
 };
 
 int gobin_g_offsets__table(int major, int minor, struct gobin_g_offsets *out)
@@ -326,32 +348,67 @@ static int member_offset(Dwarf_Die *die)
 	return (int)off;
 }
 
-static bool g_from_struct(Dwarf_Die *st, struct gobin_g_offsets *out)
+/* Offset of member name in struct st (-1 if absent), and its type's DIE
+ * when type is not NULL (0 if found). */
+static int struct_member(Dwarf_Die *st, const char *name, Dwarf_Die *type)
 {
 	Dwarf_Die m;
-	int found = 0;
 
 	if (dwarf_child(st, &m))
-		return false;
+		return -1;
 	do {
-		const char *name = dwarf_diename(&m);
-		int *slot = NULL;
+		const char *n = dwarf_diename(&m);
+		Dwarf_Attribute attr;
 
-		if (dwarf_tag(&m) != DW_TAG_member || !name)
+		if (dwarf_tag(&m) != DW_TAG_member || !n || strcmp(n, name))
 			continue;
-		if (!strcmp(name, "goid")) slot = &out->goid;
-		else if (!strcmp(name, "atomicstatus")) slot = &out->atomicstatus;
-		else if (!strcmp(name, "waitreason")) slot = &out->waitreason;
-		else if (!strcmp(name, "waitsince")) slot = &out->waitsince;
-		else if (!strcmp(name, "gopc")) slot = &out->gopc;
-		else if (!strcmp(name, "startpc")) slot = &out->startpc;
-		else if (!strcmp(name, "parentGoid")) slot = &out->parent_goid;
-		if (slot) {
-			*slot = member_offset(&m);
-			found++;
-		}
+		if (type && (!dwarf_attr(&m, DW_AT_type, &attr) ||
+			     !dwarf_formref_die(&attr, type)))
+			return -1;
+		/* Go names its types with a typedef of the struct */
+		for (int i = 0; type && i < 4 && dwarf_tag(type) == DW_TAG_typedef; i++)
+			if (!dwarf_attr(type, DW_AT_type, &attr) ||
+			    !dwarf_formref_die(&attr, type))
+				return -1;
+		return member_offset(&m);
 	} while (dwarf_siblingof(&m, &m) == 0);
-	return found >= 6;
+	return -1;
+}
+
+/* base + offset of field in the struct that member outer of st has as
+ * its type (g.sched.pc, g.stack.hi); -1 if either is missing. */
+static int nested_member(Dwarf_Die *st, const char *outer, const char *field)
+{
+	Dwarf_Die type;
+	int base = struct_member(st, outer, &type), off;
+
+	if (base < 0)
+		return -1;
+	off = struct_member(&type, field, NULL);
+	return off < 0 ? -1 : base + off;
+}
+
+static bool g_from_struct(Dwarf_Die *st, struct gobin_g_offsets *out)
+{
+	out->goid = struct_member(st, "goid", NULL);
+	out->atomicstatus = struct_member(st, "atomicstatus", NULL);
+	out->waitreason = struct_member(st, "waitreason", NULL);
+	out->waitsince = struct_member(st, "waitsince", NULL);
+	out->gopc = struct_member(st, "gopc", NULL);
+	out->startpc = struct_member(st, "startpc", NULL);
+	out->parent_goid = struct_member(st, "parentGoid", NULL);
+	out->stack_hi = nested_member(st, "stack", "hi");
+	out->sched_sp = nested_member(st, "sched", "sp");
+	out->sched_pc = nested_member(st, "sched", "pc");
+	out->sched_bp = nested_member(st, "sched", "bp");
+	out->syscallsp = struct_member(st, "syscallsp", NULL);
+	out->syscallpc = struct_member(st, "syscallpc", NULL);
+	out->syscallbp = struct_member(st, "syscallbp", NULL);
+	out->m = struct_member(st, "m", NULL);
+	return out->goid >= 0 && out->atomicstatus >= 0 && out->waitreason >= 0 &&
+	       out->waitsince >= 0 && out->gopc >= 0 && out->startpc >= 0 &&
+	       out->stack_hi >= 0 && out->sched_sp >= 0 && out->sched_pc >= 0 &&
+	       out->syscallsp >= 0 && out->syscallpc >= 0 && out->m >= 0;
 }
 
 static int g_from_dwarf(struct gobin *bin, struct gobin_g_offsets *out)
@@ -359,11 +416,13 @@ static int g_from_dwarf(struct gobin *bin, struct gobin_g_offsets *out)
 	Dwarf *dw = dwarf_begin_elf(bin->elf, DWARF_C_READ, NULL);
 	Dwarf_Off off = 0, next;
 	size_t hsize;
-	int err = -ENOENT;
+	bool have_g = false;
 
 	if (!dw)
 		return -ENOENT;
-	while (err && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+	out->m_curg = -1;
+	while ((!have_g || out->m_curg < 0) &&
+	       dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		Dwarf_Die cu, d;
 
 		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0) {
@@ -373,22 +432,19 @@ static int g_from_dwarf(struct gobin *bin, struct gobin_g_offsets *out)
 				if (dwarf_tag(&d) != DW_TAG_structure_type)
 					continue;
 				name = dwarf_diename(&d);
-				if (!name || strcmp(name, "runtime.g"))
-					continue;
-				out->goid = out->atomicstatus = out->waitreason = -1;
-				out->waitsince = out->gopc = out->startpc = -1;
-				out->parent_goid = -1;
-				if (g_from_struct(&d, out)) {
-					out->source = GOBIN_SRC_DWARF;
-					err = 0;
-				}
-				break;
+				if (name && !strcmp(name, "runtime.g") && !have_g)
+					have_g = g_from_struct(&d, out);
+				else if (name && !strcmp(name, "runtime.m") && out->m_curg < 0)
+					out->m_curg = struct_member(&d, "curg", NULL);
 			} while (dwarf_siblingof(&d, &d) == 0);
 		}
 		off = next;
 	}
 	dwarf_end(dw);
-	return err;
+	if (!have_g || out->m_curg < 0)
+		return -ENOENT;
+	out->source = GOBIN_SRC_DWARF;
+	return 0;
 }
 
 int gobin__g_offsets(struct gobin *bin, struct gobin_g_offsets *out)

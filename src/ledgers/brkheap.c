@@ -64,6 +64,7 @@ void brkheap__moved(struct brkheap *h, uint64_t old_brk, uint64_t new_brk,
 		s->birth_ns = ts_ns;
 		s->stack = stack;
 		s->preexisting = 0;
+		s->allocator = 0;
 		s->resident_bytes = s->committed_bytes = s->measured_ns = 0;
 		h->bytes += to - from;
 	} else {

@@ -17,6 +17,8 @@ struct brk_segment {
 	uint64_t birth_ns;
 	uint32_t stack;
 	uint32_t preexisting;	/* found at attach (-p): creator unknown */
+	uint32_t allocator;	/* grown inside malloc (--malloc): its blocks
+				 * are counted under malloc */
 	/* As for a mapping (mappings.h): last measured use, 0 = never. */
 	uint64_t resident_bytes, committed_bytes, measured_ns;
 };

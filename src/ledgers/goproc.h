@@ -37,6 +37,19 @@ struct goproc {
 	uint64_t rate;		/* MemProfileRate; 0 = memory profiling off */
 	const char *rate_source;	/* "runtime.MemProfileRate", "GODEBUG", ... */
 	struct goroutines gor;
+	/* --go-goroutines=snapshot: no probe on goroutine creation or exit;
+	 * the live goroutines come from walks of runtime.allgs, spaced so
+	 * that their CPU stays within a budget (trace/goread.c). */
+	bool snapshot;
+	struct goroutine_walks {
+		uint32_t gen;		/* walks so far: marks what each saw */
+		uint64_t next_ns;	/* when the next periodic walk is due */
+		uint64_t interval_ns;	/* as last adapted */
+		uint64_t last_cpu_ns;	/* the last walk's CPU time */
+		uint64_t last_seen;	/* goroutines it found */
+		uint64_t cpu_ns, count;	/* all walks */
+		int err;		/* the last walk's, 0 if it worked */
+	} walk;
 	struct goallocs allocs;
 	/* the heap profile as last read (kept for after the process exits) */
 	struct goheap_entry *heap;

@@ -118,7 +118,7 @@ void mappings__unmap(struct mappings *m, uint64_t addr, uint64_t len)
 
 void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 		     uint64_t new_addr, uint64_t new_len, int dontunmap,
-		     uint32_t stack, uint64_t ts_ns)
+		     uint32_t stack, uint64_t ts_ns, uint32_t flags)
 {
 	uint64_t keep;
 
@@ -127,7 +127,7 @@ void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 	if (old_len == 0 || dontunmap) {
 		/* A duplicate of a shared mapping, or a move that leaves the
 		 * old range mapped: the new range is a new allocation. */
-		mappings__map(m, new_addr, new_len, stack, ts_ns, 0, NULL);
+		mappings__map(m, new_addr, new_len, stack, ts_ns, flags, NULL);
 		return;
 	}
 	keep = MIN(old_len, new_len);
@@ -138,7 +138,7 @@ void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 		ranges__move(&m->ranges, old_addr, keep, new_addr, release, m);
 	if (new_len > old_len)
 		mappings__map(m, new_addr + old_len, new_len - old_len, stack,
-			      ts_ns, 0, NULL);
+			      ts_ns, flags, NULL);
 }
 
 struct visit_ctx {

@@ -27,6 +27,8 @@ struct mapping_alloc {
 #define MAPPING_FILE 0x1	/* backed by a file (not anonymous) */
 #define MAPPING_PREEXISTING 0x2	/* found at attach, not seen created */
 #define MAPPING_COMMITS 0x4	/* private writable when mapped: committed */
+#define MAPPING_ALLOCATOR 0x8	/* made by malloc for its blocks (--malloc):
+				 * those are counted under malloc */
 
 struct mappings {
 	struct ranges ranges;
@@ -47,10 +49,10 @@ void mappings__unmap(struct mappings *m, uint64_t addr, uint64_t len);
 void mappings__adopt(struct mappings *m, uint64_t addr, uint64_t len,
 		     uint64_t ts_ns, uint32_t flags, const char *name);
 /* A successful mremap: old span, new span; growth is a new allocation
- * owned by the stack that grew it. dontunmap: MREMAP_DONTUNMAP. */
+ * owned by the stack that grew it, with flags. dontunmap: MREMAP_DONTUNMAP. */
 void mappings__remap(struct mappings *m, uint64_t old_addr, uint64_t old_len,
 		     uint64_t new_addr, uint64_t new_len, int dontunmap,
-		     uint32_t stack, uint64_t ts_ns);
+		     uint32_t stack, uint64_t ts_ns, uint32_t flags);
 /* Every allocation once, in address order of its pieces. */
 typedef void (*mapping_visit_fn)(void *ctx, const struct mapping_alloc *a);
 void mappings__visit_allocs(const struct mappings *m, mapping_visit_fn fn,

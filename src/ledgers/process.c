@@ -28,6 +28,7 @@ struct process *process__new(int pid, uint64_t page_size, struct tables *tables)
 	mappings__init(&p->maps, page_size);
 	brkheap__init(&p->brk, page_size);
 	fdtable__init(&p->fds);
+	heapblocks__init(&p->heap);
 	p->stack_cache = u64map__new(64);
 	return p;
 }
@@ -40,6 +41,7 @@ void process__free(struct process *p)
 	mappings__clear(&p->maps);
 	brkheap__clear(&p->brk);
 	fdtable__clear(&p->fds);
+	heapblocks__clear(&p->heap);
 	goproc__free(p->go);
 	u64map__free(p->stack_cache);
 	free(p);
@@ -196,6 +198,13 @@ void process__exec_reset(struct process *p)
 {
 	mappings__clear(&p->maps);
 	brkheap__clear(&p->brk);
+	{
+		uint64_t mean = p->heap.sample_mean;
+
+		heapblocks__clear(&p->heap);	/* a new image: no block survives */
+		heapblocks__init(&p->heap);
+		p->heap.sample_mean = mean;
+	}
 	addrspace__clear(&p->as);
 	/* /proc read before the exec showed the old image, or the new one
 	 * before its loader mapped the libraries: the first code we cannot
@@ -248,7 +257,7 @@ uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 
 size_t process__items(const struct process *p)
 {
-	return p->maps.allocs + p->brk.n + p->fds.count;
+	return p->maps.allocs + p->brk.n + p->fds.count + p->heap.n;
 }
 
 static void mark_mapping(void *ctx, const struct mapping_alloc *a)
@@ -259,18 +268,35 @@ static void mark_mapping(void *ctx, const struct mapping_alloc *a)
 	tables__mark_string(t, a->file);
 }
 
+/* A goroutine's creation stack, and where it stopped when last read (the
+ * current-stack cache of trace/gocurrent.c, reused while it stays). */
 static void mark_goroutine(void *ctx, const struct goroutine *gr)
 {
 	tables__mark_stack(ctx, gr->stack);
+	tables__mark_stack(ctx, gr->now_stack);
 }
 
 static void mark_go(struct tables *t, const struct goproc *g)
 {
 	goroutines__visit(&g->gor, mark_goroutine, t);
+	/* exited creators kept for their descendants' chains of creators */
+	goroutines__visit_ancestors(&g->gor, mark_goroutine, t);
 	for (size_t i = 0; i < g->allocs.n; i++)
 		tables__mark_stack(t, g->allocs.t[i].stack);
 	for (size_t i = 0; i < g->nheap; i++)
 		tables__mark_stack(t, g->heap[i].stack);
+}
+
+/* Blocks still held and what each stack allocated while traced; the
+ * allocator's name and what was left unprobed (the report's notes). */
+static void mark_heap(struct tables *t, const struct heapblocks *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		tables__mark_stack(t, h->b[i].stack);
+	for (size_t i = 0; i < h->nt; i++)
+		tables__mark_stack(t, h->t[i].stack);
+	tables__mark_string(t, h->allocator);
+	tables__mark_string(t, h->skipped);
 }
 
 void process__mark(const struct process *p)
@@ -291,6 +317,7 @@ void process__mark(const struct process *p)
 			tables__mark_string(t, it->path);
 		}
 	}
+	mark_heap(t, &p->heap);
 	if (p->go)
 		mark_go(t, p->go);
 }

@@ -13,6 +13,7 @@
 #include "symbols/addrspace.h"
 #include "ledgers/brkheap.h"
 #include "ledgers/fdtable.h"
+#include "ledgers/heapblocks.h"
 #include "ledgers/mappings.h"
 
 struct u64map;
@@ -36,6 +37,7 @@ struct process {
 	struct mappings maps;
 	struct brkheap brk;
 	struct fdtable fds;
+	struct heapblocks heap;	/* malloc family (--malloc) */
 	struct goproc *go;	/* Go runtime state, NULL if not a Go program */
 	struct u64map *stack_cache;	/* hash(raw ips, as.gen) -> stack id;
 					 * ids a sweep freed are dropped */
@@ -64,8 +66,9 @@ uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 			       uint32_t n, uint32_t flags);
 /* Memory the collector holds for this process (for the agent's caps). */
 size_t process__items(const struct process *p);
-/* Mark in p->tables what p refers to: the stacks of its ledgers, their
- * paths, its exe and the modules of its code map (tables.h). */
+/* Mark in p->tables what p refers to: the stacks of its ledgers (heap
+ * blocks and their tallies too), their paths and names, its exe and the
+ * modules of its code map (tables.h). */
 void process__mark(const struct process *p);
 /* After a sweep: forget cached stack ids the sweep freed. */
 void process__drop_swept(struct process *p);

@@ -6,6 +6,7 @@
  */
 #include "report/build.h"
 #include "report/frames.h"
+#include "report/goroutine_groups.h"
 #include "base/hashmap.h"
 #include "base/strtab.h"
 #include "base/util.h"
@@ -16,8 +17,9 @@
 #include "symbols/tables.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
-#include "trace/goread.h"
+#include "trace/mallocprobes.h"
 #include "trace/probes.h"
+#include "ledgers/goallocs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,20 +30,19 @@
  * has exited shows everything it held at exit: that is its leak. */
 #define DEFAULT_MIN_AGE_S 0.5
 
-/* The goroutine that runs runtime.main, in every Go release. */
-#define MAIN_GOID 1
-
 /* The report's strings are its own copies (report.h): every string
  * taken from the collector's tables goes through copy(). */
 struct builder {
 	struct report *r;
 	const struct tables *t;	/* the collector's */
+	enum malloc_mode malloc_mode;
 	struct u64map *index;	/* aggregation key -> stacks[] index + 1 */
 	size_t cap;
 	const struct process *p;
 	uint64_t end_ns;	/* ages are measured up to here */
 	double min_age_s;
 	bool goroutine_states;
+	struct report_target *target;	/* of the process being added */
 	/* the process's memory was measured at least once (its items made
 	 * since then are taken as made); 0 if never */
 	uint64_t measured;
@@ -140,19 +141,6 @@ static void add_state(struct report_stack *s, const char *state, uint64_t n)
 	s->states[i].count += n;
 }
 
-struct goroutine_list {
-	const struct goroutine **v;
-	size_t n, cap;
-};
-
-static void collect_goroutine(void *ctx, const struct goroutine *gr)
-{
-	struct goroutine_list *l = ctx;
-
-	grow_array((void **)&l->v, &l->cap, l->n + 1, sizeof(*l->v));
-	l->v[l->n++] = gr;
-}
-
 /* The allocation site of a Go allocation stack: the first frame past the
  * allocator (profilealloc, mallocgc and its leaves); *tiny when the
  * allocator was the tiny one. A string of the report. */
@@ -203,41 +191,32 @@ static void check_allocs(const struct tables *tables, struct report *r,
 	}
 }
 
-/* Goroutines per creation stack, with what each is doing now; Go heap
- * allocations (scaled like pprof when sampled); the runtime's heap
- * profile as last read. */
+static struct report_stack *add_goroutine(void *ctx, uint32_t stack, uint32_t sub,
+					  bool pre, bool walked, uint64_t birth_ns)
+{
+	struct builder *b = ctx;
+	double min_age_s = b->min_age_s;
+	struct report_stack *s;
+
+	/* Found by a walk of the runtime's list, not caught between two
+	 * events: nothing is in flight, its age is since it was first seen. */
+	if (walked)
+		b->min_age_s = 0;
+	s = add_item(b, KIND_GOROUTINE, stack, sub, NULL, pre, 0, birth_ns);
+	b->min_age_s = min_age_s;
+	return s;
+}
+
+/* Goroutines (report/goroutine_groups.c); Go heap allocations (scaled
+ * like pprof when sampled); the runtime's heap profile as last read. */
 static void add_go(struct builder *b, const struct process *p)
 {
 	struct goproc *g = p->go;
-	struct goroutine_list l = { 0 };
-	const char **states;
-
-	goroutines__visit(&g->gor, collect_goroutine, &l);
-	states = xcalloc(l.n ? l.n : 1, sizeof(*states));
-	if (!p->exited && b->goroutine_states)
-		goread__states(g, p->pid, l.v, l.n, states);
-	b->r->has_kind[KIND_GOROUTINE] = true;
-	for (size_t i = 0; i < l.n; i++) {
-		/* The runtime starts goroutine 1 (runtime.main) itself: the
-		 * stack seen creating it is the runtime's bootstrap, no
-		 * creator a reader could act on. */
-		bool main_g = l.v[i]->goid == MAIN_GOID;
-		struct report_stack *s = add_item(b, KIND_GOROUTINE,
-						  main_g ? STACK_NONE : l.v[i]->stack, main_g,
-						  NULL, l.v[i]->preexisting, 0, l.v[i]->birth_ns);
-
-		if (s)
-			s->main_goroutine = main_g;
-
-		/* A process that exited: what each was doing when last read. */
-		if (s && b->goroutine_states && !states[i])
-			states[i] = goread__state_name(g, l.v[i]->last_state);
-		if (s && b->goroutine_states)
-			add_state(s, copy(b->r, states[i] ? states[i] : "unknown (exited)"), 1);
-	}
-	free(states);
-	free(l.v);
 	bool have_every = false;
+
+	b->r->has_kind[KIND_GOROUTINE] = true;
+	goroutine_groups__add(b->r, b->target, p, b->goroutine_states, b->end_ns,
+			      add_goroutine, b);
 
 	for (size_t i = 0; i < g->allocs.n; i++)
 		have_every |= !g->allocs.t[i].sampled;
@@ -345,14 +324,22 @@ static void add_usage(struct builder *b, enum ls_kind kind, struct report_stack 
 	}
 }
 
+/* Sub-groups of a stack's memory, apart from what the program mapped
+ * for itself: mappings of files, and what the allocator took for
+ * malloc's blocks (--malloc). */
+#define SUB_FILE 1
+#define SUB_ALLOCATOR 2
+
 static void add_mapping(void *ctx, const struct mapping_alloc *a)
 {
 	struct builder *b = ctx;
 	bool pre = a->flags & MAPPING_PREEXISTING, file = maps_a_file(a);
+	bool alloc = a->flags & MAPPING_ALLOCATOR;
 	struct report_stack *s;
 
-	s = add_item(b, KIND_MMAP, a->stack, pre ? path_key(a->file) : file, NULL,
-		     pre, a->bytes, a->birth_ns);
+	s = add_item(b, KIND_MMAP, a->stack,
+		     pre ? path_key(a->file) : (file ? SUB_FILE : 0) | (alloc ? SUB_ALLOCATOR : 0),
+		     NULL, pre, a->bytes, a->birth_ns);
 	if (a->measured_ns || !b->measured)
 		add_usage(b, KIND_MMAP, s, file, a->bytes, a->resident_bytes,
 			  a->committed_bytes, a->measured_ns);
@@ -361,6 +348,71 @@ static void add_mapping(void *ctx, const struct mapping_alloc *a)
 			  a->flags & MAPPING_COMMITS ? a->bytes : 0, b->measured);
 	if (s && pre && a->file)
 		add_path(s, copy(b->r, a->file));
+	if (s && alloc)
+		s->allocator = true;
+}
+
+struct stack_weight {
+	uint32_t stack;
+	uint64_t count, bytes, oldest_ns;
+};
+
+/*
+ * Heap blocks per allocation stack. Every block (--malloc=all) counts as
+ * itself; sampled blocks are summed per stack and scaled like pprof's
+ * (goallocs__scale), then carry the stack's oldest birth.
+ */
+static void add_heap(struct builder *b, const struct process *p)
+{
+	const struct heapblocks *h = &p->heap;
+	struct u64map *by_stack;
+	struct stack_weight *w = NULL;
+	size_t nw = 0, capw = 0;
+
+	if (b->malloc_mode == MALLOC_OFF)
+		return;
+	b->r->has_kind[KIND_MALLOC] = true;
+	if (!h->sample_mean) {
+		for (size_t i = 0; i < h->n; i++)
+			add_item(b, KIND_MALLOC, h->b[i].stack, 0, NULL, false, h->b[i].size,
+				 h->b[i].birth_ns);
+	} else {
+		by_stack = u64map__new(64);
+		for (size_t i = 0; i < h->n; i++) {
+			uint64_t idx;
+
+			if (!u64map__get(by_stack, h->b[i].stack, &idx)) {
+				grow_array((void **)&w, &capw, nw + 1, sizeof(*w));
+				idx = nw++;
+				w[idx] = (struct stack_weight){ h->b[i].stack, 0, 0, h->b[i].birth_ns };
+				u64map__put(by_stack, h->b[i].stack, idx);
+			}
+			w[idx].count++;
+			w[idx].bytes += h->b[i].size;
+			w[idx].oldest_ns = MIN(w[idx].oldest_ns, h->b[i].birth_ns);
+		}
+		for (size_t i = 0; i < nw; i++) {
+			uint64_t n, bytes;
+
+			goallocs__scale(w[i].count, w[i].bytes, h->sample_mean, &n, &bytes);
+			add_items(b, KIND_MALLOC, w[i].stack, 0, NULL, false, n, bytes,
+				  w[i].oldest_ns);
+		}
+		u64map__free(by_stack);
+		free(w);
+	}
+	/* allocated while traced, on the stacks still holding blocks */
+	for (size_t i = 0; i < h->nt; i++) {
+		uint64_t key = agg_key(KIND_MALLOC, p->pid, h->t[i].stack, 0, false), idx;
+		uint64_t n = h->t[i].count, bytes = h->t[i].bytes;
+
+		if (!u64map__get(b->index, key, &idx))
+			continue;
+		if (h->sample_mean)
+			goallocs__scale(n, bytes, h->sample_mean, &n, &bytes);
+		b->r->stacks[idx].alloc_count += n;
+		b->r->stacks[idx].alloc_bytes += bytes;
+	}
 }
 
 static void add_process(struct builder *b, const struct process *p)
@@ -372,7 +424,8 @@ static void add_process(struct builder *b, const struct process *p)
 	for (size_t i = 0; i < p->brk.n; i++) {
 		const struct brk_segment *s = &p->brk.segs[i];
 
-		struct report_stack *rs = add_item(b, KIND_BRK, s->stack, 0, NULL,
+		struct report_stack *rs = add_item(b, KIND_BRK, s->stack,
+						   s->allocator ? SUB_ALLOCATOR : 0, NULL,
 						   s->preexisting, s->end - s->start,
 						   s->birth_ns);
 
@@ -384,7 +437,10 @@ static void add_process(struct builder *b, const struct process *p)
 				  s->end - s->start, b->measured);
 		if (rs && s->preexisting && !rs->npaths)
 			add_path(rs, copy(b->r, "[heap]"));
+		if (rs && s->allocator)
+			rs->allocator = true;
 	}
+	add_heap(b, p);
 	for (size_t fd = 0; fd < p->fds.cap; fd++) {
 		const struct fd_item *it = p->fds.fds[fd];
 		struct report_stack *s;
@@ -405,38 +461,12 @@ static void add_process(struct builder *b, const struct process *p)
 					 p->pid, p->go->bin->path, p->go->bin->why_not);
 }
 
-/* A goroutine's creation stack as the probe sees it starts inside the
- * runtime's newproc machinery: what a reader wants first is the function
- * holding the `go` statement. */
-static void trim_creation_frames(struct report_stack *s)
-{
-	static const char *const runtime_frames[] = {
-		"runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
-		"runtime.newproc1", "runtime.systemstack_switch",
-	};
-	size_t skip = 0;
-
-	while (skip + 1 < s->nframes) {
-		bool rt = false;
-
-		for (size_t i = 0; i < ARRAY_SIZE(runtime_frames); i++)
-			rt |= s->frames[skip].name && !strcmp(s->frames[skip].name, runtime_frames[i]);
-		if (!rt)
-			break;
-		skip++;
-	}
-	if (skip) {
-		memmove(s->frames, s->frames + skip, (s->nframes - skip) * sizeof(*s->frames));
-		s->nframes -= skip;
-	}
-}
-
 static void symbolize_stack(const struct tables *t, struct report *r,
 			    struct report_stack *s)
 {
 	frames__expand(t, r, s);
 	if (s->kind == KIND_GOROUTINE)
-		trim_creation_frames(s);
+		goroutine_groups__symbolize(t, r, s);
 	else if (s->kind == KIND_GO_ALLOC)
 		frames__trim_go_alloc(s);
 	else if (s->kind == KIND_GO_HEAP)
@@ -458,6 +488,8 @@ static void merge_into(struct report_stack *dst, struct report_stack *src)
 	dst->file_backed |= src->file_backed;
 	for (size_t i = 0; i < src->nstates; i++)
 		add_state(dst, src->states[i].name, src->states[i].count);
+	if (dst->kind == KIND_GOROUTINE)
+		goroutine_groups__merge(dst, src);
 	for (size_t p = 0; p < src->npaths; p++) {
 		size_t q;
 
@@ -491,6 +523,50 @@ static void merge_same_symbols(struct report *r)
 	u64map__free(seen);
 }
 
+static void malloc_target(struct report *r, struct report_target *t, const struct process *p,
+			  enum malloc_mode mode)
+{
+	static const char *const modes[] = { "off", "all", "sampled" };
+
+	t->malloc_allocator = copy(r, p->heap.allocator);
+	t->malloc_mode = modes[mode];
+	t->malloc_sample_mean = p->heap.sample_mean;
+	t->malloc_allocs = p->heap.allocs;
+	t->malloc_frees = p->heap.frees;
+	t->malloc_unknown_frees = p->heap.unknown_frees;
+	t->malloc_replaced = p->heap.replaced;
+}
+
+/* What a reader must know about the malloc kind of each process: how to
+ * turn it on, what was left unprobed, frees of blocks from before. */
+static void malloc_notes(struct report *r, const struct collector *c)
+{
+	enum malloc_mode mode = mallocprobes__mode(c->malloc);
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+		const struct heapblocks *h = &p->heap;
+
+		if (!h->allocator)
+			continue;
+		if (mode == MALLOC_OFF) {
+			report__add_process_note(r, p->pid, "pid %d allocates with %s: "
+						 "--malloc=sampled shows its heap blocks per stack (a "
+						 "uprobe hit per malloc and per free, about 0.5-1 us "
+						 "each; --malloc=all: every block, a return probe more "
+						 "per allocation)", p->pid, h->allocator);
+			continue;
+		}
+		if (h->skipped)
+			report__add_process_note(r, p->pid, "pid %d: malloc family not probed in "
+						 "part: %s", p->pid, h->skipped);
+		if (h->unknown_frees)
+			report__add_process_note(r, p->pid, "pid %d: %llu frees of blocks allocated "
+						 "before tracing (ignored)", p->pid,
+						 (unsigned long long)h->unknown_frees);
+	}
+}
+
 struct report *report__build(const struct collector *c,
 			     const struct report_options *o)
 {
@@ -512,12 +588,14 @@ struct report *report__build(const struct collector *c,
 		c->resync.fds_removed, c->resync.bytes_added, c->resync.bytes_removed,
 		c->resync.inexact || r->lost_events > c->resync.lost_handled };
 	r->has_kind[KIND_MMAP] = r->has_kind[KIND_BRK] = r->has_kind[KIND_FD] = true;
+	b.malloc_mode = mallocprobes__mode(c->malloc);
 	r->stats.records = c->records;
 	r->stats.stacks_unwound = c->stacks_cfi;
 	r->stats.stacks_truncated = c->stacks_truncated;
 	r->stats.stacks_stitched = c->stacks_stitched;
 	r->stats.stacks_broken = c->stacks_broken;
 	r->stats.stacks_cgo = c->stacks_cgo;
+	r->stats.go_stacks_copied = c->go_creation_stacks_copied;
 	r->stats.unwind_us_per_stack = c->stacks_cfi ? c->unwind_ns / (double)NS_PER_US / c->stacks_cfi : 0;
 	r->targets = xcalloc(c->nprocs, sizeof(*r->targets));
 	for (size_t i = 0; i < c->nprocs; i++) {
@@ -546,9 +624,11 @@ struct report *report__build(const struct collector *c,
 			if (t->go_alloc_sampled && t->go_alloc_every)
 				check_allocs(&c->tables, r, t, &p->go->allocs);
 		}
+		malloc_target(r, t, p, b.malloc_mode);
 		b.end_ns = now;
 		b.min_age_s = p->exited ? 0 : r->min_age_s;
 		b.goroutine_states = o->goroutine_states;
+		b.target = t;
 		add_process(&b, p);
 	}
 	for (size_t i = 0; i < r->nstacks; i++)
@@ -558,6 +638,7 @@ struct report *report__build(const struct collector *c,
 	for (size_t i = 0; i < r->nstacks; i++)
 		r->unresolved_frames += r->stacks[i].unresolved;
 	report__sort(r);
+	malloc_notes(r, c);
 	/* after symbolizing: what the tables hold with this report made */
 	_Static_assert(REPORT_TABLES == TABLE_MAX, "one report_table per table");
 	for (int k = 0; k < TABLE_MAX; k++) {
@@ -578,11 +659,19 @@ struct report *report__build_traced(struct collector *c, const struct probes *p,
 	struct report *r;
 
 	collector__refresh(c);
+	/* a report a user reads shows the goroutines of this moment */
+	if (goroutine_states)
+		collector__walk_goroutines(c, true);
 	probes__read_drops(p, ro.drops);
 	r = report__build(c, &ro);
+	r->stats.malloc_failed = probes__stat(p, LS_STAT_ALLOC_FAILED);
 	if (c->bad_records)
 		report__add_note(r, "%llu malformed records ignored",
 				 (unsigned long long)c->bad_records);
+	if (c->go_creation_stacks_lost)
+		report__add_note(r, "%llu goroutine creation stacks could not be walked "
+				 "(only the go statement kept)",
+				 (unsigned long long)c->go_creation_stacks_lost);
 	if (p->skipped_optional)
 		report__add_note(r, "%zu syscall tracepoints absent on this kernel "
 				 "(their fds are not tracked)", p->skipped_optional);

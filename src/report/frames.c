@@ -12,11 +12,11 @@
 
 /* The frame's strings are copied into the report's own table: a report
  * outlives sweeps of the collector's tables (report.h). */
-static void push_frame(struct report *r, struct report_stack *s, size_t *cap,
-		       const struct frame_sym *fs, uint32_t level)
+static void push_frame(struct report *r, struct report_frame **frames, size_t *nframes,
+		       size_t *cap, const struct frame_sym *fs, uint32_t level, bool wrapper)
 {
-	grow_array((void **)&s->frames, cap, s->nframes + 1, sizeof(*s->frames));
-	s->frames[s->nframes++] = (struct report_frame){
+	grow_array((void **)frames, cap, *nframes + 1, sizeof(**frames));
+	(*frames)[(*nframes)++] = (struct report_frame){
 		.name = strtab__intern(r->strings, fs->levels[level].name),
 		.file = strtab__intern(r->strings, fs->levels[level].file),
 		.line = fs->levels[level].line,
@@ -24,23 +24,26 @@ static void push_frame(struct report *r, struct report_stack *s, size_t *cap,
 		.address = fs->offset,
 		.build_id = strtab__intern(r->strings, fs->build_id),
 		.inlined = level + 1 < fs->nlevels,
+		.wrapper = wrapper,
 	};
 }
 
-void frames__expand(const struct tables *t, struct report *r, struct report_stack *s)
+void frames__expand_id(const struct tables *t, struct report *r, uint32_t stack_id,
+		       bool keep_wrappers, struct report_frame **frames, size_t *nframes,
+		       bool *truncated, uint32_t *unresolved)
 {
 	uint32_t n, flags;
-	const uint64_t *f = stacks__frames(t->stacks, s->stack_id, &n, &flags);
+	const uint64_t *f = stacks__frames(t->stacks, stack_id, &n, &flags);
 	bool logical = flags & STACK_GO_LOGICAL;
 	/* The runtime's traceback starts as if called by a normal function:
 	 * a wrapper at the leaf is left out too. */
 	bool callee_panicked = false;
 	size_t cap = 0;
 
-	s->truncated = flags & STACK_TRUNCATED;
-	s->nframes = 0;
-	s->frames = NULL;
-	s->unresolved = 0;
+	*truncated = flags & STACK_TRUNCATED;
+	*nframes = 0;
+	*frames = NULL;
+	*unresolved = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		bool ret_addr = i > 0 || !(flags & STACK_LEAF_EXACT);
 		const struct frame_sym *fs = symbolizer__frame(t->symbols, f[i], ret_addr);
@@ -53,13 +56,20 @@ void frames__expand(const struct tables *t, struct report *r, struct report_stac
 			bool elide = sl->go_wrapper && !callee_panicked;
 
 			callee_panicked = sl->go_panics;
-			if (elide || (sl->name && !strcmp(sl->name, "runtime.goexit")))
+			if ((elide && !keep_wrappers) ||
+			    (sl->name && !strcmp(sl->name, "runtime.goexit")))
 				continue;
-			push_frame(r, s, &cap, fs, l);
+			push_frame(r, frames, nframes, &cap, fs, l, elide);
 			/* module+0xoffset or an address outside every module */
-			s->unresolved += !fs->func;
+			*unresolved += !fs->func;
 		}
 	}
+}
+
+void frames__expand(const struct tables *t, struct report *r, struct report_stack *s)
+{
+	frames__expand_id(t, r, s->stack_id, false, &s->frames, &s->nframes, &s->truncated,
+			  &s->unresolved);
 }
 
 static void drop_leading(struct report_stack *s, size_t skip)

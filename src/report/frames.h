@@ -29,6 +29,13 @@ struct tables;
 /* Fill s->frames, s->nframes and s->truncated from s->stack_id in the
  * collector's tables t; names and files are copied into r's strings. */
 void frames__expand(const struct tables *t, struct report *r, struct report_stack *s);
+/* The same for any stack of t (a goroutine's current stack, a creator's
+ * creation stack): *frames to free; *unresolved frames had no function.
+ * keep_wrappers: keep compiler-made wrappers, flagged (current stacks, as
+ * a GOTRACEBACK=system dump has them; the text leaves them out). */
+void frames__expand_id(const struct tables *t, struct report *r, uint32_t stack_id,
+		       bool keep_wrappers, struct report_frame **frames, size_t *nframes,
+		       bool *truncated, uint32_t *unresolved);
 /* go_alloc: the frames the runtime's heap profile records for the same
  * allocation (from the probe in the allocator to the caller). */
 void frames__trim_go_alloc(struct report_stack *s);

@@ -191,10 +191,32 @@ static int kind_error(struct reader *d, const char *ctx, const char *key,
 	return fail(d, ctx, key, "unknown kind \"%s\" (one of %s)", name, list);
 }
 
+/* targets[].malloc: optional (the malloc family off and no allocator) */
+static int read_target_malloc(struct reader *d, json_t *v, const char *ctx,
+			      struct report_target *t)
+{
+	json_t *m;
+	char sub[96];
+	int err;
+
+	if ((err = get_container(d, v, ctx, "malloc", false, false, &m)) || !m)
+		return err;
+	snprintf(sub, sizeof(sub), "%s.malloc", ctx);
+	if ((err = get_string(d, m, sub, "allocator", false, &t->malloc_allocator)) ||
+	    (err = get_string(d, m, sub, "mode", false, &t->malloc_mode)) ||
+	    (err = get_uint(d, m, sub, "sample_bytes", false, &t->malloc_sample_mean)) ||
+	    (err = get_uint(d, m, sub, "allocs", false, &t->malloc_allocs)) ||
+	    (err = get_uint(d, m, sub, "frees", false, &t->malloc_frees)) ||
+	    (err = get_uint(d, m, sub, "unknown_frees", false, &t->malloc_unknown_frees)) ||
+	    (err = get_uint(d, m, sub, "replaced", false, &t->malloc_replaced)))
+		return err;
+	return 0;
+}
+
 /* targets[].go: what was learned of a Go program. */
 static int read_go(struct reader *d, json_t *v, const char *ctx, struct report_target *t)
 {
-	json_t *go, *hits, *sites, *it;
+	json_t *go, *hits, *walks, *sites, *it;
 	char sub[96];
 	size_t i;
 	int err;
@@ -208,6 +230,10 @@ static int read_go(struct reader *d, json_t *v, const char *ctx, struct report_t
 	    (err = get_string(d, go, sub, "rate_source", false, &t->go_rate_source)) ||
 	    (err = get_uint(d, go, sub, "goroutines_created", false, &t->goroutines_created)) ||
 	    (err = get_uint(d, go, sub, "goroutines_exited", false, &t->goroutines_exited)) ||
+	    (err = get_string(d, go, sub, "goroutine_mode", false, &t->go_goroutine_mode)) ||
+	    (err = get_uint(d, go, sub, "runtime_goroutines", false,
+			    &t->go_runtime_goroutines)) ||
+	    (err = get_container(d, go, sub, "walks", false, false, &walks)) ||
 	    (err = get_container(d, go, sub, "alloc_probe_hits", false, false, &hits)) ||
 	    (err = get_container(d, go, sub, "alloc_check", false, true, &sites)))
 		return err;
@@ -219,6 +245,11 @@ static int read_go(struct reader *d, json_t *v, const char *ctx, struct report_t
 	if (hits &&
 	    ((err = get_uint(d, hits, sub, "every", false, &t->go_alloc_every)) ||
 	     (err = get_uint(d, hits, sub, "sampled", false, &t->go_alloc_sampled))))
+		return err;
+	if (walks &&
+	    ((err = get_uint(d, walks, sub, "count", false, &t->go_walks)) ||
+	     (err = get_double(d, walks, sub, "interval_s", false, &t->go_walk_interval_s)) ||
+	     (err = get_double(d, walks, sub, "last_cpu_ms", false, &t->go_walk_cpu_ms))))
 		return err;
 	if (!sites || !json_array_size(sites))
 		return 0;
@@ -258,39 +289,41 @@ static int read_target(struct reader *d, json_t *v, const char *ctx,
 	snprintf(t->comm, sizeof(t->comm), "%s", comm ? comm : "");
 	t->exe = exe && *exe ? exe : NULL;	/* the writer's "" is NULL */
 	t->exe_file = exe_file;
-	return read_go(d, v, ctx, t);
+	if ((err = read_go(d, v, ctx, t)))
+		return err;
+	return read_target_malloc(d, v, ctx, t);
 }
 
 static int read_frames(struct reader *d, json_t *v, const char *ctx,
-		       struct report_stack *s)
+		       struct report_frame **framesp, size_t *nframes)
 {
 	json_t *frames, *locs, *it;
-	char sub[96];
+	char sub[128];
 	size_t i;
 	int err;
 
 	if ((err = get_container(d, v, ctx, "frames", true, true, &frames)) ||
 	    (err = get_container(d, v, ctx, "locations", false, true, &locs)))
 		return err;
-	s->nframes = json_array_size(frames);
-	if (locs && json_array_size(locs) != s->nframes)
+	*nframes = json_array_size(frames);
+	if (locs && json_array_size(locs) != *nframes)
 		return fail(d, ctx, "locations", "%zu entries for %zu frames "
 			    "(they must run in parallel)", json_array_size(locs),
-			    s->nframes);
-	s->frames = s->nframes ? xcalloc(s->nframes, sizeof(*s->frames)) : NULL;
+			    *nframes);
+	*framesp = *nframes ? xcalloc(*nframes, sizeof(**framesp)) : NULL;
 	json_array_foreach(frames, i, it) {
 		if (!json_is_string(it) && !json_is_null(it)) {
 			snprintf(sub, sizeof(sub), "%s.frames[%zu]", ctx, i);
 			return fail(d, sub, NULL, "expected a string, found %s",
 				    type_name(it));
 		}
-		s->frames[i].name = json_is_string(it) ?
+		(*framesp)[i].name = json_is_string(it) ?
 			strtab__intern(d->strings, json_string_value(it)) : NULL;
 	}
 	if (!locs)
 		return 0;
 	json_array_foreach(locs, i, it) {
-		struct report_frame *f = &s->frames[i];
+		struct report_frame *f = &(*framesp)[i];
 		uint64_t line = 0;
 
 		snprintf(sub, sizeof(sub), "%s.locations[%zu]", ctx, i);
@@ -302,7 +335,8 @@ static int read_frames(struct reader *d, json_t *v, const char *ctx,
 		    (err = get_string(d, it, sub, "module", false, &f->module)) ||
 		    (err = get_uint(d, it, sub, "address", false, &f->address)) ||
 		    (err = get_string(d, it, sub, "build_id", false, &f->build_id)) ||
-		    (err = get_bool(d, it, sub, "inlined", false, &f->inlined)))
+		    (err = get_bool(d, it, sub, "inlined", false, &f->inlined)) ||
+		    (err = get_bool(d, it, sub, "wrapper", false, &f->wrapper)))
 			return err;
 		if (line > UINT32_MAX)
 			return fail(d, sub, "line", "%" PRIu64 " is out of range", line);
@@ -326,23 +360,73 @@ static int read_usage(struct reader *d, json_t *v, const char *ctx, bool *measur
 	return 0;
 }
 
-/* goroutines: {"chan receive": 37, ...} */
+/* goroutines: {"chan receive": 37, ...}, at most max kept */
 static int read_states(struct reader *d, json_t *v, const char *ctx,
-		       struct report_stack *s)
+		       struct report_state *st, size_t *n, size_t max)
 {
 	const char *name;
-	json_t *states, *n;
+	json_t *states, *it;
 	int err;
 
 	if ((err = get_container(d, v, ctx, "states", false, false, &states)) || !states)
 		return err;
-	json_object_foreach(states, name, n) {
-		if (!json_is_integer(n) || json_integer_value(n) < 0)
+	json_object_foreach(states, name, it) {
+		if (!json_is_integer(it) || json_integer_value(it) < 0)
 			return fail(d, ctx, "states", "\"%s\": expected a count, found %s",
-				    name, type_name(n));
-		if (s->nstates < REPORT_MAX_STATES)
-			s->states[s->nstates++] = (struct report_state){
-				strtab__intern(d->strings, name), (uint64_t)json_integer_value(n) };
+				    name, type_name(it));
+		if (*n < max)
+			st[(*n)++] = (struct report_state){
+				strtab__intern(d->strings, name), (uint64_t)json_integer_value(it) };
+	}
+	return 0;
+}
+
+
+/* A goroutine group's "start", "now" and "ancestors". */
+static int read_goroutines(struct reader *d, json_t *v, const char *ctx,
+			   struct report_stack *s)
+{
+	json_t *now, *anc, *it;
+	char sub[128];
+	size_t i;
+	int err;
+
+	if ((err = get_string(d, v, ctx, "start", false, &s->go_start)) ||
+	    (err = get_container(d, v, ctx, "now", false, true, &now)) ||
+	    (err = get_container(d, v, ctx, "ancestors", false, true, &anc)))
+		return err;
+	if (now && json_array_size(now)) {
+		s->now = xcalloc(json_array_size(now), sizeof(*s->now));
+		json_array_foreach(now, i, it) {
+			struct report_goroutines_now *n = &s->now[s->nnow++];
+
+			snprintf(sub, sizeof(sub), "%s.now[%zu]", ctx, i);
+			n->wait_min_s = n->wait_max_s = -1;
+			if (!json_is_object(it))
+				return fail(d, sub, NULL, "expected an object, found %s",
+					    type_name(it));
+			if ((err = get_uint(d, it, sub, "count", true, &n->count)) ||
+			    (err = get_double(d, it, sub, "wait_min_s", false, &n->wait_min_s)) ||
+			    (err = get_double(d, it, sub, "wait_max_s", false, &n->wait_max_s)) ||
+			    (err = get_bool(d, it, sub, "truncated", false, &n->truncated)) ||
+			    (err = read_states(d, it, sub, n->states, &n->nstates,
+					       REPORT_MAX_NOW_STATES)) ||
+			    (err = read_frames(d, it, sub, &n->frames, &n->nframes)))
+				return err;
+		}
+	}
+	if (anc && json_array_size(anc)) {
+		s->ancestors = xcalloc(json_array_size(anc), sizeof(*s->ancestors));
+		json_array_foreach(anc, i, it) {
+			struct report_ancestor *a = &s->ancestors[s->nancestors++];
+
+			snprintf(sub, sizeof(sub), "%s.ancestors[%zu]", ctx, i);
+			if (!json_is_object(it))
+				return fail(d, sub, NULL, "expected an object, found %s",
+					    type_name(it));
+			if ((err = read_frames(d, it, sub, &a->frames, &a->nframes)))
+				return err;
+		}
 	}
 	return 0;
 }
@@ -375,10 +459,11 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 			      &s->committed_bytes)) ||
 	    (err = get_bool(d, v, ctx, "file_backed", false, &s->file_backed)) ||
 	    (err = get_bool(d, v, ctx, "main_goroutine", false, &s->main_goroutine)) ||
-	    (err = read_states(d, v, ctx, s)) ||
+	    (err = read_states(d, v, ctx, s->states, &s->nstates, REPORT_MAX_STATES)) ||
 	    (err = get_bool(d, v, ctx, "suspect", false, &s->suspect)) ||
 	    (err = get_string(d, v, ctx, "fd_kind", false, &s->fd_kind)) ||
 	    (err = get_bool(d, v, ctx, "preexisting", false, &s->preexisting)) ||
+	    (err = get_bool(d, v, ctx, "allocator", false, &s->allocator)) ||
 	    (err = get_bool(d, v, ctx, "truncated", false, &s->truncated)) ||
 	    (err = get_uint(d, v, ctx, "alloc_count", false, &s->alloc_count)) ||
 	    (err = get_uint(d, v, ctx, "alloc_bytes", false, &s->alloc_bytes)) ||
@@ -411,7 +496,9 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 	if (!(fabs(s->growth_per_min) < 1.8e19))
 		return fail(d, ctx, "growth_per_min", "%g is out of range",
 			    s->growth_per_min);
-	return read_frames(d, v, ctx, s);
+	if ((err = read_goroutines(d, v, ctx, s)))
+		return err;
+	return read_frames(d, v, ctx, &s->frames, &s->nframes);
 }
 
 /* totals.KIND.file_backed: the part of the totals that maps files. */
@@ -560,8 +647,13 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			     &r->stats.stacks_stitched)) ||
 	     (err = get_uint(d, stats, "stats", "stacks_broken", false,
 			     &r->stats.stacks_broken)) ||
+	     (err = get_uint(d, stats, "stats", "stacks_cgo", false, &r->stats.stacks_cgo)) ||
+	     (err = get_uint(d, stats, "stats", "go_stacks_copied", false,
+			     &r->stats.go_stacks_copied)) ||
 	     (err = get_double(d, stats, "stats", "unwind_us_per_stack", false,
-			       &r->stats.unwind_us_per_stack))))
+			       &r->stats.unwind_us_per_stack)) ||
+	     (err = get_uint(d, stats, "stats", "malloc_failed", false,
+			     &r->stats.malloc_failed))))
 		return err;
 	if (resync &&
 	    ((err = get_uint(d, resync, "resync", "runs", false, &r->resync.runs)) ||

@@ -5,6 +5,8 @@
 #include "base/util.h"
 #include "symbols/tables.h"
 
+#include <string.h>
+
 static void write_target(struct jsonw *w, const struct report_target *t)
 {
 	jsonw__begin_object(w);
@@ -24,6 +26,18 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 		jsonw__field_string(w, "rate_source", t->go_rate_source);
 		jsonw__field_uint(w, "goroutines_created", t->goroutines_created);
 		jsonw__field_uint(w, "goroutines_exited", t->goroutines_exited);
+		if (t->go_goroutine_mode)
+			jsonw__field_string(w, "goroutine_mode", t->go_goroutine_mode);
+		jsonw__field_uint(w, "runtime_goroutines", t->go_runtime_goroutines);
+		if (t->go_walks) {
+			/* snapshot mode: the walks of runtime.allgs */
+			jsonw__key(w, "walks");
+			jsonw__begin_object(w);
+			jsonw__field_uint(w, "count", t->go_walks);
+			jsonw__field_double(w, "interval_s", t->go_walk_interval_s);
+			jsonw__field_double(w, "last_cpu_ms", t->go_walk_cpu_ms);
+			jsonw__end_object(w);
+		}
 		jsonw__key(w, "alloc_probe_hits");
 		jsonw__begin_object(w);
 		jsonw__field_uint(w, "every", t->go_alloc_every);
@@ -43,6 +57,23 @@ static void write_target(struct jsonw *w, const struct report_target *t)
 		}
 		jsonw__end_object(w);
 	}
+	if (t->malloc_allocator || (t->malloc_mode && strcmp(t->malloc_mode, "off"))) {
+		/* the malloc family: what it allocates with, how it was traced */
+		jsonw__key(w, "malloc");
+		jsonw__begin_object(w);
+		jsonw__key(w, "allocator");
+		if (t->malloc_allocator)
+			jsonw__string(w, t->malloc_allocator);
+		else
+			jsonw__null(w);
+		jsonw__field_string(w, "mode", t->malloc_mode ? t->malloc_mode : "off");
+		jsonw__field_uint(w, "sample_bytes", t->malloc_sample_mean);
+		jsonw__field_uint(w, "allocs", t->malloc_allocs);
+		jsonw__field_uint(w, "frees", t->malloc_frees);
+		jsonw__field_uint(w, "unknown_frees", t->malloc_unknown_frees);
+		jsonw__field_uint(w, "replaced", t->malloc_replaced);
+		jsonw__end_object(w);
+	}
 	jsonw__end_object(w);
 }
 
@@ -50,6 +81,84 @@ static void write_usage(struct jsonw *w, uint64_t resident, uint64_t committed)
 {
 	jsonw__field_uint(w, "resident_bytes", resident);
 	jsonw__field_uint(w, "committed_bytes", committed);
+}
+
+static void write_frames(struct jsonw *w, const struct report_frame *fr, size_t n)
+{
+	jsonw__key(w, "frames");
+	jsonw__begin_array(w);
+	for (size_t i = 0; i < n; i++)
+		jsonw__string(w, fr[i].name);
+	jsonw__end_array(w);
+	/* Where each frame is, parallel to "frames": for tools that need
+	 * files, lines and addresses (pprof, editors). */
+	jsonw__key(w, "locations");
+	jsonw__begin_array(w);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_frame *f = &fr[i];
+
+		jsonw__begin_object(w);
+		if (f->file) {
+			jsonw__field_string(w, "file", f->file);
+			jsonw__field_uint(w, "line", f->line);
+		}
+		if (f->module)
+			jsonw__field_string(w, "module", f->module);
+		if (f->build_id)
+			jsonw__field_string(w, "build_id", f->build_id);
+		jsonw__field_uint(w, "address", f->address);
+		if (f->inlined)
+			jsonw__field_bool(w, "inlined", true);
+		if (f->wrapper)
+			jsonw__field_bool(w, "wrapper", true);
+		jsonw__end_object(w);
+	}
+	jsonw__end_array(w);
+}
+
+static void write_states(struct jsonw *w, const struct report_state *st, size_t n)
+{
+	jsonw__key(w, "states");
+	jsonw__begin_object(w);
+	for (size_t i = 0; i < n; i++)
+		jsonw__field_uint(w, st[i].name, st[i].count);
+	jsonw__end_object(w);
+}
+
+/* "start", "now" and "ancestors" of a goroutine group (README). */
+static void write_goroutines(struct jsonw *w, const struct report_stack *s)
+{
+	if (s->go_start)
+		jsonw__field_string(w, "start", s->go_start);
+	if (s->nnow) {
+		jsonw__key(w, "now");
+		jsonw__begin_array(w);
+		for (size_t i = 0; i < s->nnow; i++) {
+			const struct report_goroutines_now *n = &s->now[i];
+
+			jsonw__begin_object(w);
+			jsonw__field_uint(w, "count", n->count);
+			write_states(w, n->states, n->nstates);
+			if (n->wait_max_s >= 0) {
+				jsonw__field_double(w, "wait_min_s", n->wait_min_s);
+				jsonw__field_double(w, "wait_max_s", n->wait_max_s);
+			}
+			jsonw__field_bool(w, "truncated", n->truncated);
+			write_frames(w, n->frames, n->nframes);
+			jsonw__end_object(w);
+		}
+		jsonw__end_array(w);
+	}
+	if (s->nancestors) {
+		jsonw__key(w, "ancestors");
+		jsonw__begin_array(w);
+		for (size_t i = 0; i < s->nancestors; i++) {
+			jsonw__begin_object(w);
+			write_frames(w, s->ancestors[i].frames, s->ancestors[i].nframes);
+			jsonw__end_object(w);
+		}
+		jsonw__end_array(w);
+	}
 }
 
 static void write_stack(struct jsonw *w, const struct report_stack *s)
@@ -67,7 +176,7 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		jsonw__field_bool(w, "main_goroutine", true);
 	if (s->alloc_count || s->alloc_bytes) {
 		/* allocated (not only still in use): go_heap since process
-		 * start, go_alloc during the session */
+		 * start, go_alloc and malloc during the session */
 		jsonw__field_uint(w, "alloc_count", s->alloc_count);
 		jsonw__field_uint(w, "alloc_bytes", s->alloc_bytes);
 	}
@@ -88,45 +197,15 @@ static void write_stack(struct jsonw *w, const struct report_stack *s)
 		}
 		jsonw__end_array(w);
 	}
-	if (s->nstates) {
-		/* goroutines: what they are doing now */
-		jsonw__key(w, "states");
-		jsonw__begin_object(w);
-		for (size_t i = 0; i < s->nstates; i++) {
-			jsonw__key(w, s->states[i].name);
-			jsonw__uint(w, s->states[i].count);
-		}
-		jsonw__end_object(w);
-	}
+	/* goroutines: what they are doing now */
+	if (s->nstates)
+		write_states(w, s->states, s->nstates);
+	write_goroutines(w, s);
 	jsonw__field_bool(w, "preexisting", s->preexisting);
+	if (s->allocator)
+		jsonw__field_bool(w, "allocator", true);
 	jsonw__field_bool(w, "truncated", s->truncated);
-	jsonw__key(w, "frames");
-	jsonw__begin_array(w);
-	for (size_t i = 0; i < s->nframes; i++)
-		jsonw__string(w, s->frames[i].name);
-	jsonw__end_array(w);
-	/* Where each frame is, parallel to "frames": for tools that need
-	 * files, lines and addresses (pprof, editors). */
-	jsonw__key(w, "locations");
-	jsonw__begin_array(w);
-	for (size_t i = 0; i < s->nframes; i++) {
-		const struct report_frame *f = &s->frames[i];
-
-		jsonw__begin_object(w);
-		if (f->file) {
-			jsonw__field_string(w, "file", f->file);
-			jsonw__field_uint(w, "line", f->line);
-		}
-		if (f->module)
-			jsonw__field_string(w, "module", f->module);
-		if (f->build_id)
-			jsonw__field_string(w, "build_id", f->build_id);
-		jsonw__field_uint(w, "address", f->address);
-		if (f->inlined)
-			jsonw__field_bool(w, "inlined", true);
-		jsonw__end_object(w);
-	}
-	jsonw__end_array(w);
+	write_frames(w, s->frames, s->nframes);
 	jsonw__end_object(w);
 }
 
@@ -176,7 +255,10 @@ int report_json__write(FILE *f, const struct report *r)
 	jsonw__field_uint(&w, "stacks_stitched", r->stats.stacks_stitched);
 	jsonw__field_uint(&w, "stacks_broken", r->stats.stacks_broken);
 	jsonw__field_uint(&w, "stacks_cgo", r->stats.stacks_cgo);
+	jsonw__field_uint(&w, "go_stacks_copied", r->stats.go_stacks_copied);
 	jsonw__field_double(&w, "unwind_us_per_stack", r->stats.unwind_us_per_stack);
+	if (r->has_kind[KIND_MALLOC])
+		jsonw__field_uint(&w, "malloc_failed", r->stats.malloc_failed);
 	/* "tables": {"strings": {"entries": 25, "bytes": 2385}, ...} */
 	jsonw__key(&w, "tables");
 	jsonw__begin_object(&w);

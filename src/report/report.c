@@ -53,6 +53,7 @@ const char *drop_reason_name(int reason)
 		[LS_DROP_PATH_FAILED] = "path_failed",
 		[LS_DROP_INFLIGHT_FULL] = "inflight_full",
 		[LS_DROP_TRACED_FULL] = "traced_full",
+		[LS_DROP_SAMPLED_FULL] = "sampled_blocks_full",
 	};
 	return reason >= 0 && reason < LS_DROP_MAX ? names[reason] : NULL;
 }
@@ -100,6 +101,7 @@ static uint64_t hash_str(uint64_t h, const char *s)
 uint64_t report__stack_key(const struct report_stack *s)
 {
 	uint64_t h = hash_u64(((uint64_t)s->kind << 40) ^ ((uint64_t)s->preexisting << 39) ^
+			      ((uint64_t)s->allocator << 38) ^
 			      (uint64_t)(uint32_t)s->pid ^ (uint64_t)s->group << 48);
 
 	h = hash_str(h, s->fd_kind);
@@ -180,8 +182,17 @@ void report__free(struct report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nstacks; i++)
-		free(r->stacks[i].frames);
+	for (size_t i = 0; i < r->nstacks; i++) {
+		struct report_stack *s = &r->stacks[i];
+
+		free(s->frames);
+		for (size_t j = 0; j < s->nnow; j++)
+			free(s->now[j].frames);
+		for (size_t j = 0; j < s->nancestors; j++)
+			free(s->ancestors[j].frames);
+		free(s->now);
+		free(s->ancestors);
+	}
 	for (size_t i = 0; i < r->ntargets; i++)
 		free(r->targets[i].alloc_sites);
 	for (size_t i = 0; i < r->nnotes; i++)

@@ -40,6 +40,9 @@ struct report_frame {
 	uint64_t address;	/* file offset in module (or raw address) */
 	const char *build_id;	/* hex GNU build id of module, or NULL */
 	bool inlined;		/* inlined into the next frame (same address) */
+	bool wrapper;		/* Go, current stacks only: compiler-made (a go
+				 * statement's closure), which Go's level-1
+				 * tracebacks and the text leave out */
 };
 
 #define REPORT_MAX_PATHS 8
@@ -57,6 +60,31 @@ struct report_path {
 	uint64_t count;
 };
 
+#define REPORT_MAX_NOW_STATES 4
+
+/* Goroutines of one group stopped at the same place now, as pprof's
+ * goroutine profile groups them (by current stack). */
+struct report_goroutines_now {
+	uint64_t count;
+	struct report_state states[REPORT_MAX_NOW_STATES];
+	size_t nstates;
+	double wait_min_s, wait_max_s;	/* since g.waitsince; < 0 unknown */
+	struct report_frame *frames;	/* innermost first, without
+					 * runtime.goexit; none while running */
+	size_t nframes;
+	bool truncated;
+	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
+};
+
+/* The creation stack of a goroutine's creator, or of its creator's
+ * creator...: how a goroutine started in library code leads back to the
+ * user's code. */
+struct report_ancestor {
+	struct report_frame *frames;	/* innermost first */
+	size_t nframes;
+	uint32_t stack_id;	/* 0 after a JSON read */
+};
+
 struct report_stack {
 	enum ls_kind kind;
 	int pid;
@@ -67,6 +95,8 @@ struct report_stack {
 	struct report_path paths[REPORT_MAX_PATHS];	/* files, by count */
 	size_t npaths;
 	bool preexisting;	/* held before attach: creator unknown */
+	bool allocator;		/* mmap/brk made inside malloc (--malloc): the
+				 * allocator's memory, its blocks are under malloc */
 	bool truncated;		/* stack capture filled its buffer */
 	struct report_frame *frames;	/* innermost first */
 	size_t nframes;
@@ -74,8 +104,8 @@ struct report_stack {
 	double growth_window_s;	/* the samples the verdict judged span this */
 	bool suspect;
 	uint32_t stack_id;	/* collector's id; 0 after a JSON read */
-	/* go_alloc only: allocated since tracing began, of which count and
-	 * bytes above are still in use (as for every kind). pprof exports
+	/* go_alloc and malloc: allocated since tracing began, of which count
+	 * and bytes above are still in use (as for every kind). pprof exports
 	 * them as alloc_objects/alloc_space; 0 = not known (then the
 	 * in-use values stand in). */
 	uint64_t alloc_count, alloc_bytes;
@@ -83,6 +113,17 @@ struct report_stack {
 				 * the path of pre-existing items) */
 	struct report_state states[REPORT_MAX_STATES];	/* goroutines */
 	size_t nstates;
+	/* goroutines: the function they run (g.startpc; for a go
+	 * statement's wrapper, the function it calls, as tracebacks name
+	 * it), where they are now, and the creation stacks of their
+	 * ancestors, nearest first, while the chain is still in the
+	 * standard library or runtime */
+	const char *go_start;
+	bool go_start_wrapper;	/* while building: go_start is a wrapper */
+	struct report_goroutines_now *now;
+	size_t nnow;
+	struct report_ancestor *ancestors;
+	size_t nancestors;
 	bool main_goroutine;	/* started by the runtime: it has no creator */
 	/* Memory kinds (mmap, brk): of `bytes` (the address space reserved),
 	 * what is resident in RAM and what is committed (private writable,
@@ -106,6 +147,14 @@ struct report_target {
 	int64_t go_mem_profile_rate;	/* -1 unknown */
 	const char *go_rate_source;
 	uint64_t goroutines_created, goroutines_exited;	/* under tracing */
+	const char *go_goroutine_mode;	/* "trace" or "snapshot" */
+	/* the runtime's own goroutines (GC workers, scavenger, finalizer,
+	 * timers: started from runtime functions), left out of the stacks */
+	uint64_t go_runtime_goroutines;
+	/* snapshot mode: walks of runtime.allgs so far, the interval chosen
+	 * and the last walk's CPU time */
+	uint64_t go_walks;
+	double go_walk_interval_s, go_walk_cpu_ms;
 	uint64_t go_alloc_every, go_alloc_sampled;	/* probe hits (unscaled) */
 	/* --go-alloc=check: hits per allocation site (the first frame past
 	 * the allocator) of both probes, tiny allocations left out (the
@@ -115,6 +164,15 @@ struct report_target {
 		uint64_t every, sampled;
 	} *alloc_sites;
 	size_t nalloc_sites;
+	/* the malloc family: what the process allocates with (NULL: none
+	 * found), how it was traced ("all", "sampled", "off") and what the
+	 * ledger saw while traced */
+	const char *malloc_allocator;
+	const char *malloc_mode;
+	uint64_t malloc_sample_mean;	/* bytes, sampled */
+	uint64_t malloc_allocs, malloc_frees;
+	uint64_t malloc_unknown_frees;	/* of blocks from before attach */
+	uint64_t malloc_replaced;	/* blocks whose free was never seen */
 };
 
 struct report_total {
@@ -156,7 +214,9 @@ struct report {
 		uint64_t stacks_stitched;	/* finished from the FP walk */
 		uint64_t stacks_broken;		/* no rule, no usable chain */
 		uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
+		uint64_t go_stacks_copied;	/* creation stacks copied, walked here */
 		double unwind_us_per_stack;	/* collector time per unwind */
+		uint64_t malloc_failed;		/* malloc-family calls that returned NULL */
 		/* the collector's tables when the report was built: strings,
 		 * stacks, modules, symbols (symbols/tables.h, same order) */
 		struct report_table {

@@ -134,6 +134,128 @@ static void write_memory_total(FILE *f, enum ls_kind k, const struct report_tota
 }
 
 /*
+ * A stack's frames at indent; at most max (0: all) unless the program's
+ * own need more: runtime and library frames go first (frames__shorten),
+ * counted where they were. deeper: what to say when the capture was cut.
+ */
+static void write_frames(FILE *f, const struct report_frame *fr, size_t n, bool truncated,
+			 size_t max, const char *indent, const char *deeper)
+{
+	const struct report_stack whole = { .frames = (struct report_frame *)fr, .nframes = n };
+	size_t from = 0, to = n;
+
+	if (max)
+		frames__shorten(&whole, max, &from, &to);
+	if (from)
+		fprintf(f, "%s... %zu runtime/library frame%s\n", indent, from,
+			from == 1 ? "" : "s");
+	for (size_t j = from; j < to; j++) {
+		/* flagged in current stacks only (one a panic went through
+		 * is not flagged: Go's tracebacks show it) */
+		if (fr[j].wrapper)
+			continue;
+		fprintf(f, "%s%s", indent, fr[j].name);
+		if (fr[j].file)
+			fprintf(f, " (%s:%u)", fr[j].file, fr[j].line);
+		fputc('\n', f);
+	}
+	if (to < n)
+		fprintf(f, "%s... %zu runtime/library frame%s\n", indent, n - to,
+			n - to == 1 ? "" : "s");
+	else if (truncated)
+		fprintf(f, "%s... [%s]\n", indent, deeper);
+}
+
+/* Frames of the runtime's own workings (runtime.gopark, chanrecv...) at
+ * the top of a current stack are left out of the text, as Go's own
+ * tracebacks leave them out: the first frame shown is where the user's
+ * code (or a library's) waits. Exported runtime functions stay. */
+static size_t runtime_top(const struct report_goroutines_now *n)
+{
+	size_t i = 0;
+
+	while (i + 1 < n->nframes && n->frames[i].name &&
+	       !strncmp(n->frames[i].name, "runtime.", 8) &&
+	       !(n->frames[i].name[8] >= 'A' && n->frames[i].name[8] <= 'Z'))
+		i++;
+	return i;
+}
+
+#define TEXT_MAX_NOW 3	/* current stacks shown per group */
+
+static void write_wait(FILE *f, const struct report_goroutines_now *n)
+{
+	if (n->wait_max_s < 0)
+		return;
+	if (n->wait_max_s - n->wait_min_s < 0.05)
+		fprintf(f, " for %.1f s", n->wait_max_s);
+	else
+		fprintf(f, " for %.1f-%.1f s", n->wait_min_s, n->wait_max_s);
+}
+
+/*
+ * A goroutine group after its header line (which names the function its
+ * goroutines run): the creation stack, its creators' creation stacks
+ * while those are all library code, then where they are now:
+ *
+ *       net/http.(*Transport).dialConn (net/http/transport.go:1776)
+ *       net/http.(*Transport).dialConnFor (net/http/transport.go:1467)
+ *       [by a goroutine created at:]
+ *           net/http.(*Transport).queueForDial (net/http/transport.go:1436)
+ *           ...
+ *           main.leakA (tests/workloads/go/httpleak/main.go:40)
+ *       now: 5 in IO wait for 2.0 s, at:
+ *           net/http.(*persistConn).readLoop (net/http/transport.go:2227)
+ */
+static void write_goroutines(FILE *f, const struct report_stack *s, size_t max_frames)
+{
+	if (s->main_goroutine)
+		fputs("      [the main goroutine: the runtime started it, no creator]\n", f);
+	else if (s->preexisting && !s->nframes)
+		fputs("      [held before leakscope attached: creator unknown]\n", f);
+	else if (!s->nframes)
+		fputs("      [no stack captured]\n", f);
+	write_frames(f, s->frames, s->nframes, s->truncated, max_frames, "      ",
+		     "stack truncated: raise --stack-depth");
+	for (size_t i = 0; i < s->nancestors; i++) {
+		fputs("      [by a goroutine created at:]\n", f);
+		write_frames(f, s->ancestors[i].frames, s->ancestors[i].nframes, false,
+			     max_frames, "          ", "");
+	}
+	if (!s->nnow && s->nstates) {	/* states only: the stacks were not read */
+		fputs("      now:", f);
+		for (size_t i = 0; i < s->nstates; i++)
+			fprintf(f, "%s %" PRIu64 " %s", i ? "," : "", s->states[i].count,
+				s->states[i].name);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < s->nnow && i < TEXT_MAX_NOW; i++) {
+		const struct report_goroutines_now *n = &s->now[i];
+		size_t top = runtime_top(n);
+
+		fprintf(f, "      now: %" PRIu64 " in", n->count);
+		for (size_t k = 0; k < n->nstates; k++)
+			fprintf(f, "%s %s", k ? "," : "", n->states[k].name);
+		write_wait(f, n);
+		fputs(n->nframes ? ", at:\n" : " (no stack while running)\n", f);
+		write_frames(f, n->frames + top, n->nframes - top, n->truncated, max_frames,
+			     "          ", "stack deeper than read");
+	}
+	if (s->nnow > TEXT_MAX_NOW)
+		fprintf(f, "      ... %zu more current stacks (JSON has all)\n",
+			s->nnow - TEXT_MAX_NOW);
+}
+
+static uint64_t runtime_goroutines(const struct report *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->ntargets; i++)
+		n += r->targets[i].go_runtime_goroutines;
+	return n;
+}
+
+/*
  * mmap: 6 mappings outstanding, 448.0 KiB (1 younger than 0.5 s not shown)
  *   320.0 KiB in 5 mappings, oldest 4.9 s, pid 4242
  *       leak_mmap_site (tests/workloads/native_leaks.c:73)
@@ -158,10 +280,12 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 	if (t->hidden_count)
 		fprintf(f, " (%" PRIu64 " younger than %.1f s not shown)",
 			t->hidden_count, r->min_age_s);
+	if (k == KIND_GOROUTINE && runtime_goroutines(r))
+		fprintf(f, "; and %" PRIu64 " of the runtime's own (GC workers, scavenger, "
+			"finalizer, timers), not listed", runtime_goroutines(r));
 	fputc('\n', f);
 	for (size_t i = 0; i < r->nstacks; i++) {
 		const struct report_stack *s = &r->stacks[i];
-		size_t from, to;
 
 		if (s->kind != k)
 			continue;
@@ -183,6 +307,8 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		fprintf(f, "%" PRIu64 " %s%s%s%s", s->count,
 			s->fd_kind ? s->fd_kind : "", s->fd_kind ? " " : "",
 			s->file_backed ? "file " : "", kind_item_name(k, s->count));
+		if (s->allocator)
+			fputs(" taken by malloc for its blocks (see malloc)", f);
 		if (s->preexisting)
 			fprintf(f, ", held since before attach (%.1f s ago or more), pid %d",
 				s->oldest_s, s->pid);
@@ -190,6 +316,8 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 			fprintf(f, ", first grew %.1f s ago, pid %d", s->oldest_s, s->pid);
 		else
 			fprintf(f, ", oldest %.1f s, pid %d", s->oldest_s, s->pid);
+		if (s->go_start)
+			fprintf(f, ", running %s", s->go_start);
 		if (o->growth) {
 			int64_t g = o->growth(o->growth_ctx, s);
 
@@ -215,42 +343,18 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 		for (size_t p = 0; p < s->npaths; p++)
 			fprintf(f, "      %" PRIu64 " x %s\n", s->paths[p].count,
 				s->paths[p].path);
-		if (s->nstates) {
-			fputs("      now:", f);
-			for (size_t i = 0; i < s->nstates; i++)
-				fprintf(f, "%s %" PRIu64 " %s", i ? "," : "",
-					s->states[i].count, s->states[i].name);
-			fputc('\n', f);
-		}
-		if (s->main_goroutine) {
-			fputs("      [the main goroutine: the runtime started it, no creator]\n", f);
+		if (k == KIND_GOROUTINE) {
+			write_goroutines(f, s, o->max_frames);
 			continue;
 		}
 		if (s->preexisting && !s->nframes) {
 			fputs("      [held before leakscope attached: creator unknown]\n", f);
 			continue;
 		}
-		if (o->max_frames)
-			frames__shorten(s, o->max_frames, &from, &to);
-		else
-			from = 0, to = s->nframes;
 		if (!s->nframes)
 			fputs("      [no stack captured]\n", f);
-		if (from)
-			fprintf(f, "      ... %zu runtime/library frame%s\n", from, from == 1 ? "" : "s");
-		for (size_t j = from; j < to; j++) {
-			const struct report_frame *fr = &s->frames[j];
-
-			fprintf(f, "      %s", fr->name);
-			if (fr->file)
-				fprintf(f, " (%s:%u)", fr->file, fr->line);
-			fputc('\n', f);
-		}
-		if (to < s->nframes)
-			fprintf(f, "      ... %zu runtime/library frame%s\n", s->nframes - to,
-				s->nframes - to == 1 ? "" : "s");
-		else if (s->truncated)
-			fputs("      ... [stack truncated: raise --stack-depth]\n", f);
+		write_frames(f, s->frames, s->nframes, s->truncated, o->max_frames, "      ",
+			     "stack truncated: raise --stack-depth");
 	}
 }
 

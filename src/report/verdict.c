@@ -185,7 +185,7 @@ void verdicts__apply(const struct verdicts *v, struct report *r)
 		st->growth_per_min = per_s * 60;
 		st->growth_window_s = s->t[(s->head + s->n - 1) % VERDICT_WINDOW] -
 				      s->t[s->head];
-		st->suspect = !st->preexisting && st->oldest_s > v->min_age_s &&
+		st->suspect = !st->preexisting && !st->allocator && st->oldest_s > v->min_age_s &&
 			      is_suspect(s, per_s);
 	}
 	report__sort(r);

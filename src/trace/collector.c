@@ -5,6 +5,9 @@
 #include "trace/goprobes.h"
 #include "ledgers/goproc.h"
 #include "trace/goread.h"
+#include "golang/gostack.h"
+#include "trace/heapevents.h"
+#include "trace/mallocprobes.h"
 #include "base/hashmap.h"
 #include "leakscope.h"
 #include "symbols/modules.h"
@@ -277,8 +280,8 @@ static void on_new_fds(struct process *p, const struct ls_syscall_event *e,
 	fdtable__open(&p->fds, fd, kind, path, stack, e->hdr.ts_ns);
 }
 
-static void on_mmap(struct process *p, const struct ls_syscall_event *e,
-		    uint32_t stack)
+static void on_mmap(struct collector *c, struct process *p, const struct ls_syscall_event *e,
+		    uint32_t stack, uint32_t alloc_flag)
 {
 	uint64_t addr = (uint64_t)e->sc.ret, len = e->sc.args[1];
 	uint64_t prot = e->sc.args[2], flags = e->sc.args[3];
@@ -299,8 +302,12 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 				modules__kdev_to_dev(e->sc.aux[LS_AUX_MMAP_DEV]),
 				e->sc.aux[LS_AUX_MMAP_INO], p->pid);
 
-			if (mod != MODULE_NONE)
+			if (mod != MODULE_NONE) {
 				addrspace__add(&p->as, addr, addr + len, e->sc.args[5], mod);
+				/* a library loaded now (dlopen) may hold an allocator */
+				if (c->malloc)
+					mallocprobes__attach_module(c->malloc, p, mod);
+			}
 		}
 	}
 	/* What the kernel counts against its commit limit (VM_ACCOUNT):
@@ -309,7 +316,8 @@ static void on_mmap(struct process *p, const struct ls_syscall_event *e,
 		       !(flags & MAP_NORESERVE);
 
 	mappings__map(&p->maps, addr, len, stack, e->hdr.ts_ns,
-		      (file ? MAPPING_FILE : 0) | (commits ? MAPPING_COMMITS : 0), path);
+		      (file ? MAPPING_FILE : 0) | (commits ? MAPPING_COMMITS : 0) | alloc_flag,
+		      path);
 }
 
 /*
@@ -343,45 +351,39 @@ static uint32_t stitch_cgo(struct process *p, const struct ls_go_tail *tail,
 	return cut;
 }
 
-/*
- * The event's stack: unwound with CFI from the snapshot when there is one
- * (complete through code without frame pointers), else the kernel's
- * frame-pointer walk.
- */
-static uint32_t event_stack(struct collector *c, struct process *p,
-			    const struct ls_syscall_event *e, size_t size)
+uint32_t collector__unwind(struct collector *c, struct process *p,
+			   const struct user_stack_in *in, uint64_t *pcs, uint32_t max,
+			   uint32_t *stack_flags)
 {
-	const uint64_t *fp = (const uint64_t *)e->stack.ips;
-	uint32_t nfp = MIN(e->stack.nr_frames, LS_MAX_STACK_DEPTH);
-	uint32_t max = MIN(c->max_frames, LS_MAX_STACK_DEPTH);
 	uint32_t flags = 0, uflags, n;
-	uint64_t pcs[LS_MAX_STACK_DEPTH], t0;
+	uint64_t t0;
 
-	if (!e->snap_bytes || size < sizeof(*e) + e->snap_bytes || !e->regs.ip) {
-		if (e->stack.flags & LS_STACK_TRUNCATED)
-			flags |= STACK_TRUNCATED;
-		return process__intern_stack(p, fp, nfp, flags);
+	max = MIN(max, MIN(c->max_frames, LS_MAX_STACK_DEPTH));
+	if (!in->snap_bytes || !in->regs.ip) {
+		n = MIN(in->nfp, max);
+		memcpy(pcs, in->fp, n * sizeof(*pcs));
+		*stack_flags = in->fp_truncated ? STACK_TRUNCATED : 0;
+		return n;
 	}
 	t0 = now_ns();
 	{
-		struct unwind_regs regs = { e->regs.ip, e->regs.sp, e->regs.bp };
-		struct unwind_snapshot snap = { e->snap_base, e->snapshot, e->snap_bytes };
+		struct unwind_snapshot snap = { in->snap_base, in->snap, in->snap_bytes };
 
-		process__locate_code(p, e->regs.ip);
-		n = unwind__stack(&p->as, &regs, &snap, pcs, max, &uflags);
+		process__locate_code(p, in->regs.ip);
+		n = unwind__stack(&p->as, &in->regs, &snap, pcs, max, &uflags);
 	}
 	c->stacks_cfi++;
 	if (uflags & UNWIND_END_SNAPSHOT) {
 		uint32_t before = n;
 
-		n = unwind__stitch(pcs, n, max, fp, nfp);
+		n = unwind__stitch(pcs, n, max, in->fp, in->nfp);
 		if (n > before)
 			c->stacks_stitched++;
 		else
 			flags |= STACK_TRUNCATED;
 	}
-	if (e->go_tail.nr_frames && p->go && p->go->bin) {
-		n = stitch_cgo(p, &e->go_tail, pcs, n, max);
+	if (in->go_tail && in->go_tail->nr_frames && p->go && p->go->bin) {
+		n = stitch_cgo(p, in->go_tail, pcs, n, max);
 		c->stacks_cgo++;
 	}
 	if (uflags & UNWIND_END_DEPTH)
@@ -389,7 +391,7 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 	if (uflags & UNWIND_END_BROKEN) {
 		c->stacks_broken++;
 		if (getenv("LS_DEBUG_UNWIND")) {
-			fprintf(stderr, "broken unwind pid %d nr %u:", p->pid, e->sc.nr);
+			fprintf(stderr, "broken unwind pid %d:", p->pid);
 			for (uint32_t i = 0; i < n; i++)
 				fprintf(stderr, " %llx", (unsigned long long)pcs[i]);
 			fprintf(stderr, "\n");
@@ -398,6 +400,43 @@ static uint32_t event_stack(struct collector *c, struct process *p,
 	if (flags & STACK_TRUNCATED)
 		c->stacks_truncated++;
 	c->unwind_ns += now_ns() - t0;
+	*stack_flags = flags;
+	return n;
+}
+
+/*
+ * The event's stack: unwound with CFI from the snapshot when there is one
+ * (complete through code without frame pointers), else the kernel's
+ * frame-pointer walk.
+ */
+static uint32_t event_stack(struct collector *c, struct process *p,
+			    const struct ls_syscall_event *e, size_t size)
+{
+	struct user_stack_in in = {
+		.regs = { e->regs.ip, e->regs.sp, e->regs.bp },
+		.snap_base = e->snap_base,
+		.snap = e->snapshot,
+		.snap_bytes = size >= sizeof(*e) + e->snap_bytes ? e->snap_bytes : 0,
+		.fp = (const uint64_t *)e->stack.ips,
+		.nfp = MIN(e->stack.nr_frames, LS_MAX_STACK_DEPTH),
+		.fp_truncated = e->stack.flags & LS_STACK_TRUNCATED,
+		.go_tail = &e->go_tail,
+	};
+	uint64_t pcs[LS_MAX_STACK_DEPTH], slot = e->alloc_ret_slot;
+	uint8_t *patched = NULL;
+	uint32_t flags, n;
+
+	/* Inside a malloc-family call with a return probe pending: its
+	 * return address on the stack is the kernel's trampoline; unwind
+	 * with the real one. */
+	if (slot && slot >= in.snap_base && slot + 8 <= in.snap_base + in.snap_bytes) {
+		patched = xmalloc(in.snap_bytes);
+		memcpy(patched, in.snap, in.snap_bytes);
+		memcpy(patched + (slot - in.snap_base), &e->alloc_ret, 8);
+		in.snap = patched;
+	}
+	n = collector__unwind(c, p, &in, pcs, LS_MAX_STACK_DEPTH, &flags);
+	free(patched);
 	return process__intern_stack(p, pcs, n, flags);
 }
 
@@ -406,20 +445,28 @@ static void on_acquire(struct collector *c, struct process *p,
 {
 	uint32_t stack = event_stack(c, p, e, size);
 
+	/* inside malloc (--malloc): the allocator's own memory */
+	uint32_t alloc = e->flags & LS_SYSCALL_IN_ALLOCATOR ? MAPPING_ALLOCATOR : 0;
+
 	switch (e->sc.nr) {
 	case SYS_mmap:
-		on_mmap(p, e, stack);
+		on_mmap(c, p, e, stack, alloc);
 		break;
 	case SYS_mremap:
 		mappings__remap(&p->maps, e->sc.args[0], e->sc.args[1],
 				(uint64_t)e->sc.ret, e->sc.args[2],
 				!!(e->sc.args[3] & MREMAP_DONTUNMAP), stack,
-				e->hdr.ts_ns);
+				e->hdr.ts_ns, alloc);
 		break;
-	case SYS_brk:
+	case SYS_brk: {
+		size_t before = p->brk.n;
+
 		brkheap__moved(&p->brk, e->sc.aux[LS_AUX_BRK_OLD],
 			       (uint64_t)e->sc.ret, stack, e->hdr.ts_ns);
+		if (alloc && p->brk.n > before)
+			p->brk.segs[p->brk.n - 1].allocator = 1;
 		break;
+	}
 	default:
 		on_new_fds(p, e, stack);
 		break;
@@ -451,6 +498,7 @@ static void on_exec(struct collector *c, struct process *p,
 	size_t bitmap_fds;
 
 	process__exec_reset(p);
+	mallocprobes__forget_blocks(c->malloc, p->pid);
 	memcpy(p->comm, e->comm, sizeof(p->comm));
 	p->comm[sizeof(p->comm) - 1] = '\0';
 	memcpy(name, e->filename, sizeof(name));
@@ -494,6 +542,8 @@ static void on_fork(struct collector *c, struct process *parent,
 	if (!(e->flags & LS_FORK_SHARES_VM)) {
 		mappings__copy(&child->maps, &parent->maps);
 		brkheap__copy(&child->brk, &parent->brk);
+		heapblocks__copy(&child->heap, &parent->heap);
+		mallocprobes__fork(c->malloc, parent->pid, child->pid);
 	}
 	if (!(e->flags & LS_FORK_SHARES_FILES))
 		fdtable__copy(&child->fds, &parent->fds);
@@ -511,7 +561,50 @@ static uint32_t go_stack(struct process *p, const struct ls_stack *s)
 	return process__intern_stack(p, (const uint64_t *)s->ips, n, flags);
 }
 
-static void on_go(struct collector *c, struct process *p, const void *data)
+/*
+ * A creation stack copied at the probe: walked from where the creator
+ * switched to the system stack (systemstack_switch, then newproc, then
+ * the function holding the go statement). A g.sched that systemstack did
+ * not just save (newproc run from code already on the system stack)
+ * would lead elsewhere: then only the go statement (gopc) is known.
+ */
+static uint32_t copied_creation_stack(struct collector *c, struct process *p,
+				      const struct ls_go_create_copy_event *e, size_t size)
+{
+	struct goproc *g = p->go;
+	uint64_t pcs[LS_MAX_STACK_DEPTH], gopc = e->gopc;
+	uint32_t max = MIN(c->max_frames ? c->max_frames : LS_MAX_STACK_DEPTH,
+			   LS_MAX_STACK_DEPTH), n = 0, flags = 0;
+	unsigned how = 0;
+
+	if (e->snap_bytes && size >= sizeof(*e) + e->snap_bytes && g->bin->bin &&
+	    goread__located(g, p->pid))
+		n = gostack__walk(g->bin->bin, g->bias, e->pc, e->sp, e->snapshot, e->sp,
+				  e->snap_bytes, pcs, max, &how);
+	if (n < 2 || !goprobes__in_newproc(g->bin, pcs[1] - 1 - g->bias)) {
+		c->go_creation_stacks_lost++;
+		return gopc ? process__intern_stack(p, &gopc, 1, 0) : STACK_NONE;
+	}
+	if ((how & GOSTACK_TRUNCATED) || (e->flags & LS_STACK_TRUNCATED))
+		flags |= STACK_TRUNCATED;
+	c->go_creation_stacks_copied++;
+	/* systemstack_switch is the runtime's marker, not a call: from newproc */
+	return process__intern_stack(p, pcs + 1, n - 1, flags);
+}
+
+static void on_go_create(struct process *p, uint64_t goid, uint64_t g_addr, uint32_t stack,
+			 uint64_t gopc, uint64_t startpc, uint64_t parent, uint64_t ts_ns)
+{
+	struct goroutine *g = goroutines__add(&p->go->gor, goid, g_addr, stack, ts_ns);
+
+	if (g) {
+		g->gopc = gopc;
+		g->startpc = startpc;
+		goroutines__set_parent(&p->go->gor, g, parent);
+	}
+}
+
+static void on_go(struct collector *c, struct process *p, const void *data, size_t size)
 {
 	const struct ls_event_header *h = data;
 
@@ -522,10 +615,16 @@ static void on_go(struct collector *c, struct process *p, const void *data)
 	switch (h->type) {
 	case LS_EV_GO_CREATE: {
 		const struct ls_go_create_event *e = data;
-		struct goroutine *g = goroutines__add(&p->go->gor, e->goid, e->g_addr,
-						      go_stack(p, &e->stack), h->ts_ns);
-		if (g)
-			g->gopc = e->gopc;
+
+		on_go_create(p, e->goid, e->g_addr, go_stack(p, &e->stack), e->gopc, e->startpc,
+			     e->parent_goid, h->ts_ns);
+		break;
+	}
+	case LS_EV_GO_CREATE_COPY: {
+		const struct ls_go_create_copy_event *e = data;
+
+		on_go_create(p, e->goid, e->g_addr, copied_creation_stack(c, p, e, size), e->gopc,
+			     e->startpc, e->parent_goid, h->ts_ns);
 		break;
 	}
 	case LS_EV_GO_EXIT: {
@@ -554,6 +653,7 @@ static void on_exit_event(struct collector *c, struct process *p,
 	p->exit_ns = e->hdr.ts_ns;
 	if (c->live)
 		c->live--;
+	mallocprobes__exited(c->malloc, p->pid);
 }
 
 static const size_t record_size[] = {
@@ -565,6 +665,9 @@ static const size_t record_size[] = {
 	[LS_EV_GO_CREATE] = offsetof(struct ls_go_create_event, stack.ips),
 	[LS_EV_GO_EXIT] = sizeof(struct ls_go_exit_event),
 	[LS_EV_GO_ALLOC] = offsetof(struct ls_go_alloc_event, stack.ips),
+	[LS_EV_MALLOC] = sizeof(struct ls_malloc_event),
+	[LS_EV_FREE] = sizeof(struct ls_free_event),
+	[LS_EV_GO_CREATE_COPY] = sizeof(struct ls_go_create_copy_event),
 };
 
 int collector__on_record(void *ctx, void *data, size_t size)
@@ -601,9 +704,16 @@ int collector__on_record(void *ctx, void *data, size_t size)
 		on_exit_event(c, p, data);
 		break;
 	case LS_EV_GO_CREATE:
+	case LS_EV_GO_CREATE_COPY:
 	case LS_EV_GO_EXIT:
 	case LS_EV_GO_ALLOC:
-		on_go(c, p, data);
+		on_go(c, p, data, size);
+		break;
+	case LS_EV_MALLOC:
+		heapevents__on_malloc(c, p, data, size);
+		break;
+	case LS_EV_FREE:
+		heapevents__on_free(c, p, data);
 		break;
 	}
 	return 0;
@@ -620,6 +730,18 @@ void collector__refresh(struct collector *c)
 			goread__refresh(c->procs[i]->go, c->procs[i]);
 		if (c->measure_memory)
 			memusage__refresh(c->procs[i], now);
+	}
+}
+
+void collector__walk_goroutines(struct collector *c, bool force)
+{
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; i < c->nprocs; i++) {
+		struct process *p = c->procs[i];
+
+		if (p->go && p->go->snapshot && !p->exited)
+			goread__walk_if_due(p->go, p, now, force);
 	}
 }
 

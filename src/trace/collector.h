@@ -9,12 +9,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "symbols/unwind.h"
 
 #include "symbols/tables.h"
 #include "trace/resync.h"
 
 struct process;
 struct u64map;
+struct mallocprobes;
+struct ls_go_tail;
 
 struct collector {
 	struct tables tables;		/* strings, stacks, modules, symbols */
@@ -43,13 +46,37 @@ struct collector {
 	uint64_t stacks_cgo;		/* C frames joined to a goroutine's */
 	uint64_t unwind_ns;		/* time spent unwinding */
 	uint64_t go_unknown;		/* Go records for a process not known as Go */
+	uint64_t go_creation_stacks_lost;	/* copied, but not walkable: gopc kept */
+	uint64_t go_creation_stacks_copied;	/* copied and walked */
 	struct resync_stats resync;	/* after ring-buffer losses (resync.c) */
 
 	/* Called after an exec or a fork was applied to p: lets the caller
 	 * recognize a Go program and attach its probes. */
 	void (*on_new_image)(void *ctx, struct process *p);
 	void *hook_ctx;
+	/* --malloc: probes to place on allocators a process loads later
+	 * (dlopen), and the table records name their functions from */
+	struct mallocprobes *malloc;
 };
+
+/* A user stack as a record carries it: registers and live stack for CFI
+ * unwinding, and/or the kernel's frame-pointer walk. */
+struct user_stack_in {
+	struct unwind_regs regs;
+	uint64_t snap_base;
+	const uint8_t *snap;
+	uint32_t snap_bytes;
+	const uint64_t *fp;
+	uint32_t nfp;
+	bool fp_truncated;
+	const struct ls_go_tail *go_tail;	/* cgo: the goroutine's frames */
+};
+
+/* Unwind into pcs (at most max): returns how many, *stack_flags gets
+ * STACK_* bits for process__intern_stack. */
+uint32_t collector__unwind(struct collector *c, struct process *p,
+			   const struct user_stack_in *in, uint64_t *pcs, uint32_t max,
+			   uint32_t *stack_flags);
 
 void collector__init(struct collector *c);
 void collector__free(struct collector *c);
@@ -73,6 +100,10 @@ size_t collector__reap_vanished(struct collector *c,
 /* Read what the processes keep about themselves (the Go runtime's heap
  * profile, what their memory uses...), before a report is built. */
 void collector__refresh(struct collector *c);
+/* --go-goroutines=snapshot: walk each live Go process's goroutine list
+ * when its interval has passed, or now with force (before a report a
+ * user sees). */
+void collector__walk_goroutines(struct collector *c, bool force);
 /* Free what no process the collector keeps refers to any more (strings,
  * stacks, modules, symbols: tables.h). Returns the entries freed. */
 size_t collector__sweep(struct collector *c);

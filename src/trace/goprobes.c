@@ -2,6 +2,7 @@
 #include "trace/goprobes.h"
 #include "base/elfinfo.h"
 #include "go.skel.h"
+#include "native.skel.h"
 #include "leakscope.h"
 #include "trace/probes.h"
 #include "base/logfmt.h"
@@ -20,6 +21,8 @@
 struct goprobes {
 	struct probes *p;
 	enum go_alloc_mode alloc_mode;
+	enum go_goroutine_mode goroutine_mode;
+	bool copy_creation_stacks;
 	int verbose;
 	struct go_binary **bins;
 	size_t nbins, cap;
@@ -35,8 +38,23 @@ struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
 
 	g->p = p;
 	g->alloc_mode = mode;
+	/* make bench: copying the creator's live stack costs less than the
+	 * kernel's frame-pointer walk of it (LEAKSCOPE_GO_STACK=walk: the
+	 * walk, for comparing them) */
+	g->copy_creation_stacks = !getenv("LEAKSCOPE_GO_STACK") ||
+				  strcmp(getenv("LEAKSCOPE_GO_STACK"), "walk") != 0;
 	g->verbose = verbose;
 	return g;
+}
+
+void goprobes__set_goroutine_mode(struct goprobes *g, enum go_goroutine_mode mode)
+{
+	g->goroutine_mode = mode;
+}
+
+enum go_goroutine_mode goprobes__goroutine_mode(const struct goprobes *g)
+{
+	return g->goroutine_mode;
 }
 
 static void go_binary__free(struct go_binary *b)
@@ -260,6 +278,11 @@ static void find_cgo(struct go_binary *b)
 	}
 }
 
+bool goprobes__in_newproc(const struct go_binary *b, uint64_t vaddr)
+{
+	return vaddr >= b->newproc_lo && vaddr < b->newproc_hi;
+}
+
 bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr)
 {
 	for (uint32_t i = 0; i < b->nasmcgocall; i++)
@@ -325,9 +348,10 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 			 v->str[0] ? v->str : "this Go version");
 		goto unsupported;
 	}
-	if (place_create(b) ||
-	    (place_entry(b, GO_PROBE_EXIT, "runtime.gdestroy") &&
-	     place_entry(b, GO_PROBE_EXIT, "runtime.goexit0"))) {
+	if (g->goroutine_mode == GO_GOROUTINES_TRACE &&
+	    (place_create(b) ||
+	     (place_entry(b, GO_PROBE_EXIT, "runtime.gdestroy") &&
+	      place_entry(b, GO_PROBE_EXIT, "runtime.goexit0")))) {
 		snprintf(b->why_not, sizeof(b->why_not),
 			 "goroutine probe points not found (runtime.newproc.func1/runqput, "
 			 "runtime.gdestroy or goexit0)");
@@ -339,6 +363,8 @@ static struct go_binary *inspect(struct goprobes *g, const char *path, int pid,
 		place_every_alloc(b);
 	find_heap_globals(b);
 	find_cgo(b);
+	if (gobin__func_by_name(b->bin, "runtime.newproc", &b->newproc_lo, &b->newproc_hi))
+		b->newproc_lo = b->newproc_hi = 0;
 	if (g->verbose) {
 		for (int k = 0; k < GO_PROBE_MAX; k++)
 			if (b->probes[k].present)
@@ -433,6 +459,18 @@ static int32_t g_span(const struct ls_go_params *p)
 }
 
 
+/* go_create reads the creating goroutine's goid, stack bounds and
+ * g.sched in one LS_GO_G_SPAN read from its start. */
+static bool creator_span_ok(const struct gobin_g_offsets *o)
+{
+	const int offs[] = { o->goid, o->stack_hi, o->sched_sp, o->sched_pc };
+
+	for (size_t i = 0; i < ARRAY_SIZE(offs); i++)
+		if (offs[i] < 0 || offs[i] % 8 || offs[i] + 8 > LS_GO_G_SPAN)
+			return false;
+	return true;
+}
+
 int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 {
 	struct ls_go_params params;
@@ -453,6 +491,15 @@ int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid)
 		.gopc_off = b->goff.gopc,
 		.startpc_off = b->goff.startpc,
 		.parent_goid_off = b->goff.parent_goid,
+		.m_off = b->goff.m,
+		.curg_off = b->goff.m_curg,
+		.sched_sp_off = b->goff.sched_sp,
+		.sched_pc_off = b->goff.sched_pc,
+		.stack_hi_off = b->goff.stack_hi,
+		/* the live stack copied (as much as --stack-snapshot allows
+		 * native events), else the kernel's walk */
+		.copy_bytes = g->copy_creation_stacks && creator_span_ok(&b->goff) ?
+			      g->p->native->rodata->snapshot_pages * LS_PAGE_BYTES : 0,
 	};
 	params.span_off = g_span(&params);
 	if (bpf_map__update_elem(g->p->go->maps.go_params, &b->slot, sizeof(b->slot),

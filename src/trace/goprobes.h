@@ -35,6 +35,13 @@ enum go_alloc_mode {
 				 * counted once (for a new Go release) */
 };
 
+enum go_goroutine_mode {
+	GO_GOROUTINES_TRACE = 0,	/* probes on creation and exit: exact
+					 * lifetimes, full creation stacks */
+	GO_GOROUTINES_SNAPSHOT,		/* no goroutine probe: walks of the
+					 * runtime's list (trace/goread.h) */
+};
+
 enum go_probe_kind {
 	GO_PROBE_CREATE = 0,
 	GO_PROBE_EXIT,
@@ -79,6 +86,7 @@ struct go_binary {
 	int64_t tls_g_off;
 	struct { uint64_t lo, hi; } asmcgocall[4];	/* link-time, every copy */
 	uint32_t nasmcgocall;
+	uint64_t newproc_lo, newproc_hi;	/* runtime.newproc, link-time */
 };
 
 struct goprobes;
@@ -86,6 +94,9 @@ struct goprobes;
 struct goprobes *goprobes__new(struct probes *p, enum go_alloc_mode mode,
 			       int verbose);
 void goprobes__free(struct goprobes *g);
+/* Before any attach: how goroutines are followed (default trace). */
+void goprobes__set_goroutine_mode(struct goprobes *g, enum go_goroutine_mode mode);
+enum go_goroutine_mode goprobes__goroutine_mode(const struct goprobes *g);
 /* Inspect an executable once (cached by device and inode). pid: the
  * process it was seen in (to reach files in its mount namespace).
  * Never NULL: a non-Go binary comes back with bin == NULL and why_not. */
@@ -95,6 +106,8 @@ struct go_binary *goprobes__inspect(struct goprobes *g, const char *path, int pi
 int goprobes__attach(struct goprobes *g, struct go_binary *b, int pid);
 /* Tell the BPF side that pid runs b (for stacks through cgo). */
 int goprobes__watch(struct goprobes *g, struct go_binary *b, int pid);
+/* Is the link-time address inside runtime.newproc? */
+bool goprobes__in_newproc(const struct go_binary *b, uint64_t vaddr);
 /* Is the link-time address inside runtime.asmcgocall (Go -> C)? */
 bool goprobes__in_asmcgocall(const struct go_binary *b, uint64_t vaddr);
 /* Binaries inspected and kept. */

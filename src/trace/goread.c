@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 
 #define MAX_BUCKETS (1 << 20)
 
@@ -49,6 +50,12 @@ static void find_bias(struct goproc *g, int pid)
 		elfinfo__free(&e);
 	}
 	procmaps__free(maps, n);
+}
+
+bool goread__located(struct goproc *g, int pid)
+{
+	find_bias(g, pid);
+	return g->bias_known;
 }
 
 /* GODEBUG=memprofilerate=N in the process's environment, or -1. */
@@ -277,8 +284,13 @@ static const char *status_name(uint32_t s)
 	return s < ARRAY_SIZE(names) ? names[s] : "unknown";
 }
 
-/* (status << 8 | wait reason) + 1 of each goroutine now, 0 where it
- * cannot be read. */
+uint16_t goread__state_code(uint32_t status, uint8_t reason)
+{
+	status &= ~0x1000u;
+	return status < 0xff ? (uint16_t)((status << 8 | reason) + 1) : 0;
+}
+
+/* goread__state_code() of each goroutine now, 0 where it cannot be read. */
 static void read_state_codes(struct goproc *g, int pid, const struct goroutine **grs,
 			     size_t n, uint16_t *codes)
 {
@@ -295,13 +307,9 @@ static void read_state_codes(struct goproc *g, int pid, const struct goroutine *
 	procmem__read_many(pid, reqs, n);
 	if (o->waitreason >= 0)
 		procmem__read_many(pid, rreqs, n);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t st = status[i] & ~0x1000u;
-
-		codes[i] = 0;
-		if (reqs[i].ok && st < 0xff)
-			codes[i] = (uint16_t)((st << 8 | (rreqs[i].ok ? reason[i] : 0)) + 1);
-	}
+	for (size_t i = 0; i < n; i++)
+		codes[i] = reqs[i].ok ? goread__state_code(status[i], rreqs[i].ok ? reason[i] : 0)
+				      : 0;
 	free(reqs);
 	free(rreqs);
 	free(status);
@@ -326,17 +334,6 @@ const char *goread__state_name(struct goproc *g, uint16_t code)
 	}
 	/* static, or the binary's own table: readers copy what they keep */
 	return name;
-}
-
-void goread__states(struct goproc *g, int pid, const struct goroutine **grs,
-		    size_t n, const char **states)
-{
-	uint16_t *codes = xcalloc(n ? n : 1, sizeof(*codes));
-
-	read_state_codes(g, pid, grs, n, codes);
-	for (size_t i = 0; i < n; i++)
-		states[i] = goread__state_name(g, codes[i]);
-	free(codes);
 }
 
 /* Beyond this many goroutines, what they do is read only for reports a
@@ -364,16 +361,45 @@ void goread__keep_states(struct goproc *g, struct process *p)
 	free(codes);
 }
 
-long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns)
+static uint64_t field_u64(const uint8_t *span, int span_off, int off)
+{
+	uint64_t v = 0;
+
+	if (off >= 0)
+		memcpy(&v, span + (off - span_off), 8);
+	return v;
+}
+
+/*
+ * One walk of runtime.allgs: every goroutine not yet in the ledger is
+ * entered under its creation site (g.gopc, the go statement's return
+ * address, as the runtime's "created by" shows it), with the function it
+ * runs and its parent. Reads: the slice, its pointers, then status and
+ * goid of every g (16 bytes each, neighbouring gs in one range), then the
+ * creation fields of the new ones only. attach: what it finds existed before tracing (pre-existing,
+ * not counted as created). sweep: goroutines of the ledger it did not
+ * find have exited (snapshot mode, where no probe says so).
+ */
+static long walk_allgs(struct goproc *g, struct process *p, uint64_t now_ns,
+		       bool attach, bool sweep)
 {
 	const struct gobin_g_offsets *o = &g->bin->goff;
-	uint64_t slice[2], *gs = NULL;
+	int lo = MIN(o->atomicstatus, o->goid), hi = MAX(o->atomicstatus, o->goid) + 8;
+	int clo = MIN(o->gopc, o->startpc), chi = MAX(o->gopc, o->startpc) + 8;
+	uint64_t slice[2], *gs = NULL, *fresh = NULL;
+	uint8_t *head = NULL, *ok = NULL, *cre = NULL;
+	size_t nfresh = 0;
+	uint32_t gen;
 	long added = 0;
 	int err;
 
 	find_bias(g, p->pid);
 	if (!g->bin->allgs || !g->bias_known)
 		return -ENOTSUP;
+	if (o->parent_goid >= 0) {
+		clo = MIN(clo, o->parent_goid);
+		chi = MAX(chi, o->parent_goid + 8);
+	}
 	/* allgs is a slice: pointer, length, capacity */
 	err = procmem__read(p->pid, g->bias + g->bin->allgs, slice, sizeof(slice));
 	if (err)
@@ -382,33 +408,108 @@ long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns)
 		return -EINVAL;
 	gs = xcalloc(slice[1] ? slice[1] : 1, sizeof(*gs));
 	err = procmem__read(p->pid, slice[0], gs, slice[1] * sizeof(*gs));
-	for (uint64_t i = 0; !err && i < slice[1]; i++) {
-		uint64_t goid = 0, gopc = 0, frame;
-		uint32_t status = 0;
+	if (err)
+		goto out;
+	head = xcalloc(slice[1] ? slice[1] : 1, hi - lo);
+	ok = xcalloc(slice[1] ? slice[1] : 1, 1);
+	fresh = xcalloc(slice[1] ? slice[1] : 1, sizeof(*fresh));
+	procmem__read_fields(p->pid, gs, slice[1], lo, hi - lo, head, ok);
+	gen = ++g->walk.gen;
+	for (uint64_t i = 0; i < slice[1]; i++) {
+		uint64_t goid = field_u64(head + i * (hi - lo), lo, o->goid);
+		uint32_t status;
 		struct goroutine *gr;
-		uint64_t v;
 
-		if (procmem__read(p->pid, gs[i] + o->atomicstatus, &status, 4) ||
-		    procmem__read_u64(p->pid, gs[i] + o->goid, &goid) ||
-		    procmem__read_u64(p->pid, gs[i] + o->gopc, &gopc))
-			continue;
+		memcpy(&status, head + i * (hi - lo) + (o->atomicstatus - lo), 4);
 		status &= ~0x1000u;
-		if (status == 0 /* idle */ || status == 6 /* dead */ || !goid)
+		if (!ok[i] || status == 0 /* idle */ || status == 6 /* dead */ || !goid)
 			continue;
-		if (goid != U64MAP_EMPTY && u64map__get(g->gor.by_goid, goid, &v))
-			continue;	/* created after attach: we have its stack */
-		/* The creation site: gopc is the return address of the call
-		 * to newproc, as the runtime's "created by" shows it. */
-		frame = gopc;
-		gr = goroutines__add(&g->gor, goid, gs[i],
-				     gopc ? process__intern_stack(p, &frame, 1, 0) : 0, now_ns);
+		gr = goroutines__get(&g->gor, goid);
 		if (gr) {
+			gr->seen = gen;
+			gr->g_addr = gs[i];
+			continue;
+		}
+		fresh[nfresh] = gs[i];
+		gs[nfresh++] = goid;	/* i >= nfresh: gs[i] is read already */
+	}
+	g->walk.last_seen = goroutines__count(&g->gor);
+	cre = xcalloc(nfresh ? nfresh : 1, chi - clo);
+	procmem__read_fields(p->pid, fresh, nfresh, clo, chi - clo, cre, ok);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nfresh; i++) {
+			const uint8_t *c = cre + i * (chi - clo);
+			uint64_t gopc = field_u64(c, clo, o->gopc);
+			struct goroutine *gr;
+
+			if (!ok[i])
+				continue;
+			/* parents after everyone is in: a parent may come
+			 * later in allgs than its child (g structs are reused) */
+			if (pass == 1) {
+				gr = goroutines__get(&g->gor, gs[i]);
+				if (gr)
+					goroutines__set_parent(&g->gor, gr,
+							       field_u64(c, clo, o->parent_goid));
+				continue;
+			}
+			gr = goroutines__add(&g->gor, gs[i], fresh[i],
+					     gopc ? process__intern_stack(p, &gopc, 1, 0) : 0, now_ns);
+			if (!gr)
+				continue;
 			gr->gopc = gopc;
-			gr->preexisting = 1;
+			gr->startpc = field_u64(c, clo, o->startpc);
+			gr->preexisting = attach;
+			gr->seen = gen;
 			added++;
 		}
-	}
-	g->gor.created -= added;	/* seen, not created under tracing */
+	g->walk.last_seen += added;
+	if (attach)
+		g->gor.created -= added;	/* seen, not created under tracing */
+	if (sweep)
+		goroutines__sweep(&g->gor, gen);
+out:
 	free(gs);
+	free(fresh);
+	free(head);
+	free(ok);
+	free(cre);
 	return err ? err : added;
+}
+
+long goread__scan_allgs(struct goproc *g, struct process *p, uint64_t now_ns)
+{
+	return walk_allgs(g, p, now_ns, true, g->snapshot);
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+int goread__walk_if_due(struct goproc *g, struct process *p, uint64_t now_ns, bool force)
+{
+	struct goroutine_walks *w = &g->walk;
+	uint64_t t0, cpu;
+	long n;
+
+	if (!g->snapshot || p->exited || !g->bin || !g->bin->bin ||
+	    (!force && now_ns < w->next_ns))
+		return 0;
+	t0 = thread_cpu_ns();
+	n = walk_allgs(g, p, now_ns, false, true);
+	cpu = thread_cpu_ns() - t0;
+	w->err = n < 0 ? (int)n : 0;
+	w->last_cpu_ns = cpu;
+	w->cpu_ns += cpu;
+	w->count++;
+	/* The next walk when this one's CPU is GOREAD_WALK_BUDGET of the
+	 * time between them, within bounds. */
+	w->interval_ns = MAX((uint64_t)(cpu / GOREAD_WALK_BUDGET), GOREAD_WALK_MIN_NS);
+	w->interval_ns = MIN(w->interval_ns, GOREAD_WALK_MAX_NS);
+	w->next_ns = now_ns + w->interval_ns;
+	return 1;
 }

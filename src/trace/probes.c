@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "trace/probes.h"
 #include "go.skel.h"
+#include "malloc.skel.h"
 #include "native.skel.h"
+#include "unwind_guard.skel.h"
+#include "trace/mallocload.h"
 #include "base/logfmt.h"
 #include "base/util.h"
 
@@ -109,6 +112,7 @@ void probes__keep_link(struct probes *p, struct bpf_link *link)
 	p->links[p->nlinks++] = link;
 }
 
+
 int probes__load(struct probes *p, const struct probe_config *cfg)
 {
 	struct native_bpf *skel;
@@ -133,6 +137,7 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 	skel->rodata->follow_forks = cfg->follow_forks;
 	skel->rodata->trace_all = cfg->trace_all;
 	skel->rodata->notify_all_execs = cfg->notify_all_execs;
+	skel->rodata->malloc_on = cfg->malloc_mode != 0;
 	skel->rodata->stack_bytes = 8 * (cfg->stack_depth ? cfg->stack_depth : LS_MAX_STACK_DEPTH);
 	skel->rodata->snapshot_pages = (cfg->snapshot_kib * 1024 + LS_PAGE_BYTES - 1) / LS_PAGE_BYTES;
 	bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_bytes);
@@ -176,7 +181,10 @@ int probes__load(struct probes *p, const struct probe_config *cfg)
 				"(run with -vv for the verifier log)", strerror(-err));
 		return err;
 	}
-	return load_go(p, cfg);
+	err = load_go(p, cfg);
+	if (!err && cfg->malloc_mode)
+		err = mallocload__load(p, cfg);
+	return err;
 }
 
 int probes__attach_native(struct probes *p)
@@ -246,6 +254,10 @@ void probes__set_enabled(struct probes *p, bool enabled)
 		p->native->data->enabled = enabled;
 	if (p->go)
 		p->go->data->enabled = enabled;
+	if (p->malloc)
+		p->malloc->data->enabled = enabled;
+	if (p->guard)
+		p->guard->data->enabled = enabled;
 }
 
 int probes__open_ring(struct probes *p,
@@ -284,6 +296,11 @@ void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX])
 		drops[i] = p->native ? sum_percpu(p->native->maps.drops, i) : 0;
 }
 
+uint64_t probes__stat(const struct probes *p, uint32_t slot)
+{
+	return p->native && slot < LS_STAT_MAX ? sum_percpu(p->native->maps.stats, slot) : 0;
+}
+
 uint64_t probes__events_sent(const struct probes *p)
 {
 	return p->native ? sum_percpu(p->native->maps.stats, LS_STAT_EVENTS) : 0;
@@ -301,6 +318,10 @@ void probes__destroy(struct probes *p)
 	p->rb = NULL;
 	go_bpf__destroy(p->go);
 	p->go = NULL;
+	malloc_bpf__destroy(p->malloc);
+	p->malloc = NULL;
+	unwind_guard_bpf__destroy(p->guard);
+	p->guard = NULL;
 	native_bpf__destroy(p->native);
 	p->native = NULL;
 }

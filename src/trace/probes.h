@@ -17,6 +17,8 @@ struct ring_buffer;
 struct bpf_link;
 struct native_bpf;
 struct go_bpf;
+struct malloc_bpf;
+struct unwind_guard_bpf;
 
 struct probe_config {
 	bool follow_forks;
@@ -28,11 +30,17 @@ struct probe_config {
 	bool notify_all_execs;	/* agent: exec records for every process */
 	int verbose;
 	const struct logger *log;	/* how to say things (NULL: plain) */
+	int malloc_mode;	/* enum malloc_mode: 0 = the object is not loaded */
+	uint64_t malloc_sample_mean;	/* bytes; sampled mode */
 };
 
 struct probes {
 	struct native_bpf *native;
 	struct go_bpf *go;		/* Go uprobe programs, same maps */
+	struct malloc_bpf *malloc;	/* malloc family (--malloc), same maps */
+	bool malloc_session;		/* session uprobes (6.13+) are used */
+	struct unwind_guard_bpf *guard;	/* exceptions through probed calls;
+					 * NULL if the kernel refused it */
 	struct bpf_link **links;
 	size_t nlinks;
 	size_t skipped_optional;	/* tracepoints this kernel lacks */
@@ -56,6 +64,8 @@ int probes__open_ring(struct probes *p,
 /* Summed per-CPU counters. */
 void probes__read_drops(const struct probes *p, uint64_t drops[LS_DROP_MAX]);
 uint64_t probes__events_sent(const struct probes *p);
+/* A per-CPU statistics slot (enum ls_stat), summed. */
+uint64_t probes__stat(const struct probes *p, uint32_t slot);
 void probes__destroy(struct probes *p);
 /* A Go process: where its runtime keeps g in TLS, so native events in
  * C code it calls through cgo carry the goroutine's stack too. */

@@ -7,6 +7,7 @@
 
 #include <linux/capability.h>
 #include "base/util.h"
+#include "trace/mallocprobes.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
 #include "trace/probes.h"
@@ -23,6 +24,8 @@ void session__on_new_image(void *ctx, struct process *p)
 	if (!p->exe || p->exe[0] != '/')
 		return;
 	b = goprobes__inspect(h->gp, p->exe, p->pid);
+	if (!b->bin && !p->go)
+		mallocprobes__attach_process(h->mp, p);
 	if (!b->bin) {
 		/* Say it only for Go binaries we cannot trace; not being Go
 		 * is the normal case for native programs. */
@@ -54,6 +57,7 @@ void session__on_new_image(void *ctx, struct process *p)
 	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {
 		goproc__free(p->go);
 		p->go = goproc__new(b);
+		p->go->snapshot = goprobes__goroutine_mode(h->gp) == GO_GOROUTINES_SNAPSHOT;
 		goprobes__watch(h->gp, b, p->pid);
 		/* An exec under tracing: the new runtime was already starting
 		 * goroutines (runtime init) before the probes went in; read

@@ -11,6 +11,7 @@
 
 struct collector;
 struct goprobes;
+struct mallocprobes;
 struct probes;
 struct process;
 
@@ -20,13 +21,15 @@ struct go_hook {
 	bool all_processes;	/* attach for every process of a binary */
 	int verbose;
 	bool structured;	/* agent: logfmt lines, unreadable files quiet */
+	struct mallocprobes *mp;	/* --malloc (NULL: not for this command) */
 };
 
 /*
  * collector.on_new_image: a traced process with a new image (a target
  * found, an exec, a fork). If it runs Go, attach the Go probes for it
  * and give it Go state; a binary that is not Go, or not supported, keeps
- * the native kinds only. ctx is a struct go_hook.
+ * the native kinds only; a native one gets the malloc family's probes on
+ * its allocators (--malloc). ctx is a struct go_hook.
  */
 void session__on_new_image(void *ctx, struct process *p);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "trace/trace_options.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "base/parse.h"
 #include "base/util.h"
 
@@ -8,12 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* What each --go-alloc mode does, in the order help lists them. */
-static const struct {
-	enum go_alloc_mode mode;
+/* A mode option's modes, in the order help lists them. */
+struct mode_name {
+	int mode;
 	const char *name;
 	const char *what;
-} go_alloc_modes[] = {
+};
+
+static const struct mode_name go_alloc_modes[] = {
 	{ GO_ALLOC_SAMPLED, "sampled",
 	  "the runtime's own samples, scaled like pprof (~1 probe hit per 512 KiB)" },
 	{ GO_ALLOC_ALL, "all", "every allocation (a probe hit each: short sessions)" },
@@ -22,6 +25,24 @@ static const struct {
 	  "both, to verify on a new Go release that every allocation is counted "
 	  "once (run the target with MemProfileRate 1 and compare the two counts "
 	  "in the JSON)" },
+};
+
+static const struct mode_name go_goroutines_modes[] = {
+	{ GO_GOROUTINES_TRACE, "trace",
+	  "probes on creation and exit (exact lifetimes, full creation stacks, two probe "
+	  "hits per goroutine)" },
+	{ GO_GOROUTINES_SNAPSHOT, "snapshot",
+	  "no goroutine probe, the runtime's list of goroutines walked every second or "
+	  "less often (at most 1% of a CPU), ages from when first seen, the creation "
+	  "site from the go statement only" },
+};
+
+static const struct mode_name malloc_modes[] = {
+	{ MALLOC_OFF, "off", "no probes (each call of the family would cost a probe hit)" },
+	{ MALLOC_SAMPLED, "sampled",
+	  "by bytes, about one block per --malloc-rate bytes, scaled like pprof (a probe "
+	  "hit per malloc and per free)" },
+	{ MALLOC_ALL, "all", "every block (a return probe more per allocation: short sessions)" },
 };
 
 /* One row per option: its name, what its value looks like, what it sets
@@ -40,6 +61,12 @@ static const struct {
 	[TRACE_OPT_SUSPECT_AGE] = { "suspect-age", "SECONDS",
 		"A stack is a suspected leak only if its oldest item is older" },
 	[TRACE_OPT_GO_ALLOC] = { "go-alloc", NULL, "Go heap allocations" },
+	[TRACE_OPT_GO_GOROUTINES] = { "go-goroutines", NULL, "Go goroutines" },
+	[TRACE_OPT_MALLOC] = { "malloc", NULL,
+		"Heap blocks of the malloc family (malloc, free, realloc, operator new, ...) "
+		"per allocation stack" },
+	[TRACE_OPT_MALLOC_RATE] = { "malloc-rate", "BYTES",
+		"Mean bytes allocated between samples with --malloc=sampled" },
 };
 
 _Static_assert((uint64_t)TRACE_RINGBUF_MIB_MAX << 20 == 1ULL << 31,
@@ -58,42 +85,87 @@ int trace_option__find(const char *name)
 	return -1;
 }
 
-static bool offers(const struct trace_options *o, enum go_alloc_mode m)
+/* The modes of a mode option, which of them this command offers, and
+ * the one chosen now. */
+struct modes {
+	const struct mode_name *v;
+	size_t n;
+	unsigned offered;	/* bit (1 << mode) for each */
+	int current;
+};
+
+static bool modes_of(enum trace_option opt, const struct trace_options *o, struct modes *m)
 {
-	return o->go_alloc_modes & (1u << m);
+	switch (opt) {
+	case TRACE_OPT_GO_ALLOC:
+		*m = (struct modes){ go_alloc_modes, ARRAY_SIZE(go_alloc_modes),
+				     o->go_alloc_modes, o->go_alloc };
+		return true;
+	case TRACE_OPT_GO_GOROUTINES:
+		/* both commands offer both: only the default differs */
+		*m = (struct modes){ go_goroutines_modes, ARRAY_SIZE(go_goroutines_modes),
+				     1u << GO_GOROUTINES_TRACE | 1u << GO_GOROUTINES_SNAPSHOT,
+				     o->go_goroutines };
+		return true;
+	case TRACE_OPT_MALLOC:
+		*m = (struct modes){ malloc_modes, ARRAY_SIZE(malloc_modes),
+				     o->malloc_modes, o->malloc };
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool offers(const struct modes *m, int mode)
+{
+	return m->offered & (1u << mode);
 }
 
 /* "sampled|all|off|check" (sep "|"), or "sampled, all, off or check". */
-static void go_alloc_names(const struct trace_options *o, const char *sep,
-			   const char *last_sep, char *buf, size_t size)
+static void mode_names(const struct modes *m, const char *sep, const char *last_sep,
+		       char *buf, size_t size)
 {
 	size_t n = 0, total = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(go_alloc_modes); i++)
-		total += offers(o, go_alloc_modes[i].mode);
+	for (size_t i = 0; i < m->n; i++)
+		total += offers(m, m->v[i].mode);
 	buf[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(go_alloc_modes); i++) {
-		if (!offers(o, go_alloc_modes[i].mode))
+	for (size_t i = 0; i < m->n; i++) {
+		if (!offers(m, m->v[i].mode))
 			continue;
 		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
-			 !n ? "" : n + 1 == total ? last_sep : sep, go_alloc_modes[i].name);
+			 !n ? "" : n + 1 == total ? last_sep : sep, m->v[i].name);
 		n++;
 	}
 }
 
-static const char *go_alloc_name(enum go_alloc_mode m)
+static const char *mode_name(const struct modes *m, int mode)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(go_alloc_modes); i++)
-		if (go_alloc_modes[i].mode == m)
-			return go_alloc_modes[i].name;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].mode == mode)
+			return m->v[i].name;
 	return "?";
+}
+
+static int parse_mode(const struct modes *m, const char *s, int *mode)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(s, m->v[i].name)) {
+			if (!offers(m, m->v[i].mode))
+				return -EINVAL;
+			*mode = m->v[i].mode;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 void trace_option__arg(enum trace_option opt, const struct trace_options *o,
 		       char *buf, size_t size)
 {
-	if (opt == TRACE_OPT_GO_ALLOC)
-		go_alloc_names(o, "|", "|", buf, size);
+	struct modes m;
+
+	if (modes_of(opt, o, &m))
+		mode_names(&m, "|", "|", buf, size);
 	else
 		snprintf(buf, size, "%s", specs[opt].arg);
 }
@@ -102,6 +174,12 @@ void trace_option__arg(enum trace_option opt, const struct trace_options *o,
 static void takes(enum trace_option opt, const struct trace_options *o,
 		  char *buf, size_t size)
 {
+	struct modes m;
+
+	if (modes_of(opt, o, &m)) {
+		mode_names(&m, ", ", " or ", buf, size);
+		return;
+	}
 	switch (opt) {
 	case TRACE_OPT_STACK_DEPTH:
 		snprintf(buf, size, "1 to %d", TRACE_STACK_DEPTH_MAX);
@@ -116,8 +194,9 @@ static void takes(enum trace_option opt, const struct trace_options *o,
 	case TRACE_OPT_SUSPECT_AGE:
 		snprintf(buf, size, "seconds, or with a unit: 250ms, 90s, 5m, 2h");
 		break;
-	case TRACE_OPT_GO_ALLOC:
-		go_alloc_names(o, ", ", " or ", buf, size);
+	case TRACE_OPT_MALLOC_RATE:
+		snprintf(buf, size, "bytes from 1 to %lluG, or with a unit: 64K, 4M",
+			 (unsigned long long)(TRACE_MALLOC_RATE_MAX >> 30));
 		break;
 	default:
 		snprintf(buf, size, "?");
@@ -128,17 +207,19 @@ void trace_option__help(enum trace_option opt, const struct trace_options *o,
 			char *buf, size_t size)
 {
 	char values[64] = "", words[256];
+	struct modes m;
 
-	switch (opt) {
-	case TRACE_OPT_GO_ALLOC:
+	if (modes_of(opt, o, &m)) {
 		snprintf(buf, size, "%s:", specs[opt].what);
-		for (size_t i = 0; i < ARRAY_SIZE(go_alloc_modes); i++)
-			if (offers(o, go_alloc_modes[i].mode))
+		for (size_t i = 0; i < m.n; i++)
+			if (offers(&m, m.v[i].mode))
 				snprintf(buf + strlen(buf), size - strlen(buf), " %s, %s;",
-					 go_alloc_modes[i].name, go_alloc_modes[i].what);
+					 m.v[i].name, m.v[i].what);
 		snprintf(buf + strlen(buf) - 1, size - strlen(buf) + 1, " (default %s)",
-			 go_alloc_name(o->go_alloc));
+			 mode_name(&m, m.current));
 		return;
+	}
+	switch (opt) {
 	case TRACE_OPT_STACK_DEPTH:
 		snprintf(values, sizeof(values), "%u", o->stack_depth);
 		break;
@@ -151,6 +232,9 @@ void trace_option__help(enum trace_option opt, const struct trace_options *o,
 	case TRACE_OPT_SUSPECT_AGE:
 		snprintf(values, sizeof(values), "%g", o->suspect_age_s);
 		break;
+	case TRACE_OPT_MALLOC_RATE:
+		snprintf(values, sizeof(values), "%llu", (unsigned long long)o->malloc_rate);
+		break;
 	default:
 		buf[0] = '\0';
 		return;
@@ -159,24 +243,13 @@ void trace_option__help(enum trace_option opt, const struct trace_options *o,
 	snprintf(buf, size, "%s; %s (default %s)", specs[opt].what, words, values);
 }
 
-static int parse_go_alloc(const struct trace_options *o, const char *s, int *mode)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(go_alloc_modes); i++)
-		if (!strcmp(s, go_alloc_modes[i].name)) {
-			if (!offers(o, go_alloc_modes[i].mode))
-				return -EINVAL;
-			*mode = go_alloc_modes[i].mode;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 int trace_option__set(struct trace_options *o, enum trace_option opt,
 		      const char *value, char *err, size_t errlen)
 {
 	uint64_t v = 0;
 	int ret = -EINVAL;
 	char words[256];
+	struct modes m;
 
 	switch (opt) {
 	case TRACE_OPT_STACK_DEPTH:
@@ -202,7 +275,23 @@ int trace_option__set(struct trace_options *o, enum trace_option opt,
 		ret = parse__seconds(value, &o->suspect_age_s);
 		break;
 	case TRACE_OPT_GO_ALLOC:
-		ret = parse_go_alloc(o, value, &o->go_alloc);
+		modes_of(opt, o, &m);
+		ret = parse_mode(&m, value, &o->go_alloc);
+		break;
+	case TRACE_OPT_GO_GOROUTINES:
+		modes_of(opt, o, &m);
+		ret = parse_mode(&m, value, &o->go_goroutines);
+		break;
+	case TRACE_OPT_MALLOC:
+		modes_of(opt, o, &m);
+		ret = parse_mode(&m, value, &o->malloc);
+		break;
+	case TRACE_OPT_MALLOC_RATE:
+		ret = parse__size(value, &v);
+		if (!ret && (!v || v > TRACE_MALLOC_RATE_MAX))
+			ret = -ERANGE;
+		if (!ret)
+			o->malloc_rate = v;
 		break;
 	default:
 		break;

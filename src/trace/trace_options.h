@@ -20,6 +20,9 @@
 /* A BPF ring buffer's size is its map's max_entries, a __u32 that must
  * be a power of two: 2^31 bytes is the largest the kernel can take. */
 #define TRACE_RINGBUF_MIB_MAX 2048u
+/* --malloc-rate: a mean above a TiB samples nothing a process could
+ * allocate in a session. */
+#define TRACE_MALLOC_RATE_MAX (1ULL << 40)
 
 enum trace_option {
 	TRACE_OPT_STACK_DEPTH,
@@ -27,6 +30,9 @@ enum trace_option {
 	TRACE_OPT_RING_BUFFER,
 	TRACE_OPT_SUSPECT_AGE,
 	TRACE_OPT_GO_ALLOC,
+	TRACE_OPT_GO_GOROUTINES,
+	TRACE_OPT_MALLOC,
+	TRACE_OPT_MALLOC_RATE,
 	TRACE_OPT_MAX,
 };
 
@@ -38,6 +44,11 @@ struct trace_options {
 	int go_alloc;		/* enum go_alloc_mode */
 	unsigned go_alloc_modes;	/* the modes this command offers: bit
 					 * (1 << mode) for each */
+	int go_goroutines;	/* enum go_goroutine_mode (both commands
+				 * offer both; their defaults differ) */
+	int malloc;		/* enum malloc_mode */
+	unsigned malloc_modes;	/* offered, as go_alloc_modes */
+	uint64_t malloc_rate;	/* sampled: mean bytes between samples */
 };
 
 /* The long option's name ("ring-buffer"), also the agent's config key;
@@ -45,7 +56,8 @@ struct trace_options {
 const char *trace_option__name(enum trace_option opt);
 /* The option called name, or -1. */
 int trace_option__find(const char *name);
-/* What the value looks like ("MIB"; for go-alloc the modes offered). */
+/* What the value looks like ("MIB"; for go-alloc, go-goroutines and
+ * malloc the modes offered). */
 void trace_option__arg(enum trace_option opt, const struct trace_options *o,
 		       char *buf, size_t size);
 /* The help text, ending with the command's default (taken from o). */

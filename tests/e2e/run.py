@@ -15,6 +15,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 
 FIXTURE_CFLAGS = ["-O2", "-fomit-frame-pointer", "-g", "-pthread", "-Wall"]
+# More builds of some fixtures: the same code on other allocators (Debian's
+# jemalloc and tcmalloc, as programs link them) and statically linked.
+VARIANTS = {
+    "cxx_heap.cpp": [("cxx_heap_jemalloc", ["-ljemalloc"]),
+                     ("cxx_heap_tcmalloc", ["-ltcmalloc_minimal"])],
+    "malloc_leaks.c": [("malloc_leaks_static", ["-static"])],
+}
 
 
 def build_fixtures():
@@ -34,9 +41,12 @@ def build_fixtures():
         else:
             out = os.path.join(lib.WORKLOADS, base)
             extra = ["-ldl"] if "dlopen" in name else []
-        if os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src):
-            continue
-        subprocess.run([compiler, *FIXTURE_CFLAGS, src, "-o", out, *extra], check=True)
+        for path, more in [(out, [])] + [(os.path.join(lib.WORKLOADS, v), flags)
+                                         for v, flags in VARIANTS.get(name, [])]:
+            if os.path.exists(path) and os.path.getmtime(path) > os.path.getmtime(src):
+                continue
+            subprocess.run([compiler, *FIXTURE_CFLAGS, src, "-o", path, *extra, *more],
+                           check=True)
     # Go fixtures: normal, stripped, PIE (Debian's Go 1.19)
     subprocess.run([os.path.join(src_dir, "go", "build.sh"),
                     os.path.join(lib.ROOT, "build", "go-fixtures")], check=True,

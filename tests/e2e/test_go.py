@@ -5,6 +5,7 @@ normal and stripped) and on real stripped binaries from npm (Go 1.18 to
 dump, what they wait on, go_alloc against the runtime's records, go_heap
 against the program's own heap profile."""
 import collections
+import json
 import os
 import re
 import signal
@@ -12,7 +13,7 @@ import subprocess
 import time
 
 from lib import (LEAKSCOPE, ROOT, Failure, attach_during_leak, check, eq, load_report,
-                 read_until, spawn, stop, tmpfile, wait_gone)
+                 read_until, spawn, stop, tmpfile, wait_gone, wait_stderr)
 
 FIXTURES = os.path.join(ROOT, "build", "go-fixtures")
 GO = "/usr/lib/go-1.19/bin/go"
@@ -33,37 +34,132 @@ def fixture(stripped):
 
 
 def creation_site(stack):
-    """The function holding the go statement: the creation stack's leaf."""
+    """The function holding the go statement: the creation stack's leaf
+    ("?" for the main goroutine, which nobody created)."""
     return stack["frames"][0] if stack["frames"] else "?"
 
 
 def goroutines_by_site(report, pid):
     counts, states = collections.Counter(), collections.defaultdict(collections.Counter)
     for s in report["stacks"]:
-        # the main goroutine has no creator ("created by" in no dump)
-        if s["kind"] == "goroutine" and s["pid"] == pid and not s.get("main_goroutine"):
-            counts[creation_site(s)] += s["count"]
-            states[creation_site(s)].update(s.get("states", {}))
+        # the main goroutine has no creator ("created by" in no dump): "?"
+        if s["kind"] == "goroutine" and s["pid"] == pid:
+            site = "?" if s.get("main_goroutine") else creation_site(s)
+            counts[site] += s["count"]
+            states[site].update(s.get("states", {}))
     return counts, states
 
 
+# The runtime's SIGQUIT dumps are taken with GOTRACEBACK=system: every
+# goroutine (the runtime's own too) with every frame (runtime ones too),
+# whatever the Go release prints by default.
 def sigquit_created_by(text):
-    """Goroutines per "created by F" in a GOTRACEBACK=all dump."""
+    """Goroutines per "created by F" in a GOTRACEBACK=system dump."""
     return collections.Counter(m.group(1) for m in
                                re.finditer(r"^created by (\S+?)(?: in goroutine \d+)?$",
                                            text, re.M))
 
 
-def compare_with_dump(report, pid, dump, what):
+def sigquit_goroutines(text):
+    """Every goroutine of a GOTRACEBACK=system SIGQUIT dump, as dicts: goid,
+    state (the wait reason or status, without ", N minutes" or ", locked to
+    thread"), frames (function names, innermost first, runtime.goexit left
+    out), created_by (None for the main goroutine)."""
+    out = []
+    for m in re.finditer(r"^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\]:\n(.*?)(?=\n\n|\Z)", text, re.M | re.S):
+        frames, creator = [], None
+        # with GODEBUG=tracebackancestors=N: each ancestor's stack when it
+        # made the next goroutine of the chain, and what created it
+        origins = []
+        for line in m.group(3).splitlines():
+            if line.startswith("\t") or not line.strip():
+                continue
+            o = re.match(r"\[originating from goroutine (\d+)\]:", line)
+            c = re.match(r"created by (\S+?)(?: in goroutine \d+)?$", line)
+            if o:
+                origins.append(dict(goid=int(o.group(1)), frames=[], created_by=None))
+            elif c:
+                (origins[-1] if origins else {}).update(created_by=c.group(1))
+                creator = creator if origins else c.group(1)
+            elif "(" in line:
+                (origins[-1]["frames"] if origins else frames).append(line[:line.rindex("(")])
+        if frames and frames[-1] == "runtime.goexit":
+            frames.pop()
+        out.append(dict(goid=int(m.group(1)), state=m.group(2).split(",")[0], frames=frames,
+                        created_by=creator, origins=origins))
+    return out
+
+
+def runtime_goroutine(g):
+    """What runtime.Stack(all) hides (the runtime's isSystemGoroutine): a
+    goroutine whose function, the outermost frame, is a runtime function
+    other than runtime.main."""
+    return bool(g["frames"]) and g["frames"][-1].startswith("runtime.") and \
+        g["frames"][-1] != "runtime.main"
+
+
+def shown_by_runtime_stack(frames, locations):
+    """The frames runtime.Stack prints (a traceback at level 1, as in
+    /debug/pprof/goroutine?debug=2): the runtime's showfuncinfo leaves out
+    its own unexported functions and wrappers the compiler made (unless
+    they call a panic)."""
+    out = []
+    for i, (name, loc) in enumerate(zip(frames, locations)):
+        callee = frames[i - 1] if i else ""
+        if loc.get("wrapper") and callee not in ("runtime.gopanic", "runtime.sigpanic",
+                                                  "runtime.panicwrap"):
+            continue
+        if "." in name and (not name.startswith("runtime.") or name[8:9].isupper()):
+            out.append(name)
+    return out
+
+
+def now_groups(report, pid, level1=False):
+    """Our goroutines by (creation site, state, current stack): counts.
+    level1: frames as runtime.Stack shows them."""
+    out = collections.Counter()
+    for s in report["stacks"]:
+        if s["kind"] != "goroutine" or s["pid"] != pid:
+            continue
+        site = creation_site(s) if s["frames"] else None
+        for n in s.get("now", []):
+            frames = shown_by_runtime_stack(n["frames"], n["locations"]) if level1 else n["frames"]
+            for state, k in n["states"].items():
+                out[(site, state, tuple(frames))] += k
+    return out
+
+
+def compare_with_dump(report, pid, dump, what, stacks=True, level1=False, runtime_dump=None):
+    """Goroutines per creation site against the dump's "created by" lines;
+    with stacks (the report was made while the process ran), also every
+    goroutine's state and current stack frame by frame, and the runtime's
+    own goroutines counted apart. level1: the dump is runtime.Stack's
+    (no runtime frames, none of the runtime's goroutines), so the
+    runtime's goroutines are counted in runtime_dump instead."""
     ours, _ = goroutines_by_site(report, pid)
-    theirs = sigquit_created_by(dump)
-    check(theirs, f"{what}: the SIGQUIT dump has 'created by' lines")
-    for site, n in theirs.items():
-        eq(ours.get(site, 0), n, f"{what}: goroutines created by {site}")
-    # sites we have that the dump does not list are runtime-internal
-    # (system goroutines, hidden by GOTRACEBACK=all)
-    extra = {s: n for s, n in ours.items() if s not in theirs and not s.startswith("runtime.")}
-    eq(extra, {}, f"{what}: sites missing from the dump")
+    check(sigquit_created_by(dump), f"{what}: the SIGQUIT dump has 'created by' lines")
+    gs = [g for g in sigquit_goroutines(dump) if g["goid"] != 0]  # 0: the signal's thread
+    users = [g for g in gs if not runtime_goroutine(g)]
+    # the main goroutine has no creator: "?" on both sides
+    theirs = collections.Counter(g["created_by"] or "?" for g in users)
+    eq(dict(ours), dict(theirs), f"{what}: goroutines per creation site (the runtime's own apart)")
+    if not stacks:
+        return
+    target = next(t for t in report["targets"] if t["pid"] == pid)
+    whole = [g for g in sigquit_goroutines(runtime_dump or dump) if g["goid"] != 0]
+    eq(target["go"]["runtime_goroutines"], sum(1 for g in whole if runtime_goroutine(g)),
+       f"{what}: the runtime's own goroutines")
+    eq(report["totals"]["goroutine"]["count"], len(users),
+       f"{what}: goroutines outstanding (the main one included)")
+    # A goroutine running when the dump was taken shows where it ran, not
+    # where it stopped: its stack is compared by count only.
+    want = collections.Counter((g["created_by"], g["state"], tuple(g["frames"]))
+                               for g in users if g["state"] != "running")
+    got = now_groups(report, pid, level1)
+    got = collections.Counter({k: n for k, n in got.items() if k[1] != "running"})
+    missing, unexpected = want - got, got - want
+    eq((dict(missing), dict(unexpected)), ({}, {}),
+       f"{what}: current stacks (dump's not ours, ours not the dump's)")
 
 
 def pprof_cum(profile, index, func):
@@ -108,7 +204,7 @@ def attach_and_leak(stripped, rate=None):
     args += ["-heapprofile", heap]
     if rate is not None:
         args += ["-rate", str(rate)]
-    fx = spawn(args, env=dict(os.environ, GOTRACEBACK="all"))
+    fx = spawn(args, env=dict(os.environ, GOTRACEBACK="system"))
     pid = int(read_until(fx, "ready")[-1].split()[1])
     out = tmpfile("go-attach.json")
     attach_during_leak(fx, pid, out)
@@ -248,7 +344,7 @@ def esbuild_serve_vs_sigquit(name):
     lk = spawn([LEAKSCOPE, "-q", "-o", out, "--", esbuild, os.path.join(site, "app.js"),
                 f"--outdir={site}/out", "--serve=127.0.0.1:0", f"--servedir={site}",
                 "--log-level=info"],
-               env=dict(os.environ, GOTRACEBACK="all"), stdin=subprocess.PIPE)
+               env=dict(os.environ, GOTRACEBACK="system"), stdin=subprocess.PIPE)
     port = None
     deadline = time.time() + 20
     seen = []
@@ -275,7 +371,8 @@ def esbuild_serve_vs_sigquit(name):
     eq(report_exit(out), 2, f"{name} exited from SIGQUIT (status 2)")
     report = load_report(out)
     eq(report["targets"][0]["go"] is not None, True, "traced as Go")
-    compare_with_dump(report, child[0], "".join(seen) + err, name)
+    # reported after esbuild died of the dump: no current stacks
+    compare_with_dump(report, child[0], "".join(seen) + err, name, stacks=False)
     return report
 
 
@@ -309,11 +406,33 @@ def test_too_old_go_is_said_and_native_kinds_stay():
     check(report["totals"]["mmap"]["count"] > 0, "native kinds still reported")
 
 
-def exe_of(pid):
-    try:
-        return os.readlink(f"/proc/{pid}/exe")
-    except OSError:
-        return None
+def free_port():
+    """A loopback port nobody listens on now (other test runs share the
+    machine: a port made from our pid can be theirs)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def running_exe(binary, timeout=30):
+    """Pids whose program is binary (not leakscope's child still held
+    before its exec, whose command line names binary too)."""
+    real = os.path.realpath(binary)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        pids = []
+        for p in subprocess.run(["pgrep", "-f", binary], capture_output=True,
+                                text=True).stdout.split():
+            try:
+                if os.readlink(f"/proc/{p}/exe") == real:
+                    pids.append(int(p))
+            except OSError:
+                pass
+        if pids:
+            return pids
+        time.sleep(0.05)
+    return []
 
 
 def server_vs_sigquit(name, args):
@@ -324,29 +443,26 @@ def server_vs_sigquit(name, args):
         raise Failure(f"{name} not fetched (scripts/fetch-go-binaries.sh)")
     out = tmpfile(f"{name}.json")
     lk = spawn([LEAKSCOPE, "-q", "-o", out, "--", binary, *args],
-               env=dict(os.environ, GOTRACEBACK="all"), stdin=subprocess.PIPE)
+               env=dict(os.environ, GOTRACEBACK="system"), stdin=subprocess.PIPE)
     # The launched child runs the server once leakscope has attached
     # (under load that takes a while): wait for the exec, not a guess.
-    pids, deadline = [], time.time() + 60
-    while not pids and time.time() < deadline and lk.poll() is None:
-        time.sleep(0.1)
-        pids = [p for p in (int(x) for x in subprocess.run(
-                    ["pgrep", "-f", binary], capture_output=True, text=True).stdout.split())
-                if p != lk.pid and exe_of(p) == os.path.realpath(binary)]
+    pids = running_exe(binary, timeout=60)
     check(pids, f"{name} running")
     time.sleep(2.0)  # its goroutines started; the dump is the ground truth either way
     os.kill(pids[0], signal.SIGQUIT)
     wait_gone(pids[0])
     _, err = lk.communicate(timeout=60)
+    check(os.path.exists(out), f"{name}: no report (leakscope exit status {lk.returncode}, "
+          f"stderr ends {err[-1500:]!r})")
     eq(report_exit(out), 2, f"{name} exited from SIGQUIT")
     report = load_report(out)
-    compare_with_dump(report, pids[0], err, name)
+    compare_with_dump(report, pids[0], err, name, stacks=False)  # reported after it died
     return report["targets"][0]["go"]["version"]
 
 
 def test_buf_go121_go124_go127_goroutines_match_sigquit():
     """buf from npm covers the Go releases esbuild does not: 1.21, 1.24, 1.27."""
-    port = 20000 + os.getpid() % 20000
+    port = free_port()
     versions = [
         server_vs_sigquit("bufbuild-buf-linux-x64-1.28.1",
                           ["beta", "studio-agent", "--port", str(port)]),
@@ -403,7 +519,7 @@ def check_attach_after_the_leak(stripped):
     what = "stripped" if stripped else "normal"
     heap = tmpfile("before-heap.pb.gz")
     fx = spawn([fixture(stripped), "-now", "-recv", "137", "-heapprofile", heap],
-               env=dict(os.environ, GOTRACEBACK="all"))
+               env=dict(os.environ, GOTRACEBACK="system"))
     read_until(fx, "leaked")
     pid = fx.pid
     out = tmpfile("go-before.json")
@@ -417,8 +533,7 @@ def check_attach_after_the_leak(stripped):
     counts, states = goroutines_by_site(report, pid)
     eq(counts["main.leakRecv"], 137, f"{what}: goroutines at main.leakRecv")
     eq(dict(states["main.leakRecv"]), {"chan receive": 137}, f"{what}: their state")
-    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]
-           and not s.get("main_goroutine")]
+    pre = [s for s in report["stacks"] if s["kind"] == "goroutine" and s["preexisting"]]
     eq(sum(s["count"] for s in pre), sum(counts.values()), f"{what}: all found at attach")
     for index, field in (("inuse_objects", "count"), ("inuse_space", "bytes")):
         eq(ours_cum(report, "go_heap", "main.keepHeap", field),
@@ -435,29 +550,35 @@ def test_attach_after_the_leak_finds_goroutines_and_heap_stripped():
 
 
 def attach_to_server_vs_sigquit(name, args):
-    """A Go server from npm started alone; leakscope attaches while it
-    serves; its goroutines (all pre-existing) per creation site equal the
+    """A Go server from npm started alone; two leakscopes attach while it
+    serves, one per --go-goroutines mode; the goroutines each reports (all
+    pre-existing) per creation site, with their current stacks, equal the
     SIGQUIT dump taken right after."""
     binary = npm_binary(name)
     if not binary:
         raise Failure(f"{name} not fetched (scripts/fetch-go-binaries.sh)")
-    srv = spawn([binary, *args], env=dict(os.environ, GOTRACEBACK="all"),
+    srv = spawn([binary, *args], env=dict(os.environ, GOTRACEBACK="system"),
                 stdin=subprocess.PIPE)
     time.sleep(1.5)
-    out = tmpfile(f"attach-{name}.json")
-    lk = spawn([LEAKSCOPE, "-p", str(srv.pid), "-o", out, "-d", "1"])
-    _, err = lk.communicate(timeout=60)
-    eq(lk.returncode, 0, f"{name}: exit status; stderr {err}")
+    outs = {m: tmpfile(f"attach-{name}-{m}.json") for m in ("trace", "snapshot")}
+    lks = {m: spawn([LEAKSCOPE, "-p", str(srv.pid), "-o", out, "-d", "1", "--go-goroutines", m])
+           for m, out in outs.items()}
+    for m, lk in lks.items():
+        _, err = lk.communicate(timeout=60)
+        eq(lk.returncode, 0, f"{name} ({m}): exit status; stderr {err}")
     os.kill(srv.pid, signal.SIGQUIT)
     wait_gone(srv.pid)
     _, dump = srv.communicate(timeout=30)
-    report = load_report(out)
-    compare_with_dump(report, srv.pid, dump, name)
+    for m, out in outs.items():
+        report = load_report(out)
+        eq(report["targets"][0]["go"]["goroutine_mode"], m, f"{name}: mode")
+        compare_with_dump(report, srv.pid, dump, f"{name} ({m})")
     return report["targets"][0]["go"]["version"]
 
 
 def test_attach_to_running_servers_every_go_version():
-    """allgs read from every release 1.18-1.27 (stripped npm binaries)."""
+    """allgs and every goroutine's stack read from every release 1.18-1.27
+    (stripped npm binaries), in both modes."""
     site = os.path.join(os.path.dirname(tmpfile("x")), "site-attach")
     os.makedirs(site, exist_ok=True)
     with open(os.path.join(site, "app.js"), "w") as f:
@@ -470,10 +591,11 @@ def test_attach_to_running_servers_every_go_version():
         versions.append(attach_to_server_vs_sigquit(
             name, [os.path.join(site, "app.js"), f"--outdir={site}/out",
                    "--serve=127.0.0.1:0", f"--servedir={site}"]))
-    port = 20000 + (os.getpid() + 7) % 20000
+    port = free_port()
     versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.28.1",
                                                 ["beta", "studio-agent", "--port", str(port)]))
     versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.55.1", ["beta", "lsp"]))
     versions.append(attach_to_server_vs_sigquit("bufbuild-buf-linux-x64-1.75.0", ["lsp", "serve"]))
     eq(sorted(v.rsplit(".", 1)[0] if v.count(".") > 1 else v for v in versions),
        [f"go1.{m}" for m in range(18, 28)], "one of every release 1.18-1.27")
+

@@ -43,7 +43,7 @@ def check(name, cond, why=""):
 
 # What each kind's profile holds: (type, function of a stack -> value).
 def columns(kind):
-    if kind == "go_alloc":
+    if kind in ("go_alloc", "malloc"):
         return [("alloc_objects", lambda s: max(s.get("alloc_count", 0), s["count"])),
                 ("alloc_space", lambda s: max(s.get("alloc_bytes", 0), s["bytes"])),
                 ("inuse_objects", lambda s: s["count"]),

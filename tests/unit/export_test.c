@@ -43,6 +43,16 @@ static struct report_frame f_fd[] = {
 static struct report_frame f_goroutine[] = {
 	{ "main.worker", "/src/w.go", 3, "/bin/app", 0x5000, "bb22" },
 };
+/* where those goroutines are now, and who created their creator */
+static struct report_frame f_now[] = {
+	{ "runtime.gopark", "/usr/lib/go/src/runtime/proc.go", 363, "/bin/app", 0x4000, "bb22" },
+	{ "main.worker.func1", "/src/w.go", 4, "/bin/app", 0x5100, "bb22" },
+};
+static struct report_frame f_ancestor[] = {
+	{ "net/http.(*Transport).dialConnFor", "/usr/lib/go/src/net/http/transport.go", 1450,
+	  "/bin/app", 0x7000, "bb22" },
+	{ "main.main", "/src/main.go", 35, "/bin/app", 0x7100, "bb22" },
+};
 static struct report_frame f_alloc[] = {
 	{ "runtime.mallocgc", "/usr/lib/go/src/runtime/malloc.go", 900, "/bin/app", 0x6000, "bb22" },
 	{ "main.grow", "/src/fill.go", 30, "/bin/app", 0x6100, "bb22", .inlined = true },
@@ -69,7 +79,9 @@ static struct report *model(void)
 		  .paths = { { "socket:[123]", 2 }, { "socket:[124]", 1 } }, .npaths = 2,
 		  .frames = FRAMES(f_fd) },
 		{ .kind = KIND_FD, .pid = 200, .count = 1 },
-		{ .kind = KIND_GOROUTINE, .pid = 100, .count = 7, .frames = FRAMES(f_goroutine) },
+		{ .kind = KIND_GOROUTINE, .pid = 100, .count = 7, .frames = FRAMES(f_goroutine),
+		  .states = { { "chan receive", 5 }, { "running", 2 } }, .nstates = 2,
+		  .go_start = "main.worker.func1" },
 		{ .kind = KIND_GO_ALLOC, .pid = 100, .count = 2, .bytes = 64, .alloc_count = 10,
 		  .alloc_bytes = 320, .frames = FRAMES(f_alloc) },
 	};
@@ -107,6 +119,40 @@ static struct report *model(void)
 		}
 	}
 	r->nstacks = ARRAY_SIZE(stacks);
+	for (size_t i = 0; i < r->nstacks; i++) {
+		struct report_stack *s = &r->stacks[i];
+
+		if (s->kind != KIND_GOROUTINE)
+			continue;
+		s->now = calloc(2, sizeof(*s->now));
+		s->now[0] = (struct report_goroutines_now){
+			.count = 5, .states = { { "chan receive", 5 } }, .nstates = 1,
+			.wait_min_s = 1.5, .wait_max_s = 2.25, .nframes = ARRAY_SIZE(f_now),
+		};
+		s->now[0].frames = calloc(ARRAY_SIZE(f_now), sizeof(f_now[0]));
+		memcpy(s->now[0].frames, f_now, sizeof(f_now));
+		s->now[1] = (struct report_goroutines_now){	/* running: no stack */
+			.count = 2, .states = { { "running", 2 } }, .nstates = 1,
+			.wait_min_s = -1, .wait_max_s = -1,
+		};
+		s->nnow = 2;
+		s->ancestors = calloc(1, sizeof(*s->ancestors));
+		s->ancestors[0].frames = calloc(ARRAY_SIZE(f_ancestor), sizeof(f_ancestor[0]));
+		memcpy(s->ancestors[0].frames, f_ancestor, sizeof(f_ancestor));
+		s->ancestors[0].nframes = ARRAY_SIZE(f_ancestor);
+		s->nancestors = 1;
+	}
+	r->targets[0].go_version = "go1.19.8";
+	r->targets[0].go_mem_profile_rate = 524288;
+	r->targets[0].go_rate_source = "runtime.MemProfileRate";
+	r->targets[0].goroutines_created = 9;
+	r->targets[0].goroutines_exited = 2;
+	r->targets[0].go_goroutine_mode = "snapshot";
+	r->targets[0].go_runtime_goroutines = 4;
+	r->targets[0].go_walks = 3;
+	r->targets[0].go_walk_interval_s = 1.5;
+	r->targets[0].go_walk_cpu_ms = 0.25;
+	r->targets[0].go_alloc_sampled = 6;
 	report__add_note(r, "a note with \"quotes\"");
 	return r;
 }
@@ -644,7 +690,35 @@ TEST(json_round_trip)
 			CHECK_EQ_U(b->alloc_bytes, a->alloc_bytes);
 		}
 		compare_frames(a, b, build_ids);
+		/* goroutines: what they run, where they are, their creators */
+		CHECK(!a->go_start == !b->go_start);
+		if (a->go_start && b->go_start)
+			CHECK_EQ_S(b->go_start, a->go_start);
+		CHECK_EQ_U(b->nstates, a->nstates);
+		CHECK_EQ_U(b->nnow, a->nnow);
+		for (size_t j = 0; j < a->nnow && j < b->nnow; j++) {
+			CHECK_EQ_U(b->now[j].count, a->now[j].count);
+			CHECK(b->now[j].wait_min_s == a->now[j].wait_min_s &&
+			      b->now[j].wait_max_s == a->now[j].wait_max_s);
+			CHECK_EQ_U(b->now[j].nframes, a->now[j].nframes);
+			for (size_t k = 0; k < a->now[j].nframes && k < b->now[j].nframes; k++) {
+				CHECK_EQ_S(b->now[j].frames[k].name, a->now[j].frames[k].name);
+				CHECK_EQ_S(b->now[j].frames[k].file, a->now[j].frames[k].file);
+				CHECK_EQ_U(b->now[j].frames[k].line, a->now[j].frames[k].line);
+			}
+		}
+		CHECK_EQ_U(b->nancestors, a->nancestors);
+		for (size_t j = 0; j < a->nancestors && j < b->nancestors; j++) {
+			CHECK_EQ_U(b->ancestors[j].nframes, a->ancestors[j].nframes);
+			for (size_t k = 0; k < a->ancestors[j].nframes &&
+					   k < b->ancestors[j].nframes; k++)
+				CHECK_EQ_S(b->ancestors[j].frames[k].name,
+					   a->ancestors[j].frames[k].name);
+		}
 	}
+	CHECK_EQ_S(back->targets[0].go_goroutine_mode, "snapshot");
+	CHECK_EQ_U(back->targets[0].go_runtime_goroutines, 4);
+	CHECK_EQ_U(back->targets[0].go_walks, 3);
 	CAPTURE(json2, len2, report_json__write(f_, back));
 	CHECK_EQ_U(len2, len1);
 	CHECK(strcmp(json1, json2) == 0);

@@ -840,6 +840,15 @@ TEST_NEEDING(gobin_g_offsets_dwarf_equals_table_119, have_fixtures)
 	CHECK_EQ_I(t.gopc, d.gopc);
 	CHECK_EQ_I(t.startpc, d.startpc);
 	CHECK_EQ_I(t.parent_goid, d.parent_goid);	/* -1: 1.21+ only */
+	CHECK_EQ_I(t.stack_hi, d.stack_hi);
+	CHECK_EQ_I(t.sched_sp, d.sched_sp);
+	CHECK_EQ_I(t.sched_pc, d.sched_pc);
+	CHECK_EQ_I(t.sched_bp, d.sched_bp);
+	CHECK_EQ_I(t.syscallsp, d.syscallsp);
+	CHECK_EQ_I(t.syscallpc, d.syscallpc);
+	CHECK_EQ_I(t.syscallbp, d.syscallbp);	/* -1: 1.23+ only */
+	CHECK_EQ_I(t.m, d.m);
+	CHECK_EQ_I(t.m_curg, d.m_curg);
 	CHECK_EQ_I(d.goid, 152);			/* design notes */
 	CHECK_EQ_I(gobin__g_offsets(nodw, &s), 0);
 	CHECK_EQ_I(s.source, GOBIN_SRC_TABLE);
@@ -1116,8 +1125,15 @@ static void check_live(const char *path, const char *a1, const char *a2,
 				break;
 			}
 		if (status == 4) {
+			uint64_t lo = peek(&l, gp, 8), hi = peek(&l, gp + g.stack_hi, 8);
+			uint64_t sp = peek(&l, gp + g.sched_sp, 8);
+			uint64_t pc = peek(&l, gp + g.sched_pc, 8);
+
 			waiting++;
 			CHECK(gobin__waitreason_name(b, reason) != NULL);
+			/* parked: it stopped on its own stack, in a function */
+			CHECK(lo < hi && sp >= lo && sp < hi);
+			CHECK(gobin__func_at(b, pc, fr, 8) >= 1);
 		}
 		if (g.parent_goid >= 0 && goid > 1)
 			CHECK(peek(&l, gp + g.parent_goid, 8) < goid);
@@ -1527,6 +1543,23 @@ static void check_npm_binary(size_t idx)
 	}
 	CHECK(has_access(b, cs, "runtime.gopark", X86_INS_MOV, 1, true, g.waitreason));
 	CHECK_EQ_I(g.waitsince, g.goid + 16);	/* goid, schedlink, waitsince */
+	/* where a parked goroutine stopped: mcall saves its caller's pc, sp
+	 * and frame pointer in g.sched */
+	CHECK(has_access(b, cs, "runtime.mcall", X86_INS_MOV, 8, true, g.sched_pc));
+	CHECK(has_access(b, cs, "runtime.mcall", X86_INS_MOV, 8, true, g.sched_sp));
+	CHECK(has_access(b, cs, "runtime.mcall", X86_INS_MOV, 8, true, g.sched_bp));
+	/* ... and one in a system call: reentersyscall saves them apart */
+	CHECK(has_access(b, cs, "runtime.reentersyscall", X86_INS_MOV, 8, true, g.syscallsp));
+	CHECK(has_access(b, cs, "runtime.reentersyscall", X86_INS_MOV, 8, true, g.syscallpc));
+	if (v->minor >= 23)
+		CHECK(has_access(b, cs, "runtime.reentersyscall", X86_INS_MOV, 8, true,
+				 g.syscallbp));
+	else
+		CHECK_EQ_I(g.syscallbp, -1);
+	/* the goroutine behind the system stack: systemstack loads g.m and,
+	 * on its way back, m.curg */
+	CHECK(has_access(b, cs, "runtime.systemstack", X86_INS_MOV, 8, false, g.m));
+	CHECK(has_access(b, cs, "runtime.systemstack", X86_INS_MOV, 8, false, g.m_curg));
 	cs_close(&cs);
 
 	/* Wait reasons from the binary: "chan receive" moved in 1.26. */

@@ -123,7 +123,7 @@ TEST(mremap_grow_in_place_is_new_allocation_of_grower)
 
 	mappings__init(&m, PG);
 	mappings__map(&m, 0x10000, 2 * PG, 1, 1, 0, NULL);
-	mappings__remap(&m, 0x10000, 2 * PG, 0x10000, 5 * PG, 0, 2, 2);
+	mappings__remap(&m, 0x10000, 2 * PG, 0x10000, 5 * PG, 0, 2, 2, 0);
 	t = tally(&m);
 	CHECK_EQ_U(t.stack_bytes[1], 2 * PG);
 	CHECK_EQ_U(t.stack_bytes[2], 3 * PG);
@@ -137,7 +137,7 @@ TEST(mremap_shrink_releases_tail)
 
 	mappings__init(&m, PG);
 	mappings__map(&m, 0x10000, 4 * PG, 1, 1, 0, NULL);
-	mappings__remap(&m, 0x10000, 4 * PG, 0x10000, PG, 0, 2, 2);
+	mappings__remap(&m, 0x10000, 4 * PG, 0x10000, PG, 0, 2, 2, 0);
 	CHECK_EQ_U(m.bytes, PG);
 	CHECK_EQ_U(m.allocs, 1);
 	mappings__unmap(&m, 0x11000, 3 * PG);	/* already gone: no change */
@@ -153,7 +153,7 @@ TEST(mremap_move_keeps_owner_and_frees_old_range)
 	mappings__init(&m, PG);
 	mappings__map(&m, 0x10000, 2 * PG, 1, 1, 0, NULL);
 	mappings__map(&m, 0x80000, 2 * PG, 3, 3, 0, NULL);	/* at destination */
-	mappings__remap(&m, 0x10000, 2 * PG, 0x80000, 3 * PG, 0, 2, 2);
+	mappings__remap(&m, 0x10000, 2 * PG, 0x80000, 3 * PG, 0, 2, 2, 0);
 	t = tally(&m);
 	CHECK_EQ_U(t.allocs, 2);	/* moved one + growth; stack 3 replaced */
 	CHECK_EQ_U(t.stack_bytes[1], 2 * PG);
@@ -173,7 +173,7 @@ TEST(mremap_dontunmap_keeps_old)
 
 	mappings__init(&m, PG);
 	mappings__map(&m, 0x10000, 2 * PG, 1, 1, 0, NULL);
-	mappings__remap(&m, 0x10000, 2 * PG, 0x40000, 2 * PG, 1, 2, 2);
+	mappings__remap(&m, 0x10000, 2 * PG, 0x40000, 2 * PG, 1, 2, 2, 0);
 	CHECK_EQ_U(m.bytes, 4 * PG);
 	CHECK_EQ_U(m.allocs, 2);
 	mappings__clear(&m);

@@ -9,6 +9,7 @@
 #include "agent/options.h"
 #include "cli/options.h"
 #include "trace/goprobes.h"
+#include "trace/mallocprobes.h"
 #include "trace/trace_options.h"
 
 #include <linux/bpf.h>
@@ -183,10 +184,89 @@ TEST(go_alloc_modes_per_command)
 	CHECK_EQ_S(c.err, "leakscope agent: invalid --go-alloc 'all' (sampled or off)\n");
 }
 
+/* go-goroutines: one parser, both modes in both commands; the tracer
+ * traces by default, the agent walks the runtime's list (no probe per
+ * goroutine in a fleet). */
+TEST(go_goroutines_same_modes_own_defaults)
+{
+	static const struct { const char *text; int mode; } modes[] = {
+		{ NULL, -1 }, { "trace", GO_GOROUTINES_TRACE },
+		{ "snapshot", GO_GOROUTINES_SNAPSHOT },
+	};
+	struct caught c;
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char *targv[] = { "leakscope", "--go-goroutines", (char *)modes[i].text,
+				  "-p", "1", NULL };
+		char *aargv[] = { "agent", "--go-goroutines", (char *)modes[i].text, NULL };
+		char *tdef[] = { "leakscope", "-p", "1", NULL };
+		char *adef[] = { "agent", NULL };
+		struct options t;
+		struct agent_options a;
+
+		if (modes[i].text) {
+			CHECK(both_agree("go-goroutines", modes[i].text));
+			CHECK_EQ_I(options__parse(&t, 5, targv), 0);
+			CHECK_EQ_I(agent_options__parse(&a, 3, aargv), 0);
+			CHECK_EQ_I(t.trace.go_goroutines, modes[i].mode);
+			CHECK_EQ_I(a.trace.go_goroutines, modes[i].mode);
+		} else {
+			CHECK_EQ_I(options__parse(&t, 3, tdef), 0);
+			CHECK_EQ_I(agent_options__parse(&a, 1, adef), 0);
+			CHECK_EQ_I(t.trace.go_goroutines, GO_GOROUTINES_TRACE);
+			CHECK_EQ_I(a.trace.go_goroutines, GO_GOROUTINES_SNAPSHOT);
+		}
+		agent_options__free(&a);
+	}
+	CHECK(!both_agree("go-goroutines", "probes"));
+	c = parse_caught(true, "go-goroutines", "probes");
+	CHECK_EQ_S(c.err, "leakscope agent: invalid --go-goroutines 'probes' (trace or snapshot)\n");
+}
+
+/* malloc: one parser; the agent leaves out every block (a return probe
+ * per allocation in every process), and says what it takes. */
+TEST(malloc_modes_per_command)
+{
+	struct caught c;
+
+	CHECK(both_agree("malloc", "sampled"));
+	CHECK(both_agree("malloc", "off"));
+	c = parse_caught(false, "malloc", "most");
+	CHECK_EQ_S(c.err, "leakscope: invalid --malloc 'most' (off, sampled or all)\n");
+	c = parse_caught(false, "malloc", "all");
+	CHECK_EQ_I(c.status, 0);
+	c = parse_caught(true, "malloc", "all");
+	CHECK_EQ_I(c.status, 2);
+	CHECK_EQ_S(c.err, "leakscope agent: invalid --malloc 'all' (off or sampled)\n");
+}
+
+/* malloc-rate: bytes as every size option reads them, 1 to 1 TiB. */
+TEST(malloc_rate_same_for_both_commands)
+{
+	static const struct { const char *text; uint64_t bytes; } good[] = {
+		{ "1", 1 }, { "65536", 65536 }, { "512K", 512 << 10 }, { "4M", 4 << 20 },
+		{ "1024G", TRACE_MALLOC_RATE_MAX },
+	};
+	static const char *const bad[] = { "0", "0.5", "-1", "1025G", "1T", "lots", "" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct trace_options o = { 0 };
+		char err[256];
+
+		CHECK(both_agree("malloc-rate", good[i].text));
+		CHECK_EQ_I(trace_option__set(&o, TRACE_OPT_MALLOC_RATE, good[i].text, err,
+					     sizeof(err)), 0);
+		CHECK_EQ_U(o.malloc_rate, good[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!both_agree("malloc-rate", bad[i]));
+}
+
 /* Every shared option is in both commands' help, with the same range. */
 TEST(shared_options_named_alike)
 {
-	struct trace_options t = { .go_alloc_modes = 1u << GO_ALLOC_SAMPLED };
+	struct trace_options t = { .go_alloc_modes = 1u << GO_ALLOC_SAMPLED,
+				   .malloc_modes = 1u << MALLOC_SAMPLED };
 	char help[768], arg[64];
 
 	for (int i = 0; i < TRACE_OPT_MAX; i++) {

@@ -20,6 +20,7 @@
 #include "symbols/symbolize.h"
 #include "symbols/tables.h"
 #include "trace/collector.h"
+#include "trace/mallocprobes.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -301,4 +302,89 @@ TEST(collector_sweep_frees_released_and_keeps_reports_identical)
 	free(before);
 	free(after);
 	collector__free(&c);
+}
+
+/* A malloc-family record whose stack the kernel walked (frame pointers):
+ * ips, innermost first. */
+static void feed_malloc(struct collector *c, int pid, uint64_t addr, uint64_t size,
+			const uint64_t *ips, uint32_t n)
+{
+	static uint8_t m[sizeof(struct ls_malloc_event) + 8 * 4];
+	struct ls_malloc_event *e = (void *)m;
+
+	memset(m, 0, sizeof(m));
+	e->hdr.type = LS_EV_MALLOC;
+	e->hdr.pid = e->hdr.tid = pid;
+	e->hdr.ts_ns = 1000;
+	e->call_ns = 900;
+	e->addr = addr;
+	e->size = size;
+	e->flags = LS_MALLOC_FP_STACK;
+	e->nr_ips = n;
+	memcpy(e->data, ips, 8 * n);
+	CHECK_EQ_I(collector__on_record(c, m, sizeof(*e) + 8 * n), 0);
+}
+
+static void feed_free(struct collector *c, int pid, uint64_t addr)
+{
+	struct ls_free_event f = { 0 };
+
+	f.hdr.type = LS_EV_FREE;
+	f.hdr.pid = f.hdr.tid = pid;
+	f.hdr.ts_ns = 2000;
+	f.addr = addr;
+	CHECK_EQ_I(collector__on_record(c, &f, sizeof(f)), 0);
+}
+
+/* The heap ledger's stacks are roots: the blocks still held, and the
+ * tallies of what each stack allocated (a stack whose blocks were all
+ * freed keeps its tally, which must not pass to a stack that takes its
+ * id later); and the allocator's name the report shows. */
+TEST(collector_sweep_keeps_heap_block_stacks)
+{
+	struct malloc_options mo = { .mode = MALLOC_ALL };
+	struct mallocprobes *mp = mallocprobes__new(NULL, &mo);
+	struct collector c;
+	int pid = 999998;	/* not running: raw frames, nothing from /proc */
+	uint64_t held[] = { 0x2000, 0x3000 }, freed[] = { 0x2100, 0x3100 }, other[] = { 0x2200 };
+	char *before, *after;
+	struct process *p;
+
+	collector__init(&c);
+	c.malloc = mp;
+	p = collector__add(&c, pid, NULL);
+	p->heap.allocator = strtab__intern(c.tables.strings, "glibc malloc (libc.so.6)");
+	feed_malloc(&c, pid, 0x10000, 100, held, 2);
+	feed_malloc(&c, pid, 0x20000, 200, held, 2);
+	feed_malloc(&c, pid, 0x30000, 300, freed, 2);
+	feed_free(&c, pid, 0x30000);
+	CHECK_EQ_U(p->heap.n, 2);
+	CHECK_EQ_U(stacks__count(c.tables.stacks), 2);
+	before = report_json(&c);
+	collector__sweep(&c);
+	/* both stacks stay: one holds blocks, the other its tally */
+	CHECK_EQ_U(stacks__count(c.tables.stacks), 2);
+	CHECK_EQ_S(p->heap.allocator, "glibc malloc (libc.so.6)");
+	CHECK(strtab__intern(c.tables.strings, "glibc malloc (libc.so.6)") == p->heap.allocator);
+	after = report_json(&c);
+	CHECK(before && after);
+	if (before && after) {
+		CHECK(strstr(before, "\"malloc\"") != NULL);
+		CHECK_EQ_S(after, before);
+	}
+	/* a new stack gets an id of its own, not the freed blocks' stack's */
+	feed_malloc(&c, pid, 0x40000, 400, other, 1);
+	CHECK_EQ_U(stacks__count(c.tables.stacks), 3);
+	CHECK_EQ_U(p->heap.nt, 3);
+	for (size_t i = 0; i < p->heap.nt; i++) {
+		const struct heap_tally *t = &p->heap.t[i];
+
+		/* held: 2 blocks, 300 bytes; freed: 1, 300; new: 1, 400 */
+		CHECK((t->count == 2 && t->bytes == 300) || (t->count == 1 && t->bytes == 300) ||
+		      (t->count == 1 && t->bytes == 400));
+	}
+	free(before);
+	free(after);
+	collector__free(&c);
+	mallocprobes__free(mp);
 }

@@ -22,6 +22,7 @@
 #include "bench.skel.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -69,7 +70,13 @@ asm(".pushsection .text\n"
     "bench_mov:\n\tmov %rdi,%rax\n\tret\n.size bench_mov,.-bench_mov\n"
     ".popsection\n");
 
-enum kind { UPROBE, TRACEPOINT };
+/*
+ * UPROBE_RET: an entry uprobe and a uretprobe on the same function (the
+ * classic way to read a return value); SESSION: one session uprobe
+ * (uprobe_multi link, kernel 6.13+) that runs at the entry and, when the
+ * entry returns 0, at the return.
+ */
+enum kind { UPROBE, TRACEPOINT, UPROBE_RET, SESSION };
 
 struct bench_case {
 	const char *name;
@@ -92,6 +99,16 @@ static const struct bench_case cases[] = {
 	  "push %rbp + bpf_get_stack (user, frame pointers)" },
 	{ "uprobe_push_stack_rb", UPROBE, "up_stack_rb", bench_push, 0,
 	  "push %rbp + stack into a ring-buffer record", .ringbuf = true },
+	/* the other way to capture a stack at a uprobe: copy its live part
+	 * and walk it in userspace (for Go's creation stacks) */
+	{ "uprobe_push_copy", UPROBE, "up_copy", bench_push, 0,
+	  "push %rbp + live stack copied into a ring-buffer record", .ringbuf = true },
+	{ "uretprobe_push", UPROBE_RET, "up_empty", bench_push, 0,
+	  "push %rbp + a uretprobe (entry and return, both empty)" },
+	{ "session_push_ret", SESSION, "up_session_ret", bench_push, 0,
+	  "push %rbp, session uprobe that also runs at the return" },
+	{ "session_push_noret", SESSION, "up_session_noret", bench_push, 0,
+	  "push %rbp, session uprobe that skips the return" },
 	{ "tp_empty", TRACEPOINT, "tp_empty", NULL, 0, "sys_exit_getppid, empty" },
 	{ "tp_other", TRACEPOINT, "tp_other", NULL, 0,
 	  "getppid while sys_exit_close has an empty program" },
@@ -136,7 +153,7 @@ static uint64_t run_calls(const struct bench_case *c, long n)
 		long b = n - done < BATCH ? n - done : BATCH;
 		uint64_t t0 = now_ns();
 
-		if (c->kind == UPROBE)
+		if (c->kind != TRACEPOINT)
 			for (long i = 0; i < b; i++)
 				fn();
 		else
@@ -173,12 +190,77 @@ static struct bpf_program *program(const char *name)
 	return bpf_object__find_program_by_name(skel->obj, name);
 }
 
-static struct bpf_link *attach(const struct bench_case *c)
+/* The kernel's numbers for session uprobes (not in Debian's libbpf 1.1
+ * headers): attach type BPF_TRACE_UPROBE_SESSION, and BPF_LINK_CREATE's
+ * uprobe_multi layout. */
+#define ATTACH_UPROBE_SESSION 57
+
+struct uprobe_multi_attr {
+	__u32 prog_fd, target_fd, attach_type, flags;
+	__u64 path, offsets, ref_ctr_offsets, cookies;
+	__u32 cnt, multi_flags, pid, pad;
+};
+
+/* Does this kernel have session uprobes? Its BTF lists the attach type. */
+static bool has_uprobe_session(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found = false;
+	int n;
+
+	if (!btf)
+		return false;
+	n = btf__type_cnt(btf);
+	for (int i = 1; i < n && !found; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, i);
+		const struct btf_enum *e = btf_enum(t);
+
+		if (!btf_is_enum(t))
+			continue;
+		for (int j = 0; j < btf_vlen(t); j++)
+			if (!strcmp(btf__name_by_offset(btf, e[j].name_off), "BPF_TRACE_UPROBE_SESSION"))
+				found = true;
+	}
+	btf__free(btf);
+	return found;
+}
+
+static int attach_session(struct bpf_program *p, unsigned long off)
+{
+	struct uprobe_multi_attr a = { 0 };
+	__u64 offset = off, cookie = 0;
+
+	a.prog_fd = bpf_program__fd(p);
+	a.attach_type = ATTACH_UPROBE_SESSION;
+	a.path = (__u64)(unsigned long)exe;
+	a.offsets = (__u64)(unsigned long)&offset;
+	a.cookies = (__u64)(unsigned long)&cookie;
+	a.cnt = 1;
+	a.pid = getpid();
+	return syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+}
+
+/* What one case attaches: up to two libbpf links, or a raw link fd. */
+struct attached {
+	struct bpf_link *l[2];
+	int fd;
+};
+
+static void detach(struct attached *a)
+{
+	bpf_link__destroy(a->l[0]);
+	bpf_link__destroy(a->l[1]);
+	if (a->fd >= 0)
+		close(a->fd);
+}
+
+static struct attached attach(const struct bench_case *c)
 {
 	struct bpf_program *p = program(c->prog);
-	struct bpf_link *l;
+	struct attached a = { { NULL, NULL }, -1 };
+	bool ok;
 
-	if (c->kind == UPROBE) {
+	if (c->kind != TRACEPOINT) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts);
 		long off = file_offset((const void *)c->fn);
 
@@ -186,17 +268,29 @@ static struct bpf_link *attach(const struct bench_case *c)
 			fprintf(stderr, "bench_floor: %s not in /proc/self/maps\n", c->name);
 			exit(1);
 		}
-		l = bpf_program__attach_uprobe_opts(p, getpid(), exe, off + c->probe_off, &opts);
+		if (c->kind == SESSION) {
+			a.fd = attach_session(p, off + c->probe_off);
+		} else {
+			a.l[0] = bpf_program__attach_uprobe_opts(p, getpid(), exe,
+								 off + c->probe_off, &opts);
+			if (c->kind == UPROBE_RET) {
+				opts.retprobe = true;
+				a.l[1] = bpf_program__attach_uprobe_opts(program("up_ret_empty"),
+									 getpid(), exe,
+									 off + c->probe_off, &opts);
+			}
+		}
 	} else {
-		l = bpf_program__attach(p);
+		a.l[0] = bpf_program__attach(p);
 	}
-	if (!l) {
+	ok = c->kind == SESSION ? a.fd >= 0 : a.l[0] && (c->kind != UPROBE_RET || a.l[1]);
+	if (!ok) {
 		fprintf(stderr, "bench_floor: cannot attach %s (%s): %s%s\n", c->prog, c->name,
 			strerror(errno),
 			c->kind == TRACEPOINT ? " (is tracefs mounted at /sys/kernel/tracing?)" : "");
 		exit(1);
 	}
-	return l;
+	return a;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -213,7 +307,7 @@ static void check_hits(const struct bench_case *c, long n, uint64_t *hits, doubl
 	__u32 len = sizeof(before);
 	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	int fd = bpf_program__fd(program(c->prog));
-	struct bpf_link *l;
+	struct attached l;
 
 	*hits = 0;
 	*prog_ns = -1;
@@ -224,7 +318,7 @@ static void check_hits(const struct bench_case *c, long n, uint64_t *hits, doubl
 	run_calls(c, n);
 	len = sizeof(after);
 	bpf_obj_get_info_by_fd(fd, &after, &len);
-	bpf_link__destroy(l);
+	detach(&l);
 	close(stats);
 	*hits = after.run_cnt - before.run_cnt;
 	if (*hits)
@@ -235,7 +329,7 @@ static void run_case(const struct bench_case *c, int rounds, double target_ms)
 {
 	double per_hit[64], base_sum = 0, prog_ns;
 	uint64_t t_base, t_traced, hits;
-	struct bpf_link *l;
+	struct attached l;
 	long n = 2000;
 
 	if (rounds > 64)
@@ -244,7 +338,7 @@ static void run_case(const struct bench_case *c, int rounds, double target_ms)
 	l = attach(c);
 	run_calls(c, 200);
 	t_traced = run_calls(c, n);
-	bpf_link__destroy(l);
+	detach(&l);
 	n = (long)(target_ms * 1e6 / ((double)t_traced / n));
 	if (n < 1000)
 		n = 1000;
@@ -258,7 +352,7 @@ static void run_case(const struct bench_case *c, int rounds, double target_ms)
 		l = attach(c);
 		run_calls(c, BATCH);	/* fault in whatever the first hit needs */
 		t_traced = run_calls(c, n);
-		bpf_link__destroy(l);
+		detach(&l);
 		if (r % 2 == 1)
 			t_base = run_calls(c, n);
 		per_hit[r] = ((double)t_traced - (double)t_base) / n;
@@ -278,6 +372,7 @@ static void run_case(const struct bench_case *c, int rounds, double target_ms)
 int main(int argc, char **argv)
 {
 	int rounds = 7, snapshot_kib = 16, ncpu, i;
+	bool session;
 	double target_ms = 150;
 	ssize_t len;
 
@@ -317,6 +412,15 @@ int main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.scratch, ncpu > 0 ? ncpu : 1);
 	bpf_map__set_max_entries(skel->maps.rb, 16 << 20);
 	skel->rodata->snapshot_pages = snapshot_kib / 4;
+	session = has_uprobe_session();
+	bpf_program__set_expected_attach_type(program("up_session_ret"),
+					      session ? ATTACH_UPROBE_SESSION : 0);
+	bpf_program__set_expected_attach_type(program("up_session_noret"),
+					      session ? ATTACH_UPROBE_SESSION : 0);
+	if (!session) {
+		bpf_program__set_autoload(program("up_session_ret"), false);
+		bpf_program__set_autoload(program("up_session_noret"), false);
+	}
 	if (bench_bpf__load(skel)) {
 		fprintf(stderr, "bench_floor: cannot load the BPF object: %s (root?)\n",
 			strerror(errno));
@@ -330,6 +434,11 @@ int main(int argc, char **argv)
 
 		for (int j = i; j < argc; j++)
 			wanted |= !strcmp(argv[j], cases[k].name);
+		if (wanted && cases[k].kind == SESSION && !session) {
+			printf("{\"case\":\"%s\",\"unsupported\":\"no session uprobes "
+			       "(kernel before 6.13)\"}\n", cases[k].name);
+			continue;
+		}
 		if (wanted)
 			run_case(&cases[k], rounds, target_ms);
 	}

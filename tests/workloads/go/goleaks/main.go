@@ -14,8 +14,10 @@
 //
 // It prints "ready", waits for SIGUSR1 (or starts at once with -now),
 // leaks, optionally writes its own heap profile after two GCs
-// (-heapprofile FILE: the ground truth for go_heap), prints "leaked" and
-// waits for SIGTERM (or exits with -exit).
+// (-heapprofile FILE: the ground truth for go_heap; it also prints
+// "clock T0 T1", the runtime's monotonic clock before the first leak and
+// after those GCs: every leaked goroutine's g.waitsince lies between),
+// prints "leaked" and waits for SIGTERM (or exits with -exit).
 package main
 
 import (
@@ -28,7 +30,13 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "unsafe" // go:linkname
 )
+
+// The runtime's own clock, the one g.waitsince is read from.
+//
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 var (
 	never  = make(chan int) // nobody sends: receivers block
@@ -126,6 +134,7 @@ func main() {
 	if !*now {
 		<-sigs
 	}
+	t0 := nanotime()
 	leakRecv(*recv)
 	leakSend(13)
 	leakSelect(7)
@@ -138,6 +147,7 @@ func main() {
 	if *heapProfile != "" {
 		runtime.GC()
 		runtime.GC()
+		fmt.Println("clock", t0, nanotime())
 		f, err := os.Create(*heapProfile)
 		if err == nil {
 			pprof.WriteHeapProfile(f)

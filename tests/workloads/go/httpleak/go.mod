@@ -1,0 +1,3 @@
+module httpleak
+
+go 1.19
