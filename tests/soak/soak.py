@@ -12,7 +12,10 @@ wrong result or a changed exit status is a difference.
   go_attach    the same, leakscope attaching (-p) while it runs
   c_threads    tests/workloads/thread_exit.c under -f: threads that die
                inside traced syscalls (cancelled in accept(), killed by
-               the group's exit in open(), mmap, munmap, close)
+               the group's exit in open(), mmap, munmap, close); once
+               plain and once with every malloc-family call probed too
+               (--malloc=all: threads cancelled and killed between a
+               malloc's entry and its return)
 
 Goroutine modes: GOROUTINE_MODES lists them; "trace" is the default and
 needs no option, any other is passed as --go-goroutines=MODE, so a new
@@ -30,7 +33,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import lib  # noqa: E402
 
-GOROUTINE_MODES = ["trace"]
+GOROUTINE_MODES = ["trace", "snapshot"]
+C_MALLOC_MODES = ["off", "all"]
 GO_ROUNDS = 3       # rounds of the Go program per run (~0.2 s each untraced)
 C_ROUNDS = 20       # forked children per run of the C program
 GO_VARIANTS = ["", ".stripped", ".pie"]
@@ -112,12 +116,12 @@ class Soak:
             return
         self.judge(f"go_attach{variant} ({mode})", argv, target.returncode, t_out, out, lk_err)
 
-    def c_threads(self):
+    def c_threads(self, malloc):
         argv = [lib.workload("thread_exit"), str(C_ROUNDS)]
         out = lib.tmpfile("soak-c.json")
-        p = subprocess.run([lib.LEAKSCOPE, "-q", "-f", "-o", out, "--", *argv],
-                           capture_output=True, text=True, timeout=600)
-        self.judge("c_threads", argv, p.returncode, p.stdout, out, p.stderr)
+        p = subprocess.run([lib.LEAKSCOPE, "-q", "-f", f"--malloc={malloc}", "-o", out, "--",
+                            *argv], capture_output=True, text=True, timeout=600)
+        self.judge(f"c_threads (--malloc={malloc})", argv, p.returncode, p.stdout, out, p.stderr)
 
     def run(self, seconds, log=print):
         """Cycle through every program, variant and mode until seconds
@@ -125,10 +129,10 @@ class Soak:
         attach)."""
         # every kind of run early, then the variants
         cycle = [(self.go_launch, ("", m)) for m in GOROUTINE_MODES]
-        cycle += [(self.c_threads, ())]
+        cycle += [(self.c_threads, (m,)) for m in C_MALLOC_MODES]
         cycle += [(self.go_attach, ("", m)) for m in GOROUTINE_MODES]
         cycle += [(self.go_launch, (v, m)) for v in GO_VARIANTS[1:] for m in GOROUTINE_MODES]
-        first = 1 + 2 * len(GOROUTINE_MODES)
+        first = len(C_MALLOC_MODES) + 2 * len(GOROUTINE_MODES)
         start = time.time()
         i = 0
         while time.time() - start < seconds or i < first:
