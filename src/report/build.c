@@ -560,10 +560,14 @@ static void malloc_notes(struct report *r, const struct collector *c)
 		if (h->skipped)
 			report__add_process_note(r, p->pid, "pid %d: malloc family not probed in "
 						 "part: %s", p->pid, h->skipped);
+		/* After ring-buffer losses a free may also be of a block whose
+		 * malloc record was lost: either way it is ignored, never
+		 * taken below zero. */
 		if (h->unknown_frees)
 			report__add_process_note(r, p->pid, "pid %d: %llu frees of blocks allocated "
-						 "before tracing (ignored)", p->pid,
-						 (unsigned long long)h->unknown_frees);
+						 "before tracing%s (ignored)", p->pid,
+						 (unsigned long long)h->unknown_frees,
+						 c->resync.last_lost ? " or whose malloc record was lost" : "");
 	}
 }
 

@@ -67,7 +67,7 @@ static void write_header(FILE *f, const struct report *r)
 			r->resync.fds_removed, r->resync.bytes_added, r->resync.bytes_removed);
 	if (r->resync.inexact)
 		fputs("  counts inexact: records were lost and not every count could be "
-		      "re-read from /proc (exited processes, goroutines, Go allocations)\n", f);
+		      "re-read from /proc (exited processes, goroutines, Go allocations, malloc blocks)\n", f);
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const struct report_target *t = &r->targets[i];
 

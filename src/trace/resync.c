@@ -157,6 +157,12 @@ int resync__process(struct process *p, uint64_t now_ns, struct resync_stats *st)
 	return 0;
 }
 
+/* Malloc probes on p, or blocks from them (a fork's copy). */
+static bool process_traces_malloc(const struct process *p)
+{
+	return p->heap.allocator || p->heap.n || p->heap.allocs || p->heap.frees;
+}
+
 static void resync_all(struct collector *c, uint64_t lost, uint64_t now_ns)
 {
 	struct resync_stats *st = &c->resync;
@@ -165,10 +171,14 @@ static void resync_all(struct collector *c, uint64_t lost, uint64_t now_ns)
 		struct process *p = c->procs[i];
 
 		/* Exited while losses were pending: what it held at exit may
-		 * be off either way. Go ledgers have nothing to re-read. */
+		 * be off either way. Go ledgers and malloc blocks have nothing
+		 * to re-read (no outside view lists a process's heap blocks): a
+		 * lost malloc hides a block (its free is then counted as of an
+		 * unknown block, never below zero), a lost free keeps one. */
 		if (p->exited && p->exit_ns >= st->pending_since_ns)
 			st->inexact = true;
-		else if (!p->exited && resync__process(p, now_ns, st) == 0 && p->go)
+		else if (!p->exited && resync__process(p, now_ns, st) == 0 &&
+			 (p->go || process_traces_malloc(p)))
 			st->inexact = true;
 	}
 	st->lost_handled = lost;

@@ -8,9 +8,9 @@
  * mappings and heap are made equal to /proc/PID's view: what /proc no
  * longer shows is dropped, what it shows and the ledger lacks is added
  * with no stack (its creation was lost), like a pre-existing item.
- * A process that exited before it could be re-read, and the goroutine
- * and Go allocation ledgers (no outside view to re-read), stay as they
- * were: the report then says its counts are inexact.
+ * A process that exited before it could be re-read, and the goroutine,
+ * Go allocation and malloc ledgers (no outside view to re-read), stay as
+ * they were: the report then says its counts are inexact.
  */
 #ifndef LS_RESYNC_H
 #define LS_RESYNC_H

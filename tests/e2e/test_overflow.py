@@ -96,3 +96,50 @@ def test_loss_in_exited_process_marks_counts_inexact_everywhere():
         check(b"counts inexact" in f.read(), "pprof's comments say counts are inexact")
     with open(outs["svg"]) as f:
         check("counts inexact" in f.read(), "the SVG says counts are inexact")
+
+
+MALLOC_MIB, MALLOC_BLOCK = 8, 64   # 131,072 leaked blocks, 2.75 M malloc/free calls
+
+
+def test_malloc_burst_counts_inexact_never_negative_off_by_at_most_the_losses():
+    """Malloc blocks have no outside view to re-read: after losses the
+    process's fds and mappings are /proc's again, but its malloc counts
+    are marked inexact. A lost record moves the count by one block at
+    most, so the reported leak is within lost_events of the fixture's
+    own (MIB MiB in BLOCK-byte blocks), and never below zero."""
+    fx = spawn([workload("malloc_churn"), str(MALLOC_MIB), str(MALLOC_BLOCK), "--wait"])
+    read_until(fx, "ready")
+    out, txt = tmpfile("malloc-burst.json"), tmpfile("malloc-burst.txt")
+    lk = spawn([LEAKSCOPE, "-p", str(fx.pid), "--malloc=all", "--ring-buffer", "1",
+                "--min-age", "0", "-o", out, "-o", txt])
+    wait_stderr(lk, "Ctrl-C to stop")
+    os.kill(fx.pid, signal.SIGUSR1)
+    calls = int(read_until(fx, "calls", timeout=300)[-1].split()[1])
+    read_until(fx, "leaked", timeout=300)
+    time.sleep(2.5)   # a quiet second: the re-read from /proc
+    fds = proc_fds(fx.pid)
+    code, _, err = stop(lk)
+    fx.send_signal(signal.SIGTERM)
+    eq(code, 0, f"exit status; stderr {err[-500:]}")
+    r = load_report(out)
+    lost = r["lost_events"]
+    check(lost > 0, f"the burst overflowed the 1 MiB ring buffer: lost {lost}")
+    check(r["resync"]["runs"] >= 1, f"re-read from /proc after the loss: {r['resync']}")
+    eq(r["totals"]["fd"]["count"], len(fds), "fds vs /proc/PID/fd after the re-read")
+    eq(r["counts_inexact"], True, "malloc blocks cannot be re-read: counts inexact")
+    [t] = [t for t in r["targets"] if t["pid"] == fx.pid]
+    m = t["malloc"]
+    check(m["allocs"] + m["frees"] <= calls, f"{m} within the fixture's {calls} calls")
+    leaked = (MALLOC_MIB << 20) // MALLOC_BLOCK
+    total = r["totals"]["malloc"]
+    check(0 <= total["count"] and abs(total["count"] - leaked) <= lost,
+          f"{total['count']} blocks reported, {leaked} leaked, {lost} records lost")
+    check(0 <= total["bytes"] and abs(total["bytes"] - leaked * MALLOC_BLOCK) <= lost * MALLOC_BLOCK,
+          f"{total['bytes']} bytes reported, {leaked * MALLOC_BLOCK} leaked, {lost} lost")
+    stacks = [s for s in r["stacks"] if s["kind"] == "malloc"]
+    check(all(s["count"] >= 0 and s["bytes"] >= 0 for s in stacks), "no stack below zero")
+    eq(sum(s["count"] for s in stacks), total["count"], "malloc stacks sum to the total")
+    with open(txt) as f:
+        text = f.read()
+    check("malloc blocks" in text and "counts inexact" in text,
+          f"the text report says malloc counts are inexact: {text[:600]}")
