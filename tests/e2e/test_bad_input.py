@@ -87,6 +87,21 @@ def rows(f, z):
         (["--format", "xml", "-p", str(me)], USAGE, ["xml"]),
         (["-o", tmpfile("r.xyz"), "-p", str(me)], USAGE, [".xyz"]),
         (["--kind", "heap", "-p", str(me)], USAGE, ["heap"]),
+        # malloc and goroutine modes (the shared option table)
+        (["--malloc=most", "-p", str(me)], USAGE, ["--malloc", "most", "off, sampled or all"]),
+        (["--malloc-rate", "0", "-p", str(me)], USAGE, ["--malloc-rate", "'0'"]),
+        (["--malloc-rate", "-1", "-p", str(me)], USAGE, ["--malloc-rate", "-1"]),
+        (["--malloc-rate", "abc", "-p", str(me)], USAGE, ["--malloc-rate", "abc"]),
+        (["--malloc-rate", "2T", "-p", str(me)], USAGE, ["--malloc-rate", "2T", "1024G"]),
+        (["--malloc-prefix=", "-p", str(me)], USAGE, ["--malloc-prefix", "''"]),
+        (["--malloc-prefix", "x" * 33, "-p", str(me)], USAGE, ["--malloc-prefix", "32"]),
+        (["--malloc-prefix", "9x", "-p", str(me)], USAGE, ["--malloc-prefix", "9x"]),
+        (["--malloc-prefix", "je_;rm", "-p", str(me)], USAGE, ["--malloc-prefix", "je_;rm"]),
+        (sum((["--malloc-prefix", f"p{i}_"] for i in range(5)), []) + ["-p", str(me)], USAGE,
+         ["--malloc-prefix", "at most 4"]),
+        (["--go-goroutines=stacks", "-p", str(me)], USAGE,
+         ["--go-goroutines", "stacks", "trace or snapshot"]),
+        (["--go-goroutines=", "-p", str(me)], USAGE, ["--go-goroutines"]),
         # the command
         (["--", "no-such-command-xyz"], 127, ["no-such-command-xyz", "not found"]),
         (["--", f["plain"]], 127, ["not an executable"]),
@@ -111,6 +126,10 @@ def rows(f, z):
         (["agent", "--probabilistic-threshold", "0", "--listen", "nowhere"], USAGE,
          ["nowhere"]),
         (AGENT + ["--pid", "abc"], USAGE, ["abc"]),
+        # the agent probes every process: only sampled malloc tracing
+        (AGENT + ["--malloc=all"], USAGE, ["--malloc", "all", "off or sampled"]),
+        (AGENT + ["--malloc-rate", "0"], USAGE, ["--malloc-rate"]),
+        (AGENT + ["--go-goroutines=stacks"], USAGE, ["--go-goroutines", "stacks"]),
     ]
 
 
