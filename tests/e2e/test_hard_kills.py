@@ -286,13 +286,19 @@ def in_parallel(jobs):
         raise Failure("\n    ".join(errors))
 
 
+# Every other kill also probes the malloc family (uretprobes on libc's
+# malloc, which the cgo stress program calls) and walks goroutines
+# (snapshot mode: no goroutine probe, reads of the target's memory).
+MORE_KINDS = [[], ["--malloc=all", "--go-goroutines=snapshot"]]
+
+
 def kills_p(seed):
     target = Target()
     time.sleep(0.3)
     k = Kills(seed)
     for i in range(KILLS):
-        k.kill_once([LEAKSCOPE, "-q", "--go-alloc=all", "-p", str(target.p.pid)],
-                    detach_first=i % 3 == 2)
+        k.kill_once([LEAKSCOPE, "-q", "--go-alloc=all", *MORE_KINDS[i % 2], "-p",
+                     str(target.p.pid)], detach_first=i % 3 == 2)
     k.check_all_gone("leakscope -p")
     target.check_unharmed("leakscope -p")
 
@@ -300,7 +306,8 @@ def kills_p(seed):
 def kills_launch(seed):
     k = Kills(seed)
     for i in range(KILLS):
-        k.kill_once([LEAKSCOPE, "-q", "--", *STRESS_ARGS], detach_first=i % 3 == 2)
+        k.kill_once([LEAKSCOPE, "-q", *MORE_KINDS[i % 2], "--", *STRESS_ARGS],
+                    detach_first=i % 3 == 2)
     k.check_all_gone("launch mode")
     check(k.children, "leakscope launched its command at least once")
 
@@ -311,7 +318,8 @@ def kills_agent(seed):
     k = Kills(seed)
     for i in range(KILLS):
         k.kill_once([LEAKSCOPE, "agent", "--comm", "stress", "--listen", "off",
-                     "--log-level", "error"], detach_first=i % 3 == 2)
+                     "--log-level", "error", *(["--malloc=sampled"] if i % 2 else [])],
+                    detach_first=i % 3 == 2)
     k.check_all_gone("agent")
     target.check_unharmed("agent")
 
@@ -366,8 +374,8 @@ def stops_p(rng):
         for i in range(STOPS):
             delay = rng.uniform(0, 1.5)
             out = tmpfile(f"stop-p-{sig.name}-{i}.json")
-            code, err = stop_with(sig, [LEAKSCOPE, "-q", "-p", str(target.p.pid), "-o", out],
-                                  delay)
+            code, err = stop_with(sig, [LEAKSCOPE, "-q", *MORE_KINDS[i % 2], "-p",
+                                        str(target.p.pid), "-o", out], delay)
             eq(code, 0, f"stopped by {sig.name} after {delay:.2f} s; stderr {err[-300:]!r}")
             with open(out) as f:
                 eq(json.load(f)["targets"][0]["pid"], target.p.pid, "the report's target")
@@ -379,7 +387,8 @@ def stops_launch(rng):
         for i in range(STOPS):
             delay = rng.uniform(0, 1.5)
             out = tmpfile(f"stop-launch-{sig.name}-{i}.json")
-            code, err = stop_with(sig, [LEAKSCOPE, "-q", "-o", out, "--", *STRESS_ARGS], delay)
+            code, err = stop_with(sig, [LEAKSCOPE, "-q", *MORE_KINDS[i % 2], "-o", out, "--",
+                                        *STRESS_ARGS], delay)
             eq(code, 128 + signal.SIGTERM, f"stopped by {sig.name} after {delay:.2f} s: the "
                f"command's status (leakscope sent it SIGTERM); stderr {err[-300:]!r}")
             with open(out) as f:
