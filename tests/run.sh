@@ -73,8 +73,9 @@ run_fuzz() {
 # The ASan+UBSan build (make SANITIZE=1, build-san/): the unit tests and
 # the end-to-end tests that cover each command and stage (launch and -p,
 # forks and exec, pre-existing items, Go probes, convert, the agent,
-# errors). Leaks count: LeakSanitizer runs at every exit.
-SAN_E2E=test_native,test_attach,test_errors,test_export,test_goroutines_per_site,test_go_alloc_and_heap,test_prometheus_scrapes,test_push_survives
+# errors, malloc blocks, goroutine snapshots and copied creation
+# stacks). Leaks count: LeakSanitizer runs at every exit.
+SAN_E2E=test_native,test_attach,test_errors,test_export,test_goroutines_per_site,test_go_alloc_and_heap,test_prometheus_scrapes,test_push_survives,test_malloc_family_exact_per_site_launched,test_malloc_fork_child_inherits_blocks,test_snapshot_mode_attaches_no_goroutine_probe_and_matches_dump,test_copied_creation_stacks_equal_the_kernels_walk
 run_sanitized() {
 	local bin
 	export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=0
