@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace/resync.h"
+#include "trace/mallocprobes.h"
 #include "trace/collector.h"
 #include "trace/preexisting.h"
 #include "ledgers/process.h"
@@ -157,10 +158,13 @@ int resync__process(struct process *p, uint64_t now_ns, struct resync_stats *st)
 	return 0;
 }
 
-/* Malloc probes on p, or blocks from them (a fork's copy). */
-static bool process_traces_malloc(const struct process *p)
+/* Malloc probes on p (heap.allocator alone is only what it allocates
+ * with, named even under --malloc=off), or blocks from them (a fork's
+ * copy). */
+static bool process_traces_malloc(const struct collector *c, const struct process *p)
 {
-	return p->heap.allocator || p->heap.n || p->heap.allocs || p->heap.frees;
+	return (mallocprobes__mode(c->malloc) != MALLOC_OFF && p->heap.allocator) ||
+	       p->heap.n || p->heap.allocs || p->heap.frees;
 }
 
 static void resync_all(struct collector *c, uint64_t lost, uint64_t now_ns)
@@ -178,7 +182,7 @@ static void resync_all(struct collector *c, uint64_t lost, uint64_t now_ns)
 		if (p->exited && p->exit_ns >= st->pending_since_ns)
 			st->inexact = true;
 		else if (!p->exited && resync__process(p, now_ns, st) == 0 &&
-			 (p->go || process_traces_malloc(p)))
+			 (p->go || process_traces_malloc(c, p)))
 			st->inexact = true;
 	}
 	st->lost_handled = lost;
