@@ -41,12 +41,15 @@ set -euo pipefail
 #                       matrix in tests (tests/kernels/; software emulation)
 #   busybox-static      the guests' initramfs (static: runs before any library)
 #   kmod xz-utils       depmod/modprobe order the guests' 9p modules; .ko.xz
+#   libclang-rt-14-dev  libFuzzer and the ASan/UBSan runtimes for clang 14
+#                       (make fuzz, make SANITIZE=1)
+#   (tests drop capabilities with setpriv, from util-linux, always installed)
 #   pkg-config make gcc build plumbing
 BUILD_PKGS=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libdw-dev
 	libcapstone-dev libjansson-dev libcurl4-openssl-dev libprotobuf-c-dev
 	protobuf-c-compiler pkg-config make gcc libmicrohttpd-dev)
 TEST_PKGS=(golang-1.19-go python3 procps iproute2 psmisc libc6-dbg graphviz chromium prometheus redis-server bpftrace eslint binutils valgrind
-	libjemalloc-dev libgoogle-perftools-dev libmimalloc2.0
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc2.0 libclang-rt-14-dev
 	qemu-system-x86 busybox-static kmod xz-utils)
 
 want=("${BUILD_PKGS[@]}")

@@ -3,14 +3,24 @@
 # Runs leakscope's tests: unit tests (no root), then end-to-end tests
 # (root, BPF). Every test prints "ok - name" or "not ok - name"; this
 # script counts them and ends with one line: "N passed, N failed".
-# Usage: tests/run.sh [--unit|--e2e|--kernels] [NAME-FILTER]
+# --ci adds what takes too long for every `make test` (CI has 90 minutes):
+# every fuzz target for a minute, and the unit tests and a subset of the
+# end-to-end tests against the ASan+UBSan build (names prefixed san_).
+# --sanitize runs only the sanitizer part, --fuzz N only the fuzz targets
+# for N seconds each (what --ci adds).
+# --kernels runs only the kernel matrix (Debian's 6.1 and 6.12 under qemu).
+# Usage: tests/run.sh [--unit|--e2e|--kernels|--ci|--sanitize|--fuzz N] [NAME-FILTER]
 set -u
 cd "$(dirname "$0")/.."
 mode=all
+ci=0
 case "${1:-}" in
 --unit) mode=unit; shift ;;
 --e2e) mode=e2e; shift ;;
 --kernels) mode=kernels; shift ;;
+--ci) ci=1; shift ;;
+--sanitize) mode=sanitize; shift ;;
+--fuzz) mode=fuzz; fuzz_seconds=$2; shift 2 ;;
 esac
 filter=${1:-}
 out=build/tests
@@ -45,6 +55,53 @@ run_unit() {
 		rc=$?
 		[ $rc -le 1 ] || echo "not ok - $name (exit status $rc: crashed or timed out)"
 	done
+}
+
+# libFuzzer targets (tests/fuzz/): each replays its committed corpus
+# (seeds and the inputs of every crash found and fixed), then fuzzes
+# (--runs N from a fixed seed in `make test`, --seconds N in CI).
+run_fuzz() {
+	local names=()
+	[ -z "$filter" ] || [[ fuzz_ == *"$filter"* || $filter == fuzz_* ]] || return 0
+	[[ $filter != fuzz_?* ]] || names=("${filter#fuzz_}")
+	if ! make -s FUZZ=1 fuzz-bins >"$out/fuzz-build.log" 2>&1; then
+		tail -20 "$out/fuzz-build.log"
+		echo "not ok - fuzz targets build (see $out/fuzz-build.log)"
+		return
+	fi
+	tests/fuzz/run.sh "$@" "${names[@]}"
+}
+
+# The ASan+UBSan build (make SANITIZE=1, build-san/): the unit tests and
+# the end-to-end tests that cover each command and stage (launch and -p,
+# forks and exec, pre-existing items, Go probes, convert, the agent,
+# errors, malloc blocks, goroutine snapshots and copied creation
+# stacks). Leaks count: LeakSanitizer runs at every exit.
+SAN_E2E=test_native,test_attach,test_errors,test_export,test_goroutines_per_site,test_go_alloc_and_heap,test_prometheus_scrapes,test_push_survives,test_malloc_family_exact_per_site_launched,test_malloc_fork_child_inherits_blocks,test_snapshot_mode_attaches_no_goroutine_probe_and_matches_dump,test_copied_creation_stacks_equal_the_kernels_walk
+run_sanitized() {
+	local bin
+	export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=0
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	if ! make -s SANITIZE=1 all unit-bins >"$out/san-build.log" 2>&1; then
+		tail -20 "$out/san-build.log"
+		echo "not ok - sanitizer build (see $out/san-build.log)"
+		return
+	fi
+	for bin in build-san/tests/*_test; do
+		# smaps_test compares this process's own memory read twice:
+		# ASan keeps touching and releasing pages between the reads
+		(cd tests/unit && if [ "${bin##*/}" = smaps_test ]; then
+			ASAN_OPTIONS=$ASAN_OPTIONS:quarantine_size_mb=0:thread_local_quarantine_size_kb=0:allocator_release_to_os_interval_ms=-1 \
+				timeout 600 "../../$bin"
+		else
+			timeout 600 "../../$bin"
+		fi) 2>&1 | sed -E 's/^(not )?ok - /&san_/'
+		[ "${PIPESTATUS[0]}" -le 1 ] || echo "not ok - san_$(basename "$bin") (crashed or timed out)"
+	done
+	[ "$(id -u)" = 0 ] || return 0
+	LEAKSCOPE_BIN=$PWD/build-san/leakscope timeout 2400 /usr/bin/python3 tests/e2e/run.py \
+		--prefix san_ --filter "$SAN_E2E" || true
+	unset ASAN_OPTIONS UBSAN_OPTIONS
 }
 
 # Exported formats read back by the tools users open them with:
@@ -92,15 +149,23 @@ import matrix; print(",".join(t for t in matrix.TESTS if sys.argv[1] in t))' "$f
 }
 
 {
+	if [ "$mode" = sanitize ] || [ "$mode" = fuzz ]; then
+		[ "$mode" = fuzz ] && run_fuzz --seconds "$fuzz_seconds"
+		[ "$mode" = sanitize ] && { fetch_go_binaries; run_sanitized; }
+		exit 0
+	fi
 	fetch_go_binaries
 	case $mode in
 	kernels) run_kernels ;;
 	*)
 		[ "$mode" = e2e ] || run_unit
+		[ "$mode" = e2e ] || run_fuzz --runs 1000
 		[ "$mode" = e2e ] || run_export
 		[ "$mode" = unit ] || run_bench_short
 		[ "$mode" = unit ] || run_e2e
 		[ "$mode" != all ] || run_kernels
+		[ $ci = 0 ] || run_fuzz --seconds 60
+		[ $ci = 0 ] || run_sanitized
 		;;
 	esac
 } 2>&1 | tee "$log"

@@ -30,6 +30,7 @@
 #include "base/signals.h"
 #include "trace/preexisting.h"
 #include "trace/preflight.h"
+#include "trace/resync.h"
 #include "ledgers/process.h"
 #include "report/build.h"
 #include "report/report.h"
@@ -383,6 +384,15 @@ static int start_exports(struct agent *a)
 		}
 		LOG_I("serving metrics", "listen=%s port=%u path=/metrics", logfmt__q(a->o.listen),
 		      http_server__port(a->http));
+		/* Profiles hold paths, arguments and stacks of every traced
+		 * process: reachable from elsewhere is worth a warning. */
+		if (!http_server__is_loopback(a->o.listen))
+			LOG_W("listening beyond this host: whoever reaches the port reads every "
+			      "traced process's paths and stacks", "listen=%s hint=%s",
+			      logfmt__q(a->o.listen),
+			      logfmt__q(a->o.serve_pprof ? "bind 127.0.0.1 (the default), or "
+					"firewall the port; pprof = false hides the profiles" :
+					"bind 127.0.0.1 (the default), or firewall the port"));
 	}
 	if (a->o.output_dir) {
 		if (outdir__open(&a->out, a->o.output_dir, a->o.output_max_bytes))
@@ -465,7 +475,11 @@ static void run(struct agent *a)
 
 			next_second = now + NS_PER_S;
 			if (a->tracing) {
+				uint64_t drops[LS_DROP_MAX];
+
 				reap_vanished(a);
+				probes__read_drops(&a->probes, drops);
+				resync__tick(&a->coll, drops[LS_DROP_RINGBUF_FULL], now);
 				caps__enforce(&a->caps, &a->coll);
 			}
 			selfcheck__read(&a->sc, a->loaded ? &a->probes : NULL);
@@ -516,6 +530,8 @@ int agent__main(int argc, char **argv)
 	struct agent *a = xcalloc(1, sizeof(*a));
 	int ret, status = 1;
 
+	/* First: a stop signal at any later moment ends in a clean stop. */
+	signals__install(false, false);
 	ret = agent_options__parse(&a->o, argc, argv);
 	if (ret) {
 		agent_options__free(&a->o);
@@ -539,7 +555,6 @@ int agent__main(int argc, char **argv)
 		snprintf(a->host, sizeof(a->host), "unknown");
 	sampler__init(&a->sampler, a->o.threshold, a->o.sampling_interval_s,
 		      a->o.seed_set ? a->o.sampling_seed : sampler__random_seed());
-	signals__install(false, false);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	if (a->o.threshold > 0) {

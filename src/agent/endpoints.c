@@ -17,6 +17,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,9 +85,14 @@ static void serve_pprof(struct agent *a, const struct http_request *req, const c
 	}
 	if (pid_arg) {
 		char *end;
-		long n = strtol(pid_arg, &end, 10);
+		long n;
 
-		if (*end || n <= 0 || !collector__find(&a->coll, (int)n)) {
+		/* The whole argument, in range: pid + 2^32 must not land on
+		 * pid once cut to an int. */
+		errno = 0;
+		n = strtol(pid_arg, &end, 10);
+		if (errno || end == pid_arg || *end || n <= 0 || n > INT_MAX ||
+		    !collector__find(&a->coll, (int)n)) {
 			text(resp, 404, "pid %s is not traced\n", pid_arg);
 			return;
 		}

@@ -11,6 +11,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/*
+ * What one client may hold, so that slow or hostile ones cannot take the
+ * endpoint from Prometheus (slowloris: 64 connections trickling headers
+ * once held it for minutes):
+ *   connections per client address   8
+ *   connections in all               256
+ *   idle time before a connection is closed   10 s
+ *   request line and headers         16 KiB (beyond: 431 or closed)
+ */
+#define PER_CLIENT_CONNECTIONS 8
+#define ALL_CONNECTIONS 256
+#define IDLE_TIMEOUT_S 10
+#define REQUEST_MEMORY_BYTES (16 * 1024)
+
 struct http_server {
 	struct MHD_Daemon *d;
 	http_handler_fn fn;
@@ -22,7 +36,15 @@ struct http_server {
 
 const char *http_request__arg(const struct http_request *req, const char *key)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+	const char *v = NULL;
+	size_t len = 0;
+
+	if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key),
+					  &v, &len) != MHD_YES || !v)
+		return NULL;
+	/* "?pid=123%00junk" decodes to a C string that reads "123": a value
+	 * with a NUL in it is garbage, given as "" so it matches nothing. */
+	return memchr(v, '\0', len) ? "" : v;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -69,6 +91,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	ret = MHD_queue_response(conn, resp.status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* %HH decoding of paths and query values, except that %00 stays as it
+ * is: a NUL would cut the C string handlers read ("/%00x" would be
+ * served as "/"). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls;
+	(void)conn;
+	while (*r) {
+		int hi = r[0] == '%' ? hex_value(r[1]) : -1;
+		int lo = hi >= 0 ? hex_value(r[2]) : -1;
+
+		if (lo >= 0 && (hi | lo)) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 /* "host:port" or "[v6]:port" -> a socket address. */
@@ -119,8 +171,11 @@ struct http_server *http_server__start(const char *listen, http_handler_fn fn,
 	/* External polling: MHD runs only when the agent's loop calls it. */
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)ALL_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_CLIENT_CONNECTIONS,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY_BYTES,
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 				MHD_OPTION_END);
 	if (!s->d) {
 		snprintf(err, errlen, "cannot listen on %s: %s (in use? pass --listen ADDR:PORT "
@@ -133,6 +188,24 @@ struct http_server *http_server__start(const char *listen, http_handler_fn fn,
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;
 	return s;
+}
+
+bool http_server__is_loopback(const char *listen)
+{
+	struct sockaddr_storage ss = { 0 };
+	char err[256];
+
+	if (resolve(listen, &ss, err, sizeof(err)))
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
 }
 
 unsigned http_server__port(const struct http_server *s)

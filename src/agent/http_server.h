@@ -8,6 +8,7 @@
 #ifndef LS_HTTP_SERVER_H
 #define LS_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,13 +31,16 @@ struct http_response {
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 				struct http_response *resp);
 
-/* Query argument of the request, NULL if absent. */
+/* Query argument of the request, NULL if absent, "" if it holds a NUL. */
 const char *http_request__arg(const struct http_request *req, const char *key);
 
 /* Listen on "ADDR:PORT" ("[::1]:9465" for IPv6; port 0 picks one).
  * NULL and a message in err when it cannot. */
 struct http_server *http_server__start(const char *listen, http_handler_fn fn,
 				       void *ctx, char *err, size_t errlen);
+/* True when listen names a loopback address (127.0.0.0/8, ::1,
+ * localhost): only this host can connect. */
+bool http_server__is_loopback(const char *listen);
 /* The port actually bound. */
 unsigned http_server__port(const struct http_server *s);
 /* An fd that is readable when the server has work (epoll). */

@@ -95,7 +95,8 @@ size_t caps__evict_newest(struct caps *k, struct process *p, size_t n)
 			push(&l, KIND_FD, fd, p->fds.fds[fd]->birth_ns);
 	if (p->go)
 		goroutines__visit(&p->go->gor, collect_goroutine, &l);
-	qsort(l.v, l.n, sizeof(*l.v), newest_first);
+	if (l.n > 1)	/* none: l.v is NULL, which qsort must not get */
+		qsort(l.v, l.n, sizeof(*l.v), newest_first);
 	n = MIN(n, l.n);
 	u.owners = xcalloc(n ? n : 1, sizeof(*u.owners));
 	for (size_t i = 0; i < n; i++) {

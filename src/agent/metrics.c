@@ -305,6 +305,12 @@ static void write_agent_records(struct agent *a, FILE *f, const uint64_t *drops)
 	    "Records the collector consumed.", c->records);
 	one(f, "leakscope_agent_lost_events_total", "counter",
 	    "Records lost whole: the ring buffer was full.", drops[LS_DROP_RINGBUF_FULL]);
+	one(f, "leakscope_agent_resyncs_total", "counter",
+	    "Times the ledgers were re-read from /proc after lost records.", c->resync.runs);
+	one(f, "leakscope_agent_counts_inexact", "gauge",
+	    "1 when records were lost and some counts could not be re-read from /proc "
+	    "(exited processes, goroutines, Go allocations): they may be off either way.",
+	    c->resync.inexact || drops[LS_DROP_RINGBUF_FULL] > c->resync.lost_handled);
 	metrics__family(f, "leakscope_agent_drops_total", "counter",
 			"Parts of records the BPF side could not capture, by reason.");
 	for (int i = 0; i < LS_DROP_MAX; i++) {

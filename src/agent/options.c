@@ -8,6 +8,7 @@
 #include "base/util.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -403,6 +404,63 @@ static int config_set(void *ctx, const char *key, const char *value, char *err,
 	return agent_options__set(ctx, key, value, err, errlen);
 }
 
+/* http(s)://HOST[:PORT][/PATH], parsed by libcurl (the client that will
+ * use it): one line naming what is wrong. */
+static int check_push_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
+	int bad = rc != CURLUE_OK;
+
+	if (!bad) {
+		bad = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		      (strcmp(scheme, "http") && strcmp(scheme, "https")) ||
+		      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host;
+	}
+	if (bad)
+		fprintf(stderr, "leakscope agent: invalid --push-url '%s': %s (give "
+			"http://HOST[:PORT], e.g. http://pyroscope:4040)\n", url,
+			rc != CURLUE_OK ? curl_url_strerror(rc) : "not an http(s) URL with a host");
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return bad ? -EINVAL : 0;
+}
+
+/* "Name: value", the name an HTTP token, nothing in the value that could
+ * end the header and start another (CR, LF, NUL). */
+static int check_push_header(const char *h)
+{
+	const char *colon = strchr(h, ':');
+	const char *why = NULL;
+
+	if (!colon || colon == h)
+		why = "no 'NAME:' before the value";
+	for (const char *c = h; !why && c < colon; c++)
+		if (!strchr("!#$%&'*+-.^_`|~", *c) && !isalnum((unsigned char)*c))
+			why = "the name holds a character a header name cannot";
+	for (const char *c = colon ? colon + 1 : h; !why && *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			why = "the value holds a control character (CR or LF would start "
+			      "another header)";
+	if (why) {
+		char shown[256];
+		size_t n = 0;
+
+		/* shown escaped: the message stays one line */
+		for (const char *c = h; *c && n + 5 < sizeof(shown); c++)
+			n += (unsigned char)*c < 0x20 ?
+				(size_t)snprintf(shown + n, sizeof(shown) - n, "\\x%02x",
+						 (unsigned char)*c) :
+				(size_t)snprintf(shown + n, sizeof(shown) - n, "%c", *c);
+		shown[n] = '\0';
+		fprintf(stderr, "leakscope agent: invalid --push-header '%s': %s (give "
+			"'NAME: VALUE')\n", shown, why);
+	}
+	return why ? -EINVAL : 0;
+}
+
 void agent_options__usage(FILE *f)
 {
 	struct agent_options defaults;
@@ -556,9 +614,10 @@ int agent_options__parse(struct agent_options *o, int argc, char **argv)
 		fprintf(stderr, "leakscope agent: intervals must be at least 10ms\n");
 		return 2;
 	}
-	if (o->push_url && strncmp(o->push_url, "http://", 7) && strncmp(o->push_url, "https://", 8)) {
-		fprintf(stderr, "leakscope agent: --push-url must start with http:// or https://\n");
+	if (o->push_url && check_push_url(o->push_url))
 		return 2;
-	}
+	for (size_t i = 0; i < o->push_headers.n; i++)
+		if (check_push_header(o->push_headers.v[i]))
+			return 2;
 	return 0;
 }

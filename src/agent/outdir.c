@@ -86,7 +86,8 @@ int outdir__open(struct outdir *o, const char *dir, uint64_t max_bytes)
 			 (uint64_t)st.st_mtim.tv_sec * NS_PER_S + st.st_mtim.tv_nsec);
 	}
 	closedir(dp);
-	qsort(o->files, o->n, sizeof(*o->files), by_age);
+	if (o->n > 1)	/* files is NULL in an empty directory */
+		qsort(o->files, o->n, sizeof(*o->files), by_age);
 	return 0;
 }
 
@@ -118,7 +119,8 @@ int outdir__write(struct outdir *o, const char *name, const void *body, size_t l
 	char *path = xasprintf("%s/%s", o->dir, name);
 	int fd, err = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* profiles hold paths and stacks: the owner's only */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, body, len) != (ssize_t)len)
 		err = -errno ? -errno : -EIO;
 	if (fd >= 0 && close(fd) && !err)

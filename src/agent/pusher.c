@@ -230,16 +230,22 @@ static void *run(void *arg)
 		{
 			uint64_t wait = push__backoff_ns(attempt++, p->backoff_base_ns,
 							 p->backoff_max_ns);
+			uint64_t until = now_ns() + wait;
 			struct timespec ts;
 
-			if (p->stopping)
-				wait = MIN(wait, p->deadline_ns > now_ns() ?
-						 p->deadline_ns - now_ns() : 0);
-			deadline_ts(&ts, wait);
-			/* woken early only to stop */
-			while (!p->stopping &&
-			       pthread_cond_timedwait(&p->cv, &p->mu, &ts) != ETIMEDOUT)
-				;
+			/* The back-off holds while stopping too: a server that
+			 * keeps failing must not get a request storm for the
+			 * whole shutdown timeout. Stopping only cuts the wait
+			 * to the shutdown deadline. */
+			for (;;) {
+				uint64_t end = p->stopping ? MIN(until, p->deadline_ns) : until,
+					 now = now_ns();
+
+				if (now >= end)
+					break;
+				deadline_ts(&ts, end - now);
+				pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+			}
 		}
 	}
 	/* Stopped with profiles still waiting: they are lost, and counted. */

@@ -21,7 +21,8 @@ void u64map__free(struct u64map *m);
 size_t u64map__len(const struct u64map *m);
 size_t u64map__bytes(const struct u64map *m);	/* memory held */
 bool u64map__get(const struct u64map *m, uint64_t key, uint64_t *val);
-/* Insert or replace; returns true if the key was new. */
+/* Insert or replace; returns true if the key was new. U64MAP_EMPTY is
+ * never stored (false, and get() does not find it). */
 bool u64map__put(struct u64map *m, uint64_t key, uint64_t val);
 bool u64map__del(struct u64map *m, uint64_t key, uint64_t *old);
 void u64map__clear(struct u64map *m);

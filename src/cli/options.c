@@ -156,6 +156,32 @@ static error_t add_output(struct parse *ps, const char *path)
 	return 0;
 }
 
+/* Before any tracing: a report must have somewhere to go, and a name
+ * whose extension we do not know is more likely a typo than a wish for
+ * text (a name without one takes --format, or text). */
+static error_t check_outputs(struct parse *ps)
+{
+	const struct options *o = ps->o;
+
+	for (size_t i = 0; i < o->noutputs; i++) {
+		const char *path = o->outputs[i].path, *base = strrchr(path, '/');
+		const char *ext;
+		int err;
+
+		base = base ? base + 1 : path;
+		ext = strrchr(base + (base[0] == '.'), '.');
+		if (o->outputs[i].format == EXPORT_AUTO && o->format == EXPORT_AUTO && ext &&
+		    strcmp(path, "-"))
+			return usage__error(&ps->u, "unknown extension '%s' of -o %s (.txt .json "
+					    ".folded .pb.gz .svg, or give --format)", ext, path);
+		err = export__check_path(path);
+		if (err)
+			return usage__error(&ps->u, "cannot write -o %s: %s (is the directory "
+					    "there and writable?)", path, strerror(-err));
+	}
+	return 0;
+}
+
 static error_t set_seconds(struct parse *ps, const char *name, const char *arg,
 			   double *out, bool allow_zero)
 {
@@ -289,7 +315,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					    "(leakscope --help shows how)");
 		if (o->npids && o->command)
 			return usage__error(&ps->u, "give either -p PID or a command, not both");
-		return 0;
+		return check_outputs(ps);
 	case ARGP_KEY_ERROR:
 		usage__key_error(&ps->u, state);
 		return 0;

@@ -23,6 +23,7 @@
 #include "trace/launch.h"
 #include "trace/mallocprobes.h"
 #include "trace/preexisting.h"
+#include "trace/resync.h"
 #include "trace/preflight.h"
 #include "trace/probes.h"
 #include "trace/session.h"
@@ -77,6 +78,17 @@ static int write_report(const struct report *r, const struct output *out,
 	err = export__write_file_opts(r, out->path, fmt, &eo);
 	if (!err && strcmp(out->path, "-") && !o->quiet)
 		fprintf(stderr, "leakscope: report written to %s\n", out->path);
+	/* Checked before tracing, gone since (a directory removed, a disk
+	 * full): the trace is not lost, it goes where it can. */
+	if (err && strcmp(out->path, "-")) {
+		char fallback[4096];
+
+		if (export__fallback_path(out->path, fallback, sizeof(fallback)) == 0 &&
+		    export__write_file_opts(r, fallback, fmt != EXPORT_AUTO ? fmt :
+					    export__format_from_path(out->path), &eo) == 0)
+			fprintf(stderr, "leakscope: the report meant for %s is in %s instead\n",
+				out->path, fallback);
+	}
 	return err;
 }
 
@@ -246,7 +258,6 @@ static int start(struct tracer *t)
 		fprintf(stderr, "leakscope: cannot fork: %s\n", strerror(errno));
 		return -errno;
 	}
-	signals__install(true, true);
 	if (tracefs__ensure(NULL))
 		return -ENOENT;
 	/* For tests only: widen the window in which a target can exit while
@@ -259,6 +270,14 @@ static int start(struct tracer *t)
 	if (!err)
 		err = adopt_pids(t);
 	return err;
+}
+
+static uint64_t lost_records(const struct tracer *t)
+{
+	uint64_t drops[LS_DROP_MAX];
+
+	probes__read_drops(&t->probes, drops);
+	return drops[LS_DROP_RINGBUF_FULL];
 }
 
 /* Until a stop signal, the deadline, or every target is gone: consume
@@ -300,6 +319,7 @@ static int poll_loop(struct tracer *t)
 		collector__sweep_if_grown(&t->coll);
 		if (now - last_reap > REAP_NS) {
 			collector__reap_vanished(&t->coll, NULL, NULL);
+			resync__tick(&t->coll, lost_records(t), now);
 			last_reap = now;
 		}
 		if (t->coll.live == 0 && (!t->launched || t->child.reaped))
@@ -337,6 +357,12 @@ static int final_report(struct tracer *t)
 
 	/* Whatever is still in the ring buffer happened before we stopped. */
 	ring_buffer__consume(t->probes.rb);
+	/* Records lost since the last repair: re-read what still runs. */
+	resync__finish(&t->coll, lost_records(t), now_ns());
+	/* For tests only: widen the window in which a target can exit while
+	 * its report is built. */
+	if (getenv("LEAKSCOPE_TEST_REPORT_DELAY_MS"))
+		usleep(atoi(getenv("LEAKSCOPE_TEST_REPORT_DELAY_MS")) * 1000);
 	r = report__build_traced(&t->coll, &t->probes, 0, false);
 	verdicts__observe(&t->verdicts, r, now_ns());
 	report__free(r);
@@ -388,6 +414,9 @@ int tracer__main(int argc, char **argv)
 	struct tracer *t = xcalloc(1, sizeof(*t));
 	int err, exit_code;
 
+	/* First: a stop signal at any later moment (parsing, attaching)
+	 * still ends in a report and a clean detach. */
+	signals__install(true, true);
 	t->child.pid = -1;
 	t->exit_code = 1;
 	err = options__parse(&t->opts, argc, argv);

@@ -9,6 +9,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -62,6 +63,52 @@ int export__format_from_path(const char *path)
 		if (ends_with(path, exts[i].ext))
 			return exts[i].format;
 	return EXPORT_AUTO;
+}
+
+int export__check_path(const char *path)
+{
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == ENXIO)	/* a FIFO nobody reads yet */
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+int export__fallback_path(const char *path, char *buf, size_t size)
+{
+	const char *dir = getenv("TMPDIR"), *base = strrchr(path, '/'), *ext;
+
+	base = base ? base + 1 : path;
+	ext = strchr(base + (base[0] == '.'), '.');
+	if (!dir || !*dir)
+		dir = "/tmp";
+	for (int n = 0; n < 100; n++) {
+		int fd;
+
+		snprintf(buf, size, "%s/leakscope-%d-%d%s", dir, (int)getpid(), n, ext ? ext : "");
+		fd = open(buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }
 
 /* The report seen through a kind filter, for the writers that have none
@@ -121,6 +168,21 @@ int export__write(FILE *f, const struct report *r, int format,
 	return err;
 }
 
+/* Reports hold paths, command names and stacks: a file we create is
+ * readable by its owner only (an existing file keeps its mode). */
+static FILE *create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int export__write_file_opts(const struct report *r, const char *path,
 			    int format, const struct export_options *o)
 {
@@ -137,7 +199,7 @@ int export__write_file_opts(const struct report *r, const char *path,
 			"a terminal (use -o FILE.pb.gz, or pipe it)\n");
 		return -EINVAL;
 	}
-	f = to_stdout ? stdout : fopen(path, format == EXPORT_PPROF ? "wb" : "w");
+	f = to_stdout ? stdout : create_private(path);
 	if (!f) {
 		err = -errno;
 		fprintf(stderr, "leakscope: cannot write %s: %s\n", path, strerror(-err));

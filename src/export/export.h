@@ -48,6 +48,14 @@ int export__format_from_name(const char *name);
 /* By extension: .txt .json .folded .collapsed .pb.gz .pprof .svg;
  * EXPORT_AUTO when none of these. */
 int export__format_from_path(const char *path);
+/* Whether path can be written: an existing file we may write, or one we
+ * can create (created and removed again, so a long trace does not end
+ * in a report with nowhere to go). 0 or -errno. "-" is stdout: 0. */
+int export__check_path(const char *path);
+/* A new file of our own for a report that could not go where asked:
+ * $TMPDIR (else /tmp)/leakscope-PID-N plus path's extension. Its name
+ * in buf, or -errno. */
+int export__fallback_path(const char *path, char *buf, size_t size);
 
 /* Write r to f in format (not EXPORT_AUTO). 0 or -errno. */
 int export__write(FILE *f, const struct report *r, int format,

@@ -27,11 +27,16 @@ static const char *process_frame(const struct report *r, int pid,
 {
 	const struct report_target *t = find_target(r, pid);
 	const char *comm = t && t->comm[0] ? t->comm : "[unknown]";
-	char buf[64];
+	char buf[96];
+
+	/* Folded stacks have no room for a note: when records were lost
+	 * and counts are inexact, the root frame says so. */
+	const char *mark = r->resync.inexact ? " [counts inexact: records lost]" : "";
 
 	if (mode == FOLDED_PROC_COMM)
-		return strtab__intern(names, comm);
-	snprintf(buf, sizeof(buf), "%.16s (%d)", comm, pid);
+		snprintf(buf, sizeof(buf), "%.16s%s", comm, mark);
+	else
+		snprintf(buf, sizeof(buf), "%.16s (%d)%s", comm, pid, mark);
 	return strtab__intern(names, buf);
 }
 

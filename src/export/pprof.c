@@ -562,6 +562,14 @@ static void add_comments(struct builder *b, int64_t **out, size_t *n)
 		ADD(line);
 		free(line);
 	}
+	if (r->resync.runs) {
+		line = xasprintf("ledgers re-read from /proc after lost events: %llu time(s)",
+				 (unsigned long long)r->resync.runs);
+		ADD(line);
+		free(line);
+	}
+	if (r->resync.inexact)
+		ADD("counts inexact: events were lost and not every count could be re-read");
 #undef ADD
 }
 
@@ -678,7 +686,10 @@ int pprof__encode(const struct report *r, const struct pprof_options *o,
 	prof.comment = comments;
 	prof.n_comment = ncomments;
 	prof.time_nanos = clamp_i64(r->start_unix_ns);
-	prof.duration_nanos = r->duration_s > 0 ? (int64_t)(r->duration_s * NS_PER_S) : 0;
+	/* A double past int64's range (a crafted report) is clamped: the
+	 * cast alone would be undefined. */
+	prof.duration_nanos = !(r->duration_s > 0) ? 0 :
+		r->duration_s < 9.2e9 ? (int64_t)(r->duration_s * NS_PER_S) : INT64_MAX;
 	/* Last: everything above may have added strings. */
 	prof.string_table = b.strings.keys;
 	prof.n_string_table = b.strings.n;

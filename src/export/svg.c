@@ -498,6 +498,10 @@ static void write_graph(FILE *f, const struct report *r, const struct tree *t,
 		if (t->skipped)
 			fprintf(f, "; %zu frame%s under %.1f%% not drawn", t->skipped,
 				t->skipped == 1 ? "" : "s", SVG_MIN_SHARE * 100);
+		if (r->lost_events)
+			fprintf(f, "; %" PRIu64 " records lost%s", r->lost_events,
+				r->resync.inexact ? ", counts inexact" :
+				r->resync.runs ? ", counts re-read from /proc" : "");
 		fputs(". Click: zoom. Search: highlight. Esc: reset. "
 		      "Orange: growing; grey: held before attach.", f);
 	} else {

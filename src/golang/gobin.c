@@ -684,7 +684,8 @@ int gobin__funcs_by_name(struct gobin *bin, const char *name,
 	}
 	if (count > 1)
 		classify_abi(bin, c, count);
-	qsort(c, count, sizeof(*c), cmp_candidates);
+	if (count > 1)
+		qsort(c, count, sizeof(*c), cmp_candidates);
 	for (size_t i = 0; i < count && i < max; i++)
 		out[i] = c[i].f;
 	free(c);

@@ -94,6 +94,10 @@ bool gobin_read_u64(const struct gobin *bin, uint64_t vaddr, uint64_t *v);
 void gobin_read_version(struct gobin *bin);
 /* "go1.21.4" -> 1, 21, 4; false if s has no "go1." version. */
 bool gobin_parse_version(const char *s, size_t len, struct gobin_version *v);
+/* The version from a .go.buildinfo header at p (avail bytes to the end of
+ * its section or segment); sets bin->version. Older headers point at Go
+ * strings elsewhere in bin. */
+bool gobin_parse_buildinfo(struct gobin *bin, const uint8_t *p, size_t avail);
 /* Candidates for runtime.buildVersion's string header in the data (see
  * gobuildinfo.c): how many distinct ones, the best in *best. */
 int gobin_scan_version(const struct gobin *bin, struct gobin_version *best,

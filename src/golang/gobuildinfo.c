@@ -104,7 +104,7 @@ static bool read_gostring(const struct gobin *bin, uint64_t vaddr,
 	return *s != NULL;
 }
 
-static bool parse_buildinfo(struct gobin *bin, const uint8_t *p, size_t avail)
+bool gobin_parse_buildinfo(struct gobin *bin, const uint8_t *p, size_t avail)
 {
 	struct gobin_version v;
 	const char *s;
@@ -142,7 +142,7 @@ static bool version_from_buildinfo(struct gobin *bin)
 	const uint8_t *d = gobin_section_data(bin, sec);
 
 	if (d)
-		return parse_buildinfo(bin, d, sec->size);
+		return gobin_parse_buildinfo(bin, d, sec->size);
 	for (size_t i = 0; i < bin->ei.nloads; i++) {
 		const struct elf_segment *s = &bin->ei.loads[i];
 
@@ -151,7 +151,7 @@ static bool version_from_buildinfo(struct gobin *bin)
 			continue;
 		for (uint64_t off = 0; off + BUILDINFO_HDR <= s->filesz; off += 16)
 			if (d[off] == 0xff &&
-			    parse_buildinfo(bin, d + off, s->filesz - off))
+			    gobin_parse_buildinfo(bin, d + off, s->filesz - off))
 				return true;
 	}
 	return false;

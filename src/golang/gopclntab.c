@@ -109,7 +109,10 @@ int gopclntab__init(struct gopclntab *t, const void *data, size_t size,
 		case 4: t->functab_off = offs[i]; t->functab_size = end - offs[i]; break;
 		}
 	}
-	if (t->nfunc == 0 || t->nfunc > (t->functab_size / 8) - 1) {
+	/* nfunc + 1 entries of 8 bytes; a table shorter than one entry
+	 * must not wrap the bound around to SIZE_MAX. */
+	if (t->nfunc == 0 || t->functab_size < 8 ||
+	    t->nfunc > (t->functab_size / 8) - 1) {
 		*why = "truncated .gopclntab (function table)";
 		return -EINVAL;
 	}
@@ -248,8 +251,10 @@ int gopclntab__pcvalue(const struct gopclntab *t,
 			return -EINVAL;
 		if (uv == 0 && !first)
 			return -ENOENT;
-		/* Zig-zag: low bit set means negative. */
-		v += (uv & 1) ? (int32_t)~(uv >> 1) : (int32_t)(uv >> 1);
+		/* Zig-zag: low bit set means negative. The runtime adds in
+		 * int32 and wraps (Go's arithmetic is modular); so do we,
+		 * without C's undefined signed overflow. */
+		v = (int32_t)((uint32_t)v + ((uv & 1) ? ~(uv >> 1) : (uv >> 1)));
 		if (!read_varint(&p, end, &pcdelta))
 			return -EINVAL;
 		cur += (uint64_t)pcdelta * quantum;

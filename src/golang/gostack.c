@@ -56,8 +56,12 @@ uint32_t gostack__walk(struct gobin *bin, uint64_t bias, uint64_t pc, uint64_t s
 		pcs[n++] = pc;
 		if (i->top)
 			return n;
+		/* sp comes from the target's memory (g.sched.sp, then each
+		 * frame's slot): compare offsets, which cannot wrap, never
+		 * at + 8 against base + len. */
 		at = sp + (uint64_t)(int64_t)i->spdelta;
-		if (i->spdelta < 0 || at < base || at + 8 > base + len) {
+		if (i->spdelta < 0 || at < sp || at < base || len < 8 ||
+		    at - base > len - 8) {
 			*flags |= GOSTACK_TRUNCATED;
 			return n;
 		}

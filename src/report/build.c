@@ -560,10 +560,14 @@ static void malloc_notes(struct report *r, const struct collector *c)
 		if (h->skipped)
 			report__add_process_note(r, p->pid, "pid %d: malloc family not probed in "
 						 "part: %s", p->pid, h->skipped);
+		/* After ring-buffer losses a free may also be of a block whose
+		 * malloc record was lost: either way it is ignored, never
+		 * taken below zero. */
 		if (h->unknown_frees)
 			report__add_process_note(r, p->pid, "pid %d: %llu frees of blocks allocated "
-						 "before tracing (ignored)", p->pid,
-						 (unsigned long long)h->unknown_frees);
+						 "before tracing%s (ignored)", p->pid,
+						 (unsigned long long)h->unknown_frees,
+						 c->resync.last_lost ? " or whose malloc record was lost" : "");
 	}
 }
 
@@ -584,6 +588,9 @@ struct report *report__build(const struct collector *c,
 	r->min_age_s = o->min_age_s >= 0 ? o->min_age_s : DEFAULT_MIN_AGE_S;
 	memcpy(r->drops, o->drops, sizeof(r->drops));
 	r->lost_events = o->drops[LS_DROP_RINGBUF_FULL];
+	r->resync = (struct report_resync){ c->resync.runs, c->resync.fds_added,
+		c->resync.fds_removed, c->resync.bytes_added, c->resync.bytes_removed,
+		c->resync.inexact || r->lost_events > c->resync.lost_handled };
 	r->has_kind[KIND_MMAP] = r->has_kind[KIND_BRK] = r->has_kind[KIND_FD] = true;
 	b.malloc_mode = mallocprobes__mode(c->malloc);
 	r->stats.records = c->records;

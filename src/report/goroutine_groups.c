@@ -379,7 +379,8 @@ static void dedupe_now(struct report_stack *s)
 			s->now[out++] = s->now[i];
 	}
 	s->nnow = out;
-	qsort(s->now, s->nnow, sizeof(*s->now), by_count);
+	if (s->nnow > 1)	/* none: s->now may be NULL, which qsort must not get */
+		qsort(s->now, s->nnow, sizeof(*s->now), by_count);
 }
 
 /* A go statement's wrapper is left out of tracebacks by the runtime:

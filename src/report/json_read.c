@@ -111,6 +111,27 @@ static int get_double(struct reader *d, json_t *obj, const char *ctx,
 	return 0;
 }
 
+/* Seconds since something (an age, a duration): never negative, and no
+ * longer than leakscope could have run (1e10 s is 317 years). Anything
+ * else is a damaged or crafted report, and later integer conversions
+ * of it would be undefined. */
+#define MAX_REPORT_SECONDS 1e10
+
+static int get_seconds(struct reader *d, json_t *obj, const char *ctx,
+		       const char *key, bool required, double *out)
+{
+	double v = 0;
+	int err = get_double(d, obj, ctx, key, required, &v);
+
+	if (err || !json_object_get(obj, key))
+		return err;
+	if (!(v >= 0 && v <= MAX_REPORT_SECONDS))
+		return fail(d, ctx, key, "%g seconds is out of range (0 to %g)", v,
+			    MAX_REPORT_SECONDS);
+	*out = v;
+	return 0;
+}
+
 static int get_bool(struct reader *d, json_t *obj, const char *ctx,
 		    const char *key, bool required, bool *out)
 {
@@ -431,9 +452,9 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 	if ((err = get_int(d, v, ctx, "pid", true, &s->pid)) ||
 	    (err = get_uint(d, v, ctx, "count", true, &s->count)) ||
 	    (err = get_uint(d, v, ctx, "bytes", true, &s->bytes)) ||
-	    (err = get_double(d, v, ctx, "oldest_s", false, &s->oldest_s)) ||
+	    (err = get_seconds(d, v, ctx, "oldest_s", false, &s->oldest_s)) ||
 	    (err = get_double(d, v, ctx, "growth_per_min", false, &s->growth_per_min)) ||
-	    (err = get_double(d, v, ctx, "growth_window_s", false, &s->growth_window_s)) ||
+	    (err = get_seconds(d, v, ctx, "growth_window_s", false, &s->growth_window_s)) ||
 	    (err = read_usage(d, v, ctx, &s->measured, &s->resident_bytes,
 			      &s->committed_bytes)) ||
 	    (err = get_bool(d, v, ctx, "file_backed", false, &s->file_backed)) ||
@@ -471,6 +492,10 @@ static int read_stack(struct reader *d, struct report *r, json_t *v,
 			s->paths[s->npaths++] = (struct report_path){ path, count };
 		}
 	}
+	/* A weight per minute: bytes or items, at most 2^64 of them. */
+	if (!(fabs(s->growth_per_min) < 1.8e19))
+		return fail(d, ctx, "growth_per_min", "%g is out of range",
+			    s->growth_per_min);
 	if ((err = read_goroutines(d, v, ctx, s)))
 		return err;
 	return read_frames(d, v, ctx, &s->frames, &s->nframes);
@@ -555,7 +580,7 @@ static int read_tables(struct reader *d, json_t *stats, struct report *r)
 
 static int read_report(struct reader *d, json_t *root, struct report *r)
 {
-	json_t *targets, *drops, *stats, *totals, *notes, *stacks, *it;
+	json_t *targets, *drops, *stats, *totals, *notes, *stacks, *resync, *it;
 	const char *tool = NULL;
 	double start_s = 0;
 	char ctx[64];
@@ -572,23 +597,27 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			    "reads (1); use a newer leakscope", r->version);
 	if ((err = get_string(d, root, "", "tool", false, &tool)) ||
 	    (err = get_double(d, root, "", "start_unix_s", false, &start_s)) ||
-	    (err = get_double(d, root, "", "duration_s", false, &r->duration_s)) ||
-	    (err = get_double(d, root, "", "attach_s", false, &r->attach_s)) ||
-	    (err = get_double(d, root, "", "min_age_s", false, &r->min_age_s)) ||
+	    (err = get_seconds(d, root, "", "duration_s", false, &r->duration_s)) ||
+	    (err = get_seconds(d, root, "", "attach_s", false, &r->attach_s)) ||
+	    (err = get_seconds(d, root, "", "min_age_s", false, &r->min_age_s)) ||
 	    (err = get_container(d, root, "", "targets", true, true, &targets)) ||
 	    (err = get_uint(d, root, "", "lost_events", false, &r->lost_events)) ||
 	    (err = get_container(d, root, "", "drops", false, false, &drops)) ||
 	    (err = get_uint(d, root, "", "unresolved_frames", false,
 			    &r->unresolved_frames)) ||
 	    (err = get_container(d, root, "", "stats", false, false, &stats)) ||
+	    (err = get_container(d, root, "", "resync", false, false, &resync)) ||
+	    (err = get_bool(d, root, "", "counts_inexact", false, &r->resync.inexact)) ||
 	    (err = get_container(d, root, "", "totals", true, false, &totals)) ||
 	    (err = get_container(d, root, "", "notes", false, true, &notes)) ||
 	    (err = get_container(d, root, "", "stacks", true, true, &stacks)))
 		return err;
 	if (tool && strcmp(tool, "leakscope"))
 		return fail(d, "", "tool", "\"%s\": not a leakscope report", tool);
-	if (start_s < 0)
-		return fail(d, "", "start_unix_s", "negative");
+	/* In nanoseconds it must fit pprof's int64 time: up to year 2262. */
+	if (!(start_s >= 0 && start_s < 9.2e9))
+		return fail(d, "", "start_unix_s", "%g is not a time leakscope ran at "
+			    "(0 to 9.2e9 seconds since 1970)", start_s);
 	/* Whole seconds, then the fraction to the microsecond: a double has
 	 * no nanoseconds to spare near 1.8e18, and the writer keeps ms. */
 	r->start_unix_ns = (uint64_t)start_s * NS_PER_S +
@@ -625,6 +654,16 @@ static int read_report(struct reader *d, json_t *root, struct report *r)
 			       &r->stats.unwind_us_per_stack)) ||
 	     (err = get_uint(d, stats, "stats", "malloc_failed", false,
 			     &r->stats.malloc_failed))))
+		return err;
+	if (resync &&
+	    ((err = get_uint(d, resync, "resync", "runs", false, &r->resync.runs)) ||
+	     (err = get_uint(d, resync, "resync", "fds_added", false, &r->resync.fds_added)) ||
+	     (err = get_uint(d, resync, "resync", "fds_removed", false,
+			     &r->resync.fds_removed)) ||
+	     (err = get_uint(d, resync, "resync", "bytes_added", false,
+			     &r->resync.bytes_added)) ||
+	     (err = get_uint(d, resync, "resync", "bytes_removed", false,
+			     &r->resync.bytes_removed))))
 		return err;
 	if ((err = read_tables(d, stats, r)))
 		return err;

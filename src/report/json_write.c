@@ -236,6 +236,16 @@ int report_json__write(FILE *f, const struct report *r)
 		jsonw__uint(&w, r->drops[i]);
 	}
 	jsonw__end_object(&w);
+	jsonw__key(&w, "resync");
+	jsonw__begin_object(&w);
+	jsonw__field_uint(&w, "runs", r->resync.runs);
+	jsonw__field_uint(&w, "fds_added", r->resync.fds_added);
+	jsonw__field_uint(&w, "fds_removed", r->resync.fds_removed);
+	jsonw__field_uint(&w, "bytes_added", r->resync.bytes_added);
+	jsonw__field_uint(&w, "bytes_removed", r->resync.bytes_removed);
+	jsonw__end_object(&w);
+	jsonw__key(&w, "counts_inexact");
+	jsonw__bool(&w, r->resync.inexact);
 	jsonw__field_uint(&w, "unresolved_frames", r->unresolved_frames);
 	jsonw__key(&w, "stats");
 	jsonw__begin_object(&w);

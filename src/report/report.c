@@ -153,7 +153,8 @@ static int cmp_stacks(const void *a, const void *b)
 
 void report__sort(struct report *r)
 {
-	qsort(r->stacks, r->nstacks, sizeof(*r->stacks), cmp_stacks);
+	if (r->nstacks > 1)	/* stacks is NULL when there are none */
+		qsort(r->stacks, r->nstacks, sizeof(*r->stacks), cmp_stacks);
 }
 
 void report__retain_pids(struct report *r, bool (*keep)(void *ctx, int pid), void *ctx)

@@ -194,6 +194,13 @@ struct report {
 	struct report_target *targets;
 	size_t ntargets;
 	uint64_t lost_events;	/* records lost whole (ring buffer full) */
+	/* After losses, the ledgers were re-read from /proc (trace/resync.c);
+	 * inexact: some counts could not be (a process exited first, or Go
+	 * ledgers, which have no outside view), and may be off either way. */
+	struct report_resync {
+		uint64_t runs, fds_added, fds_removed, bytes_added, bytes_removed;
+		bool inexact;
+	} resync;
 	uint64_t drops[LS_DROP_MAX];
 	uint64_t unresolved_frames;	/* frames in stacks with no function name */
 	struct report_total totals[KIND_MAX];

@@ -57,6 +57,17 @@ static void write_header(FILE *f, const struct report *r)
 			r->drops[LS_DROP_STACK_FAILED],
 			r->drops[LS_DROP_PATH_FAILED]);
 	fputc('\n', f);
+	/*   records lost: ledgers re-read from /proc 1 time (+12 -3 fds, ...)
+	 *   counts inexact: ... */
+	if (r->resync.runs)
+		fprintf(f, "  records lost: ledgers re-read from /proc %" PRIu64 " time%s "
+			"(fds +%" PRIu64 " -%" PRIu64 ", bytes +%" PRIu64 " -%" PRIu64
+			"; what was added has no stack)\n", r->resync.runs,
+			r->resync.runs == 1 ? "" : "s", r->resync.fds_added,
+			r->resync.fds_removed, r->resync.bytes_added, r->resync.bytes_removed);
+	if (r->resync.inexact)
+		fputs("  counts inexact: records were lost and not every count could be "
+		      "re-read from /proc (exited processes, goroutines, Go allocations, malloc blocks)\n", f);
 	for (size_t i = 0; i < r->ntargets; i++) {
 		const struct report_target *t = &r->targets[i];
 
@@ -316,10 +327,14 @@ static void write_kind(FILE *f, const struct report *r, enum ls_kind k,
 			else
 				fprintf(f, ", %+" PRId64 " since last", g);
 		}
-		/* A rate is evidence only with a verdict behind it. */
+		/* A rate is evidence only with a verdict behind it. A crafted
+		 * report's rate is clamped: a cast out of range is undefined. */
 		if (s->suspect && kind_has_bytes(k))
 			fprintf(f, ", growing %s/min over the last %.0f s",
-				format_bytes((uint64_t)s->growth_per_min, b1, sizeof(b1)),
+				format_bytes(!(s->growth_per_min > 0) ? 0 :
+					     s->growth_per_min < 1.8e19 ?
+					     (uint64_t)s->growth_per_min : UINT64_MAX,
+					     b1, sizeof(b1)),
 				s->growth_window_s);
 		else if (s->suspect)
 			fprintf(f, ", growing %.1f/min over the last %.0f s", s->growth_per_min,

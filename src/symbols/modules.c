@@ -148,6 +148,7 @@ uint32_t modules__add(struct modules *mods, const char *path, uint64_t dev,
 	m->ino = ino;
 	m->open_fd = -1;
 	m->is_vdso = strcmp(path, "[vdso]") == 0;
+	m->pid = pid;
 	find_open_path(mods, m, pid);
 	mods->mods[id - 1] = m;
 	mods->live++;
@@ -187,13 +188,60 @@ size_t modules__bytes(const struct modules *mods)
 	return n;
 }
 
+/* The file a process maps at dev/ino, through /proc/PID/map_files: held
+ * open in m (the file may be gone from every directory), or false. */
+static bool reach_through_process(struct module *m)
+{
+	char path[64], line[4096 + 128], buf[96];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", m->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, inode;
+		unsigned major, minor;
+		int fd;
+
+		if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &start, &end, &major,
+			   &minor, &inode) != 5 || inode != m->ino ||
+		    makedev(major, minor) != m->dev)
+			continue;
+		snprintf(buf, sizeof(buf), "/proc/%d/map_files/%llx-%llx", m->pid, start, end);
+		fd = open(buf, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		snprintf(m->fd_path, sizeof(m->fd_path), "/proc/self/fd/%d", fd);
+		if (!same_file(m->fd_path, m->dev, m->ino)) {
+			close(fd);
+			continue;
+		}
+		if (m->open_fd >= 0)
+			close(m->open_fd);
+		m->open_fd = fd;
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+const char *modules__path(struct module *m)
+{
+	if (!m->open_path[0] || !m->ino || same_file(m->open_path, m->dev, m->ino))
+		return m->open_path;
+	m->open_path = m->pid > 0 && reach_through_process(m) ? m->fd_path : "";
+	return m->open_path;
+}
+
 const struct elf_info *modules__elf(struct module *m)
 {
 	const char *why = NULL;
 
 	if (!m->elf_tried) {
 		m->elf_tried = true;
-		m->elf_err = m->open_path[0] ?
+		m->elf_err = modules__path(m)[0] ?
 			elfinfo__read(m->open_path, &m->elf, &why) : -1;
 	}
 	return m->elf_err ? NULL : &m->elf;
@@ -205,7 +253,7 @@ struct cfi *modules__cfi(struct module *m)
 
 	if (!m->cfi_tried) {
 		m->cfi_tried = true;
-		if (m->open_path[0])
+		if (modules__path(m)[0])
 			m->cfi = cfi__open(m->open_path, &why);
 	}
 	return m->cfi;

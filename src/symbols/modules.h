@@ -30,6 +30,8 @@ struct module {
 	int open_fd;		/* held open for open_path ("/proc/self/fd/N"), or -1 */
 	uint64_t dev, ino;	/* userspace st_dev encoding; 0 if unknown */
 	uint64_t key;		/* in the registry's index */
+	int pid;		/* a process that mapped it (to reach it again) */
+	char fd_path[32];	/* open_path once reached through map_files */
 	bool is_vdso;
 	bool elf_tried;
 	int elf_err;
@@ -54,6 +56,11 @@ uint32_t modules__vdso(struct modules *mods);
 struct module *modules__get(const struct modules *mods, uint32_t id);
 uint32_t modules__count(const struct modules *mods);
 size_t modules__bytes(const struct modules *mods);
+/* A path to open the module's file by, checked to still be that file
+ * (a deploy may have renamed a new binary over it): else reached again
+ * through a process that maps it, else "" (its frames stay unnamed rather
+ * than named from another file). */
+const char *modules__path(struct module *m);
 /* Headers of the module's ELF file, parsed once; NULL if unreadable. */
 const struct elf_info *modules__elf(struct module *m);
 /* Unwind tables of the module, parsed once; NULL if it has none. */

@@ -44,12 +44,12 @@ static const Dwfl_Callbacks callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
-static struct native_sym *native_open(const struct module *m)
+static struct native_sym *native_open(struct module *m)
 {
 	struct native_sym *s = xcalloc(1, sizeof(*s));
 	const char *base;
 
-	if (!m->open_path[0])
+	if (!modules__path(m)[0])
 		return s;
 	/* .gopclntab survives stripping and knows Go's inlining: it is the
 	 * first source for Go code. Quietly not Go for everything else. */
@@ -104,7 +104,7 @@ void symbolizer__free(struct symbolizer *sz)
 	free(sz);
 }
 
-static struct native_sym *native_of(struct symbolizer *sz, const struct module *m)
+static struct native_sym *native_of(struct symbolizer *sz, struct module *m)
 {
 	struct native_sym *s;
 	uint64_t v;

@@ -12,6 +12,7 @@
 #include "symbols/unwind.h"
 
 #include "symbols/tables.h"
+#include "trace/resync.h"
 
 struct process;
 struct u64map;
@@ -47,6 +48,7 @@ struct collector {
 	uint64_t go_unknown;		/* Go records for a process not known as Go */
 	uint64_t go_creation_stacks_lost;	/* copied, but not walkable: gopc kept */
 	uint64_t go_creation_stacks_copied;	/* copied and walked */
+	struct resync_stats resync;	/* after ring-buffer losses (resync.c) */
 
 	/* Called after an exec or a fork was applied to p: lets the caller
 	 * recognize a Go program and attach its probes. */

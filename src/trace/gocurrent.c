@@ -200,7 +200,8 @@ void gocurrent__read(struct goproc *g, struct process *p, struct goroutine **grs
 	memset(r.st, 0, sizeof(*r.st));
 	r.st->goroutines = n;
 	/* in address order, neighbouring gs are read as one range */
-	qsort(grs, n, sizeof(*grs), by_address);
+	if (n > 1)
+		qsort(grs, n, sizeof(*grs), by_address);
 	for (size_t i = 0; i < n; i++)
 		out[i] = (struct goroutine_now){ NULL, 0, -1 };
 	if (p->exited || !goread__located(g, p->pid))

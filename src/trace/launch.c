@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ int launch__check(char *const argv[], char *resolved, size_t size)
 
 int launch__start(struct launch *l, char *const argv[])
 {
+	pid_t tracer = getpid();
 	int go[2], err[2];
 
 	memset(l, 0, sizeof(*l));
@@ -77,6 +79,11 @@ int launch__start(struct launch *l, char *const argv[])
 
 		close(go[1]);
 		close(err[0]);
+		/* If the tracer dies, even by SIGKILL, the command gets the
+		 * SIGTERM leakscope would have sent it when stopping first,
+		 * instead of running on untraced where nobody looks. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != tracer)
+			_exit(127);
 		/* Wait for the tracer; if it dies first, read gets EOF. */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);

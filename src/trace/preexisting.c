@@ -58,18 +58,21 @@ static void format_endpoint(const char *hex, char *out, size_t size)
 	}
 }
 
-/* Descriptions are copies the map owns (socket_names_free): a netns may
- * hold thousands of sockets, and only the process's own are kept. */
+/* Descriptions are copies the map owns (preexisting__socket_names_free):
+ * a netns may hold thousands of sockets, and only the process's own are
+ * kept. */
 static void put_name(struct u64map *names, uint64_t inode, const char *desc)
 {
 	uint64_t old;
 
+	if (inode == U64MAP_EMPTY)	/* a number the map cannot hold */
+		return;
 	if (u64map__get(names, inode, &old))
 		free((char *)(uintptr_t)old);
 	u64map__put(names, inode, (uint64_t)(uintptr_t)xstrdup(desc));
 }
 
-static void socket_names_free(struct u64map *names)
+void preexisting__socket_names_free(struct u64map *names)
 {
 	uint64_t v;
 	size_t it = 0;
@@ -79,18 +82,28 @@ static void socket_names_free(struct u64map *names)
 	u64map__free(names);
 }
 
-/* Local ports some socket listens on: an established socket on one of
- * them was accepted by that listener. */
-static void listening_ports(int pid, const char *proto, struct u64map *ports)
+/* The next line of text into buf (cut to its size), advancing *p;
+ * false at the end. */
+static bool next_line(const char **p, char *buf, size_t size)
 {
-	char path[64], line[512];
-	FILE *f;
+	const char *nl;
+	size_t len;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+	if (!**p)
+		return false;
+	nl = strchr(*p, '\n');
+	len = nl ? (size_t)(nl - *p) : strlen(*p);
+	snprintf(buf, size, "%.*s", (int)MIN(len, size - 1), *p);
+	*p += len + (nl ? 1 : 0);
+	return true;
+}
+
+void preexisting__parse_listening(const char *text, struct u64map *ports)
+{
+	char line[512];
+	const char *p = text;
+
+	while (next_line(&p, line, sizeof(line))) {
 		char local[64];
 		unsigned st;
 		const char *colon;
@@ -99,7 +112,6 @@ static void listening_ports(int pid, const char *proto, struct u64map *ports)
 		    (colon = strchr(local, ':')))
 			u64map__put(ports, strtoul(colon + 1, NULL, 16) + 1, 1);
 	}
-	fclose(f);
 }
 
 /*
@@ -111,21 +123,15 @@ static void listening_ports(int pid, const char *proto, struct u64map *ports)
  *   tcp 127.0.0.1:6379 accepted (established)
  *   tcp -> 10.0.0.5:5432 (established)
  */
-static void scan_inet(int pid, const char *proto, const struct u64map *listening,
-		      struct u64map *names)
+void preexisting__parse_inet(const char *proto, const char *text,
+			     const struct u64map *listening, struct u64map *names)
 {
-	char path[64], line[512];
-	FILE *f;
+	char line[512];
+	const char *p = text;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
-	f = fopen(path, "re");
-	if (!f)
+	if (!next_line(&p, line, sizeof(line)))	/* header */
 		return;
-	if (!fgets(line, sizeof(line), f)) {	/* header */
-		fclose(f);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
+	while (next_line(&p, line, sizeof(line))) {
 		char local[64], remote[64], l[80], r[80], desc[256];
 		const char *state;
 		unsigned st;
@@ -149,23 +155,17 @@ static void scan_inet(int pid, const char *proto, const struct u64map *listening
 			snprintf(desc, sizeof(desc), "%s -> %s (%s)", proto, r, state);
 		put_name(names, inode, desc);
 	}
-	fclose(f);
 }
 
-static void scan_unix(int pid, struct u64map *names)
+/* /proc/PID/net/unix: "Num RefCount Protocol Flags Type St Inode Path". */
+void preexisting__parse_unix(const char *text, struct u64map *names)
 {
-	char path[64], line[PATH_MAX + 128];
-	FILE *f;
+	char line[PATH_MAX + 128];
+	const char *p = text;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/unix", pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!next_line(&p, line, sizeof(line)))
 		return;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
+	while (next_line(&p, line, sizeof(line))) {
 		unsigned long inode;
 		char name[PATH_MAX] = "", desc[PATH_MAX + 16];
 		int n = sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %4095s", &inode, name);
@@ -175,20 +175,36 @@ static void scan_unix(int pid, struct u64map *names)
 		snprintf(desc, sizeof(desc), "unix %s", name[0] ? name : "(unnamed)");
 		put_name(names, inode, desc);
 	}
-	fclose(f);
+}
+
+static char *net_table(int pid, const char *proto)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, proto);
+	return read_file(path, NULL);
 }
 
 static struct u64map *socket_names(int pid)
 {
+	static const char *const inet[] = { "tcp", "tcp6", "udp", "udp6" };
 	struct u64map *names = u64map__new(64), *listening = u64map__new(16);
+	char *texts[4], *unix_text;
 
-	listening_ports(pid, "tcp", listening);
-	listening_ports(pid, "tcp6", listening);
-	scan_inet(pid, "tcp", listening, names);
-	scan_inet(pid, "tcp6", listening, names);
-	scan_inet(pid, "udp", listening, names);
-	scan_inet(pid, "udp6", listening, names);
-	scan_unix(pid, names);
+	for (int i = 0; i < 4; i++) {
+		texts[i] = net_table(pid, inet[i]);
+		if (texts[i] && i < 2)
+			preexisting__parse_listening(texts[i], listening);
+	}
+	for (int i = 0; i < 4; i++) {
+		if (texts[i])
+			preexisting__parse_inet(inet[i], texts[i], listening, names);
+		free(texts[i]);
+	}
+	unix_text = net_table(pid, "unix");
+	if (unix_text)
+		preexisting__parse_unix(unix_text, names);
+	free(unix_text);
 	u64map__free(listening);
 	return names;
 }
@@ -201,7 +217,7 @@ bool preexisting__socket_name(int pid, uint64_t inode, char *buf, size_t size)
 
 	if (found)
 		snprintf(buf, size, "%s", (const char *)(uintptr_t)v);
-	socket_names_free(names);
+	preexisting__socket_names_free(names);
 	return found;
 }
 
@@ -214,7 +230,7 @@ static uint32_t fd_mode(int pid, int fd)
 	return stat(path, &st) == 0 ? st.st_mode : 0;
 }
 
-static int scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
+int preexisting__scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 {
 	struct strtab *strings = p->tables->strings;
 	struct u64map *sockets = NULL;
@@ -263,7 +279,7 @@ static int scan_fds(struct process *p, uint64_t now_ns, uint64_t *count)
 	}
 	closedir(dp);
 	if (sockets)
-		socket_names_free(sockets);
+		preexisting__socket_names_free(sockets);
 	return 0;
 }
 
@@ -319,7 +335,7 @@ int preexisting__scan(struct process *p, uint64_t now_ns,
 		      struct preexisting_counts *out)
 {
 	struct preexisting_counts c = { 0 };
-	int err = scan_fds(p, now_ns, &c.fds);
+	int err = preexisting__scan_fds(p, now_ns, &c.fds);
 
 	if (!err)
 		err = scan_maps(p, now_ns, &c);

@@ -19,26 +19,27 @@
 #define CAP_BPF 39
 #endif
 
-static int has_cap(const struct __user_cap_data_struct d[2], int cap)
+bool preflight__has_cap(int cap)
 {
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &hdr, d))
+		return false;
 	return (d[cap / 32].effective >> (cap % 32)) & 1;
 }
 
 unsigned preflight__caps(void)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { 0 };
 	unsigned caps = 0;
 
-	if (syscall(SYS_capget, &hdr, data))
-		return 0;
-	if (has_cap(data, CAP_SYS_ADMIN))
+	if (preflight__has_cap(CAP_SYS_ADMIN))
 		caps |= PREFLIGHT_CAP_SYS_ADMIN;
-	if (has_cap(data, CAP_BPF))
+	if (preflight__has_cap(CAP_BPF))
 		caps |= PREFLIGHT_CAP_BPF;
-	if (has_cap(data, CAP_PERFMON))
+	if (preflight__has_cap(CAP_PERFMON))
 		caps |= PREFLIGHT_CAP_PERFMON;
-	if (has_cap(data, CAP_SYS_PTRACE))
+	if (preflight__has_cap(CAP_SYS_PTRACE))
 		caps |= PREFLIGHT_CAP_SYS_PTRACE;
 	return caps;
 }
@@ -52,10 +53,26 @@ bool preflight__caps_enough(unsigned caps)
 
 int preflight__privileges(const struct logger *log)
 {
-	if (preflight__caps_enough(preflight__caps()))
+	bool admin = preflight__has_cap(CAP_SYS_ADMIN);
+	char missing[128] = "";
+
+	if (!admin && !preflight__has_cap(CAP_BPF))
+		strcat(missing, ", CAP_BPF");
+	if (!admin && !preflight__has_cap(CAP_PERFMON))
+		strcat(missing, ", CAP_PERFMON");
+	if (!preflight__has_cap(CAP_SYS_PTRACE))
+		strcat(missing, ", CAP_SYS_PTRACE");
+	if (!missing[0])
 		return 0;
-	logger__say(log, LOG_ERROR, "needs root, or CAP_BPF, CAP_PERFMON and "
-		    "CAP_SYS_PTRACE: run it with sudo");
+	if (geteuid() != 0)
+		logger__say(log, LOG_ERROR, "needs root, or CAP_BPF, CAP_PERFMON and "
+			    "CAP_SYS_PTRACE (CAP_SYS_ADMIN too for Go programs): run it with "
+			    "sudo");
+	else
+		logger__say(log, LOG_ERROR, "missing capabilit%s %s (it needs CAP_BPF, "
+			    "CAP_PERFMON and CAP_SYS_PTRACE; CAP_SYS_ADMIN for Go programs): "
+			    "run it as root with its full capabilities",
+			    strchr(missing + 2, ',') ? "ies" : "y", missing + 2);
 	return -EPERM;
 }
 
@@ -66,6 +83,25 @@ int preflight__btf(const struct logger *log)
 	logger__say(log, LOG_ERROR, "this kernel has no BTF (/sys/kernel/btf/vmlinux "
 		    "missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 	return -ENOENT;
+}
+
+/* The state letter of /proc/PID/stat (R, S, Z...), 0 if unreadable. The
+ * command name before it is in parentheses and may hold anything. */
+static char process_state(int pid)
+{
+	char path[64], buf[512], *close;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	close = strrchr(buf, ')');
+	return close && close[1] == ' ' ? close[2] : 0;
 }
 
 int preflight__pid(int pid)
@@ -88,10 +124,21 @@ int preflight__pid(int pid)
 		if (sscanf(buf, "Tgid: %d", &tgid) == 1)
 			break;
 	fclose(f);
+	if (tgid > 0 && tgid == getpid()) {
+		fprintf(stderr, "leakscope: PID %d is this leakscope: it cannot trace "
+			"itself (its own records would feed it without end)\n", pid);
+		return -EINVAL;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (readlink(path, buf, sizeof(buf)) < 0 && errno == ENOENT) {
-		fprintf(stderr, "leakscope: PID %d is a kernel thread; it has no user "
-			"memory or fds to trace\n", pid);
+		/* No executable: a zombie (exited, not yet reaped) or a kernel
+		 * thread; /proc/PID/stat's state tells them apart. */
+		if (process_state(pid) == 'Z')
+			fprintf(stderr, "leakscope: PID %d has exited (a zombie its parent has "
+				"not reaped): nothing is left to trace\n", pid);
+		else
+			fprintf(stderr, "leakscope: PID %d is a kernel thread; it has no user "
+				"memory or fds to trace\n", pid);
 		return -EINVAL;
 	}
 	return tgid > 0 ? tgid : pid;

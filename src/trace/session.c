@@ -2,6 +2,11 @@
 #include "trace/session.h"
 #include "trace/collector.h"
 #include "trace/goprobes.h"
+#include "trace/goread.h"
+#include "trace/preflight.h"
+
+#include <linux/capability.h>
+#include "base/util.h"
 #include "trace/mallocprobes.h"
 #include "ledgers/goproc.h"
 #include "base/logfmt.h"
@@ -38,11 +43,27 @@ void session__on_new_image(void *ctx, struct process *p)
 		}
 		return;
 	}
+	/* The kernel's uprobe events demand CAP_SYS_ADMIN: say that, not
+	 * "permission denied" per probe. */
+	if (!preflight__has_cap(CAP_SYS_ADMIN)) {
+		if (!h->structured)
+			fprintf(stderr, "leakscope: pid %d (%s): Go kinds off: uprobes need "
+				"CAP_SYS_ADMIN (run as root)\n", p->pid, p->exe);
+		else
+			LOG_W("Go kinds off: uprobes need CAP_SYS_ADMIN", "pid=%d exe=%s", p->pid,
+			      logfmt__q(p->exe));
+		return;
+	}
 	if (goprobes__attach(h->gp, b, h->all_processes ? -1 : p->pid) == 0) {
 		goproc__free(p->go);
 		p->go = goproc__new(b);
 		p->go->snapshot = goprobes__goroutine_mode(h->gp) == GO_GOROUTINES_SNAPSHOT;
 		goprobes__watch(h->gp, b, p->pid);
+		/* An exec under tracing: the new runtime was already starting
+		 * goroutines (runtime init) before the probes went in; read
+		 * those from allgs, as on attach. */
+		if (p->execed)
+			goread__scan_allgs(p->go, p, now_ns());
 		if (h->verbose && !h->structured)
 			fprintf(stderr, "leakscope: pid %d: Go %s, probes attached\n", p->pid,
 				gobin__version(b->bin)->str);

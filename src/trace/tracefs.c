@@ -31,9 +31,14 @@ int tracefs__ensure(const struct logger *log)
 	if (unshare(CLONE_NEWNS)) {
 		int err = -errno;
 
-		logger__say(log, LOG_ERROR, "tracefs is not mounted and a private "
-			    "mount namespace failed: %s (mount it: mount -t tracefs "
-			    "tracefs " TRACEFS ")", strerror(errno));
+		if (err == -EPERM)
+			logger__say(log, LOG_ERROR, "tracefs is not mounted, and mounting it "
+				    "needs CAP_SYS_ADMIN: mount it (mount -t tracefs tracefs "
+				    TRACEFS ") or run leakscope as root");
+		else
+			logger__say(log, LOG_ERROR, "tracefs is not mounted and a private "
+				    "mount namespace failed: %s (mount it: mount -t tracefs "
+				    "tracefs " TRACEFS ")", strerror(errno));
 		return err;
 	}
 	/* Nothing we mount may propagate back to the host. */

@@ -10,7 +10,8 @@ import subprocess
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LEAKSCOPE = os.path.join(ROOT, "leakscope")
+# LEAKSCOPE_BIN: another build of the tool (the ASan+UBSan one, build-san/)
+LEAKSCOPE = os.environ.get("LEAKSCOPE_BIN") or os.path.join(ROOT, "leakscope")
 WORKLOADS = os.path.join(ROOT, "build", "workloads")
 # Scratch files of the tests; a guest of the kernel matrix sees ROOT
 # read-only and points this at its writable share.

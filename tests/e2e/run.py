@@ -55,11 +55,16 @@ def build_fixtures():
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--filter", default="")
+    ap.add_argument("--filter", default="",
+                    help="run tests whose name or file holds one of these (comma-separated)")
+    ap.add_argument("--prefix", default="",
+                    help="put before each test's name (san_: the sanitizer build's run)")
     ap.add_argument("--tests", default="", help="exact test names, comma-separated")
     ap.add_argument("--no-build", action="store_true",
                     help="fixtures are built already (a guest of tests/kernels)")
     args = ap.parse_args()
+    filters = [f for f in args.filter.split(",") if f]
+    pre = args.prefix
     wanted = set(filter(None, args.tests.split(",")))
     if not args.no_build:
         build_fixtures()
@@ -74,22 +79,22 @@ def main():
     tests.sort(key=lambda t: (t[1], t[0]))
     failed = 0
     for _, modname, name, fn in tests:
-        if args.filter and args.filter not in name and args.filter not in modname:
+        if filters and not any(f in name or f in modname for f in filters):
             continue
         if wanted and name not in wanted:
             continue
         t0 = time.time()
         try:
             fn()
-            print(f"ok - {name} ({time.time() - t0:.1f}s)", flush=True)
+            print(f"ok - {pre}{name} ({time.time() - t0:.1f}s)", flush=True)
         except lib.Failure as e:
             failed += 1
             print(f"  {e}", flush=True)
-            print(f"not ok - {name}", flush=True)
+            print(f"not ok - {pre}{name}", flush=True)
         except Exception:
             failed += 1
             print("  " + traceback.format_exc().replace("\n", "\n  "), flush=True)
-            print(f"not ok - {name}", flush=True)
+            print(f"not ok - {pre}{name}", flush=True)
         finally:
             lib.kill_all()
     # Nothing may outlive the run: no process of ours, no probe. The
@@ -105,9 +110,9 @@ def main():
     if left:
         failed += 1
         print(f"  BPF programs still loaded: {sorted(left)}")
-        print("not ok - no_probe_left_behind")
-    elif not args.filter:
-        print("ok - no_probe_left_behind")
+        print(f"not ok - {pre}no_probe_left_behind")
+    elif not filters:
+        print(f"ok - {pre}no_probe_left_behind")
     for name in sorted(wanted - {t[2] for t in tests}):
         failed += 1
         print(f"not ok - {name} (no such test)")
