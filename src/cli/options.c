@@ -188,8 +188,9 @@ static error_t set_seconds(struct parse *ps, const char *name, const char *arg,
 	double v;
 
 	if (parse__seconds(arg, &v) || (!allow_zero && v == 0))
-		return usage__error(&ps->u, "invalid --%s '%s' (seconds%s, or with a unit: "
-				    "250ms, 90s, 5m)", name, arg, allow_zero ? "" : " > 0");
+		return usage__error(&ps->u, "invalid --%s '%s' (seconds, %s up to %.0f, or with "
+				    "a unit: 250ms, 90s, 5m)", name, arg,
+				    allow_zero ? "0" : "more than 0", (double)PARSE_SECONDS_MAX);
 	*out = v;
 	return 0;
 }

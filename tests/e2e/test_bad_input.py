@@ -76,7 +76,7 @@ def rows(f, z):
         (["--ring-buffer", "3", "-p", str(me)], USAGE, ["--ring-buffer", "3"]),
         (["--ring-buffer", "99999999", "-p", str(me)], USAGE, ["--ring-buffer"]),
         (["-d", "-3", "-p", str(me)], USAGE, ["-3"]),
-        (["-d", "1e9", "-p", str(me)], USAGE, ["1e9"]),
+        (["-d", "1e9", "-p", str(me)], USAGE, ["1e9", "10000000"]),
         (["-d", "nan", "-p", str(me)], USAGE, ["nan"]),
         (["-i", "x", "-p", str(me)], USAGE, ["x"]),
         (["--min-age", "-1", "-p", str(me)], USAGE, ["-1"]),
