@@ -262,8 +262,12 @@ def test_prometheus_go_heap_equals_its_own_pprof():
         report = load_report(out)
         eq(report["targets"][0]["go"]["version"], "go1.19.8", "Debian's prometheus")
         mine = ours(report, "go_heap", "bytes")
-        check(any("github.com/prometheus" in f for k in after for f in k),
-              f"prometheus's own code holds heap: {list(after)}")
+        # what holds sampled heap at that moment varies (init-time tables
+        # of its libraries, its own code once it serves): any of the
+        # program's modules beyond the standard library will do
+        check(any(f.startswith(("github.com/", "go.opencensus.io/", "go.opentelemetry.io/"))
+                  for k in after for f in k),
+              f"third-party code of prometheus holds heap: {list(after)}")
         eq(sorted(mine.items()), sorted(after.items()),
            "prometheus go_heap, every stack frame for frame, vs its /debug/pprof/heap")
     finally:
