@@ -32,6 +32,13 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /tmp/resu
 	echo "guest: cannot mount the results share" >/dev/console
 	off
 fi
+# the repository, wherever it is (a clone under /tmp is hidden by the
+# tmpfs above), read-only at its own path
+mkdir -p "$repo" 2>/dev/null
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 repo "$repo"; then
+	echo "guest: cannot mount the repository share at $repo" >/dev/console
+	off
+fi
 ip link set lo up
 
 out=/tmp/results

@@ -252,6 +252,10 @@ def qemu_command(kernel, initrd, results):
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
             "multidevs=remap",
             "-virtfs", f"local,path={results},mount_tag=results,security_model=none,"
+            "multidevs=remap",
+            # the repository on its own: the guest's /tmp, /run and
+            # /dev/shm are its own tmpfs, which hide a clone made there
+            "-virtfs", f"local,path={ROOT},mount_tag=repo,security_model=none,readonly=on,"
             "multidevs=remap"]
 
 
