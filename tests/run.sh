@@ -7,9 +7,9 @@
 # every fuzz target for a minute, and the unit tests and a subset of the
 # end-to-end tests against the ASan+UBSan build (names prefixed san_).
 # --sanitize runs only the sanitizer part, --fuzz N only the fuzz targets
-# for N seconds each (what --ci adds).
+# for N seconds each, --extra N both (what --ci adds to make test).
 # --kernels runs only the kernel matrix (Debian's 6.1 and 6.12 under qemu).
-# Usage: tests/run.sh [--unit|--e2e|--kernels|--ci|--sanitize|--fuzz N] [NAME-FILTER]
+# Usage: tests/run.sh [--unit|--e2e|--kernels|--ci|--sanitize|--fuzz N|--extra N] [NAME-FILTER]
 set -u
 cd "$(dirname "$0")/.."
 mode=all
@@ -21,6 +21,7 @@ case "${1:-}" in
 --ci) ci=1; shift ;;
 --sanitize) mode=sanitize; shift ;;
 --fuzz) mode=fuzz; fuzz_seconds=$2; shift 2 ;;
+--extra) mode=extra; fuzz_seconds=$2; shift 2 ;;
 esac
 filter=${1:-}
 out=build/tests
@@ -210,11 +211,13 @@ finish_kernels() {
 	# a run cut short takes the kernel matrix (and its guests) with it
 	trap 'kill $kernels_pid $e2e_pids 2>/dev/null' EXIT
 	trap 'exit 130' INT TERM
-	if [ "$mode" = sanitize ] || [ "$mode" = fuzz ]; then
-		[ "$mode" = fuzz ] && run_fuzz --seconds "$fuzz_seconds"
-		[ "$mode" = sanitize ] && { fetch_go_binaries; run_sanitized; }
+	case $mode in
+	sanitize | fuzz | extra)
+		[ "$mode" = sanitize ] || run_fuzz --seconds "$fuzz_seconds"
+		[ "$mode" = fuzz ] || { fetch_go_binaries; run_sanitized; }
 		exit 0
-	fi
+		;;
+	esac
 	fetch_go_binaries
 	case $mode in
 	kernels) run_kernels ;;
