@@ -51,7 +51,7 @@ if [ -f "$out/run.sh" ]; then	# matrix.py --run: a command of the developer's
 	off
 fi
 tests=$(cat "$out/tests.txt")
-LEAKSCOPE_TEST_TMP=$out/tmp LEAKSCOPE_TEST_PATIENCE=5 /usr/bin/python3 tests/e2e/run.py --no-build --tests "$tests" \
+LEAKSCOPE_TEST_TMP=$out/tmp LEAKSCOPE_TEST_PATIENCE=5 /usr/bin/python3 tests/e2e/run.py --no-build --final-check always --tests "$tests" \
 	>"$out/tap.log" 2>&1
 echo $? >"$out/status"
 off
