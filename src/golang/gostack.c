@@ -7,27 +7,36 @@
 #include <string.h>
 
 
+/* The pcs a binary's stacks hold are its call sites, but a stack read
+ * from a target's memory can hold any value: past this many the cache
+ * starts again rather than grow with what a broken or hostile target
+ * hands it. */
+#define GOSTACK_PCINFO_MAX (1u << 20)
+
 static const struct gobin_pcinfo *pcinfo(struct gobin *bin, uint64_t vaddr)
 {
-	struct gobin_pcinfo *i;
+	static const struct gobin_pcinfo in_no_function;	/* found = 0 */
+	struct gobin_pcinfo found = { .found = 1 }, *i;
 	uint64_t idx, entry;
 	const char *func;
 
+	if (bin->pcinfo_index && u64map__get(bin->pcinfo_index, vaddr, &idx))
+		return &bin->pcinfos[idx];
+	/* a pc in no function ends the walk; it is not kept */
+	if (gobin__frame_size(bin, vaddr, &func, &entry, &found.spdelta))
+		return &in_no_function;
+	if (bin->npcinfos >= GOSTACK_PCINFO_MAX)
+		gobin_pcinfo_free(bin);
 	if (!bin->pcinfo_index)
 		bin->pcinfo_index = u64map__new(256);
-	if (u64map__get(bin->pcinfo_index, vaddr, &idx))
-		return &bin->pcinfos[idx];
+	found.entry = vaddr == entry;
+	found.goexit = !strcmp(func, "runtime.goexit");
+	/* where a stack starts: the runtime's own start-up frames */
+	found.top = !strcmp(func, "runtime.mstart") || !strcmp(func, "runtime.rt0_go");
 	grow_array((void **)&bin->pcinfos, &bin->cap_pcinfos, bin->npcinfos + 1,
 		   sizeof(*bin->pcinfos));
 	i = &bin->pcinfos[bin->npcinfos];
-	memset(i, 0, sizeof(*i));
-	if (gobin__frame_size(bin, vaddr, &func, &entry, &i->spdelta) == 0) {
-		i->found = 1;
-		i->entry = vaddr == entry;
-		i->goexit = !strcmp(func, "runtime.goexit");
-		/* where a stack starts: the runtime's own start-up frames */
-		i->top = !strcmp(func, "runtime.mstart") || !strcmp(func, "runtime.rt0_go");
-	}
+	*i = found;
 	u64map__put(bin->pcinfo_index, vaddr, bin->npcinfos++);
 	return i;
 }
