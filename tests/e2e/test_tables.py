@@ -202,15 +202,22 @@ def test_agent_tables_flat_over_process_churn():
         eq(sizes[r], sizes[0], f"tables (entries, bytes) after round {r + 1} vs round 1")
     # Without the sweep each round added ~9 MiB (measured: 126 -> 162 MiB
     # over rounds 2-5, the tables growing by 1275 strings, 225 stacks, 75
-    # modules and 354 symbols a round); with it, RSS after each round is
-    # within +-2 MiB of round 1 (malloc's arenas). The bound: half of
-    # what round 1 itself added (first symbolization, buffers), at least
-    # 4 MiB.
-    grew = rss[-1] - rss[0]
-    bound = max((rss[0] - rss0) // 2, 4 * MIB)
-    check(grew <= bound,
-          f"agent RSS grew {grew / MIB:.1f} MiB over rounds 2-{AGENT_ROUNDS} (bound "
-          f"{bound / MIB:.1f} MiB: half of what round 1 added, at least 4 MiB)")
+    # modules and 354 symbols a round): growth in every round. With it,
+    # RSS is flat round after round, but malloc may still take one step
+    # once (seen in CI: +4.6 MiB in round 2, then +0.1 a round, the tables
+    # identical): so the median of the rounds' growth is what must stay
+    # small, and the total only bounds a step to a few rounds' worth.
+    steps = sorted(b - a for a, b in zip(rss, rss[1:]))
+    if steps:
+        median = steps[(len(steps) - 1) // 2]  # lower median: two one-off steps pass
+        check(median <= 1 * MIB,
+              f"agent RSS grows round after round: median {median / MIB:.1f} MiB a round "
+              f"over rounds 2-{AGENT_ROUNDS} (bound 1 MiB; a leak of the churned "
+              f"processes' names and stacks adds ~9)")
+        grew = rss[-1] - rss[0]
+        check(grew <= 12 * MIB,
+              f"agent RSS grew {grew / MIB:.1f} MiB over rounds 2-{AGENT_ROUNDS} "
+              f"(bound 12 MiB)")
 
 
 def test_sweep_unit_tests_clean_under_valgrind():
