@@ -475,7 +475,7 @@ def test_debug_info_found_by_build_id_else_frames_counted_unresolved():
         subprocess.run(["objcopy", "--only-keep-debug", full, os.path.join(work, "keep")],
                        check=True)
         subprocess.run(["objcopy", "--strip-all", full, exe], check=True)
-        reports, errs = [], []
+        runs = []  # (report, stderr): without, then with the debug file
         for with_debug in (False, True):
             if with_debug:
                 os.makedirs(os.path.dirname(debug), exist_ok=True)
@@ -483,22 +483,21 @@ def test_debug_info_found_by_build_id_else_frames_counted_unresolved():
             out = tmpfile(f"buildid-{with_debug}.json")
             code, _, err = run([LEAKSCOPE, "-q", "-o", out, "--", exe])
             eq(code, 0, f"exit status; stderr {err}")
-            reports.append(load_report(out))
-            errs.append(err)
-        bare, named = reports
-        nameless = sum(1 for s in bare["stacks"] for f in s["frames"]
+            runs.append((load_report(out), err))
+        (bare, _), (named, named_err) = runs
+
+        def nameless(report):
+            return sum(1 for s in report["stacks"] for f in s["frames"]
                        if re.search(r"\+0x[0-9a-f]+$", f) or f.startswith("[unknown"))
-        check(nameless > 0, "the stripped program's frames have no names")
-        eq(bare["unresolved_frames"], nameless, "module+offset frames counted as unresolved")
+
+        check(nameless(bare) > 0, "the stripped program's frames have no names")
+        eq(bare["unresolved_frames"], nameless(bare), "module+offset frames counted as unresolved")
         sites = [s for s in named["stacks"] if "leak_open_site" in s["frames"]]
         check(sites and all("main" in s["frames"] for s in sites),
               "named from the debug file by build id: "
               f"{[(s['kind'], s['frames']) for s in named['stacks']]}, "
-              f"drops {named['drops']}, stats {named['stats']}, stderr {errs[1]}")
-        eq(named["unresolved_frames"],
-           sum(1 for s in named["stacks"] for f in s["frames"]
-               if re.search(r"\+0x[0-9a-f]+$", f) or f.startswith("[unknown")),
-           "what stays nameless is counted")
+              f"drops {named['drops']}, stats {named['stats']}, stderr {named_err}")
+        eq(named["unresolved_frames"], nameless(named), "what stays nameless is counted")
     finally:
         if os.path.exists(debug):
             os.unlink(debug)
