@@ -14,6 +14,8 @@
 
 #define LS_MAX_STACK_DEPTH 127	/* frames; the kernel's own sysctl default */
 #define LS_PATH_BYTES 256	/* bytes of a path kept per fd (with NUL) */
+#define LS_EXEC_PATH_BYTES 4096	/* the program's path at exec: PATH_MAX, since
+				 * it is all there is once the process is gone */
 #define LS_COMM_BYTES 16
 #define LS_EXEC_FD_WORDS 16	/* 1024 fds copied at exec; beyond: /proc */
 #define LS_AUXV_WORDS 56	/* mm->saved_auxv: load addresses at exec */
@@ -174,11 +176,11 @@ struct ls_exec_event {
 	__u32 exe_dev;		/* its st_dev, kernel encoding (major<<20|minor) */
 	__u32 flags;		/* LS_EXEC_* */
 	char comm[LS_COMM_BYTES];
-	char filename[LS_PATH_BYTES];	/* the ELF file run (interpreter of
-					 * a #! script), as given to exec */
+	char filename[LS_EXEC_PATH_BYTES];	/* the ELF file run (interpreter
+						 * of a #! script), as given to exec */
 };
 _Static_assert(sizeof(struct ls_exec_event) ==
-		       24 + 8 + 128 + 8 * LS_AUXV_WORDS + 16 + 16 + LS_PATH_BYTES,
+		       24 + 8 + 128 + 8 * LS_AUXV_WORDS + 16 + 16 + LS_EXEC_PATH_BYTES,
 	       "exec layout");
 
 struct ls_fork_event {

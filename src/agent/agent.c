@@ -116,7 +116,7 @@ static struct process *start_process(struct agent *a, int pid,
 /* An exec the BPF side announced for a process nobody traces yet. */
 static void on_untraced_exec(struct agent *a, const struct ls_exec_event *e, size_t size)
 {
-	char comm[LS_COMM_BYTES + 1], pcomm[64], exe[PATH_MAX], filename[LS_PATH_BYTES], *cg = NULL;
+	char comm[LS_COMM_BYTES + 1], pcomm[64], exe[PATH_MAX], filename[LS_EXEC_PATH_BYTES], *cg = NULL;
 	struct proc_identity id = { 0 };
 	int pid = (int)e->hdr.pid;
 	struct process *p;

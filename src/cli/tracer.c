@@ -199,6 +199,7 @@ static int release_command(struct tracer *t)
 	/* The command's image is known before it runs: a Go program gets
 	 * its probes now, so its first goroutine is seen. */
 	p->exe = strtab__intern(t->coll.tables.strings, t->command_path);
+	process__hold_program(p, t->command_path);
 	/* its libraries' allocators, probed before it runs */
 	mallocprobes__prepare_launch(t->hook.mp, &t->coll.tables, t->command_path,
 				     t->child.pid);
@@ -267,6 +268,10 @@ static int start(struct tracer *t)
 	err = load_and_attach(t);
 	if (!err && t->opts.command)
 		err = release_command(t);
+	/* For tests only: read the first records late, as a collector
+	 * starved of CPU does; a short command has ended by then. */
+	if (!err && getenv("LEAKSCOPE_TEST_POLL_DELAY_MS"))
+		usleep(atoi(getenv("LEAKSCOPE_TEST_POLL_DELAY_MS")) * 1000);
 	if (!err)
 		err = adopt_pids(t);
 	return err;

@@ -2,6 +2,7 @@
 #include "ledgers/process.h"
 #include "ledgers/goproc.h"
 #include "base/hashmap.h"
+#include "symbols/modules.h"
 #include "symbols/stacks.h"
 #include "base/strtab.h"
 #include "symbols/tables.h"
@@ -216,6 +217,21 @@ void process__exec_reset(struct process *p)
 	p->execed = true;
 }
 
+void process__hold_program(struct process *p, const char *path)
+{
+	p->held_program = modules__add_held(p->tables->modules, path);
+}
+
+/* The code map from /proc: what the exec record could not place is there. */
+static int reread_code(struct process *p)
+{
+	int err = addrspace__read_proc(&p->as, p->pid);
+
+	if (!err)
+		p->program_unread = false;
+	return err;
+}
+
 void process__locate_code(struct process *p, uint64_t pc)
 {
 	uint32_t mod;
@@ -224,7 +240,7 @@ void process__locate_code(struct process *p, uint64_t pc)
 	if (p->exited || addrspace__resolve(&p->as, pc, &mod, &off) ||
 	    now_ns() - p->as.last_proc_read_ns <= PROC_REREAD_NS)
 		return;
-	addrspace__read_proc(&p->as, p->pid);
+	reread_code(p);
 }
 
 uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
@@ -244,7 +260,7 @@ uint32_t process__intern_stack(struct process *p, const uint64_t *ips,
 	/* Code mapped since we last looked (dlopen, or code that was there
 	 * before attach): look again while the process is alive. */
 	if (miss && !p->exited && now_ns() - p->as.last_proc_read_ns > PROC_REREAD_NS &&
-	    addrspace__read_proc(&p->as, p->pid) == 0) {
+	    reread_code(p) == 0) {
 		key = hash_bytes(ips, n * sizeof(*ips), p->as.gen ^ (uint64_t)flags << 32);
 		if (key == U64MAP_EMPTY)
 			key--;
@@ -305,6 +321,7 @@ void process__mark(const struct process *p)
 
 	tables__mark_string(t, p->exe);
 	tables__mark_string(t, p->exe_file);
+	modules__mark(t->modules, p->held_program);
 	addrspace__mark(&p->as);
 	mappings__visit_allocs(&p->maps, mark_mapping, t);
 	for (size_t i = 0; i < p->brk.n; i++)

@@ -31,6 +31,11 @@ struct process {
 	int exit_status;	/* wait status, valid when exited */
 	uint64_t exit_ns;
 	bool execed;		/* image replaced at least once under tracing */
+	bool program_unread;	/* the last exec's program file could not be
+				 * read (gone from its path and the process
+				 * gone too): its frames are unnamed */
+	uint32_t held_program;	/* module of the command we launched (its
+				 * file held open), until its exec is seen */
 
 	struct tables *tables;	/* the collector's: stacks, strings, modules */
 	struct addrspace as;
@@ -56,6 +61,10 @@ void process__read_identity(struct process *p);
 void process__resolve_exe(struct process *p);
 /* Drop what an exec replaces: memory ledgers and code map. */
 void process__exec_reset(struct process *p);
+/* The command leakscope is about to run as this process: its file held
+ * open, so that the exec is placed even if the command is gone (and its
+ * path relative) by the time its records are read. */
+void process__hold_program(struct process *p, const char *path);
 /* Before unwinding from pc: if no known code holds it and the process
  * is alive, re-read its code map (at most every 20 ms). Libraries mapped
  * before tracing began (an exec seen late) are found this way before the

@@ -571,6 +571,22 @@ static void malloc_notes(struct report *r, const struct collector *c)
 	}
 }
 
+/* Why some frames of a process have no names: its program could not be
+ * read when its exec was seen. */
+static void program_notes(struct report *r, const struct collector *c)
+{
+	for (size_t i = 0; i < c->nprocs; i++) {
+		const struct process *p = c->procs[i];
+
+		if (p->program_unread)
+			report__add_process_note(r, p->pid, "pid %d: its program %s could not be "
+						 "read when its exec was seen (the process had "
+						 "ended and the path no longer led to the file): "
+						 "frames in it and in its loader are unnamed",
+						 p->pid, p->exe ? p->exe : "?");
+	}
+}
+
 struct report *report__build(const struct collector *c,
 			     const struct report_options *o)
 {
@@ -643,6 +659,7 @@ struct report *report__build(const struct collector *c,
 		r->unresolved_frames += r->stacks[i].unresolved;
 	report__sort(r);
 	malloc_notes(r, c);
+	program_notes(r, c);
 	/* after symbolizing: what the tables hold with this report made */
 	_Static_assert(REPORT_TABLES == TABLE_MAX, "one report_table per table");
 	for (int k = 0; k < TABLE_MAX; k++) {

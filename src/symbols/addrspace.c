@@ -160,7 +160,7 @@ static uint64_t auxv_get(const uint64_t *auxv, size_t words, uint64_t type)
 	return 0;
 }
 
-void addrspace__from_exec(struct addrspace *as, int pid, const char *path,
+bool addrspace__from_exec(struct addrspace *as, int pid, const char *path,
 			  uint64_t dev, uint64_t ino, const uint64_t *auxv,
 			  size_t auxv_words)
 {
@@ -170,10 +170,18 @@ void addrspace__from_exec(struct addrspace *as, int pid, const char *path,
 	uint32_t exe = modules__add(as->mods, path, dev, ino, pid);
 	struct module *m = modules__get(as->mods, exe);
 	const struct elf_info *e = m ? modules__elf(m) : NULL;
+	bool placed = false;
 
+	/* The process is gone and its path leads nowhere (relative, or
+	 * renamed): the same file may be open already, as the command we
+	 * launched is. */
+	if (!e && (exe = modules__find_readable(as->mods, dev, ino)) != MODULE_NONE)
+		e = modules__elf(modules__get(as->mods, exe));
 	addrspace__clear(as);
-	if (e && e->has_phdr_vaddr && at_phdr)
+	if (e && e->has_phdr_vaddr && at_phdr) {
 		add_loaded_elf(as, exe, at_phdr - e->phdr_vaddr);
+		placed = true;
+	}
 	if (e && e->interp[0] && at_base) {
 		struct stat st;
 		uint32_t ld;
@@ -190,6 +198,7 @@ void addrspace__from_exec(struct addrspace *as, int pid, const char *path,
 		if (id != MODULE_NONE)
 			addrspace__add(as, vdso, vdso + 2 * 4096, 0, id);
 	}
+	return placed;
 }
 
 bool addrspace__resolve(const struct addrspace *as, uint64_t addr,

@@ -38,8 +38,10 @@ void addrspace__add(struct addrspace *as, uint64_t start, uint64_t end,
 /* Re-read the executable mappings of /proc/PID/maps: 0 or -errno. */
 int addrspace__read_proc(struct addrspace *as, int pid);
 /* Rebuild from an exec: the program file (ino/dev known), its
- * interpreter and vDSO, placed where the auxiliary vector says. */
-void addrspace__from_exec(struct addrspace *as, int pid, const char *path,
+ * interpreter and vDSO, placed where the auxiliary vector says. False
+ * when the program's file could not be read (its frames and its loader's
+ * stay unplaced until /proc shows them). */
+bool addrspace__from_exec(struct addrspace *as, int pid, const char *path,
 			  uint64_t dev, uint64_t ino, const uint64_t *auxv,
 			  size_t auxv_words);
 bool addrspace__resolve(const struct addrspace *as, uint64_t addr,

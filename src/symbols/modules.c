@@ -161,6 +161,47 @@ uint32_t modules__vdso(struct modules *mods)
 	return modules__add(mods, "[vdso]", 0, 0, 0);
 }
 
+uint32_t modules__add_held(struct modules *mods, const char *path)
+{
+	struct stat st;
+	struct module *m;
+	uint32_t id;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return MODULE_NONE;
+	if (fstat(fd, &st) ||
+	    (id = modules__add(mods, path, st.st_dev, st.st_ino, 0)) == MODULE_NONE) {
+		close(fd);
+		return MODULE_NONE;
+	}
+	m = modules__get(mods, id);
+	if (m->open_fd >= 0) {	/* held already */
+		close(fd);
+		return id;
+	}
+	/* opened by its path while that still leads to it: the fd is for
+	 * when it no longer does (modules__path) */
+	m->open_fd = fd;
+	snprintf(m->fd_path, sizeof(m->fd_path), "/proc/self/fd/%d", fd);
+	if (!m->open_path[0])
+		m->open_path = m->fd_path;
+	return id;
+}
+
+uint32_t modules__find_readable(struct modules *mods, uint64_t dev, uint64_t ino)
+{
+	if (!ino)
+		return MODULE_NONE;
+	for (size_t i = 0; i < mods->nmods; i++) {
+		struct module *m = mods->mods[i];
+
+		if (m && m->ino == ino && m->dev == dev && modules__elf(m))
+			return m->id;
+	}
+	return MODULE_NONE;
+}
+
 struct module *modules__get(const struct modules *mods, uint32_t id)
 {
 	return id && id <= mods->nmods ? mods->mods[id - 1] : NULL;
@@ -231,7 +272,10 @@ const char *modules__path(struct module *m)
 {
 	if (!m->open_path[0] || !m->ino || same_file(m->open_path, m->dev, m->ino))
 		return m->open_path;
-	m->open_path = m->pid > 0 && reach_through_process(m) ? m->fd_path : "";
+	if (m->open_fd >= 0 && m->fd_path[0] && same_file(m->fd_path, m->dev, m->ino))
+		m->open_path = m->fd_path;	/* a file we hold open */
+	else
+		m->open_path = m->pid > 0 && reach_through_process(m) ? m->fd_path : "";
 	return m->open_path;
 }
 

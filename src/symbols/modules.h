@@ -31,7 +31,8 @@ struct module {
 	uint64_t dev, ino;	/* userspace st_dev encoding; 0 if unknown */
 	uint64_t key;		/* in the registry's index */
 	int pid;		/* a process that mapped it (to reach it again) */
-	char fd_path[32];	/* open_path once reached through map_files */
+	char fd_path[32];	/* open_path once reached through map_files,
+				 * or of a file held open (modules__add_held) */
 	bool is_vdso;
 	bool elf_tried;
 	int elf_err;
@@ -52,6 +53,14 @@ void modules__free(struct modules *mods);
 uint32_t modules__add(struct modules *mods, const char *path, uint64_t dev,
 		      uint64_t ino, int pid);
 uint32_t modules__vdso(struct modules *mods);
+/* Register a file by a path we can open now (the command leakscope is
+ * about to launch) and hold it open: its exec is placed from it even if,
+ * by the time the exec record is read, the process is gone and the path
+ * it ran by no longer leads to it (relative, renamed, replaced). */
+uint32_t modules__add_held(struct modules *mods, const char *path);
+/* A module of the file at dev/ino whose ELF headers we can read (held
+ * open, or reached earlier), or MODULE_NONE. */
+uint32_t modules__find_readable(struct modules *mods, uint64_t dev, uint64_t ino);
 /* NULL for MODULE_NONE and for the id of a module that was swept. */
 struct module *modules__get(const struct modules *mods, uint32_t id);
 uint32_t modules__count(const struct modules *mods);

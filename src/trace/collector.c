@@ -493,7 +493,7 @@ static void on_release(struct process *p, const struct ls_release_event *e)
 static void on_exec(struct collector *c, struct process *p,
 		    const struct ls_exec_event *e)
 {
-	char name[LS_PATH_BYTES];
+	char name[LS_EXEC_PATH_BYTES];
 	const char *exe;
 	size_t bitmap_fds;
 
@@ -506,9 +506,10 @@ static void on_exec(struct collector *c, struct process *p,
 	exe = absolute_path(p->tables->strings, p->pid, AT_FDCWD, name);
 	p->exe = exe;
 	process__resolve_exe(p);	/* the path is as started: a link stays */
-	addrspace__from_exec(&p->as, p->pid, exe,
-			     modules__kdev_to_dev(e->exe_dev), e->exe_ino,
-			     (const uint64_t *)e->auxv, LS_AUXV_WORDS);
+	p->program_unread = !addrspace__from_exec(&p->as, p->pid, exe,
+						  modules__kdev_to_dev(e->exe_dev), e->exe_ino,
+						  (const uint64_t *)e->auxv, LS_AUXV_WORDS);
+	p->held_program = MODULE_NONE;	/* placed, or not the command's file */
 	if (c->on_new_image)
 		c->on_new_image(c->hook_ctx, p);
 	/* Close-on-exec fds are gone: keep exactly what survived. The

@@ -496,7 +496,8 @@ def test_debug_info_found_by_build_id_else_frames_counted_unresolved():
         check(sites and all("main" in s["frames"] for s in sites),
               "named from the debug file by build id: "
               f"{[(s['kind'], s['frames']) for s in named['stacks']]}, "
-              f"drops {named['drops']}, stats {named['stats']}, stderr {named_err}")
+              f"drops {named['drops']}, stats {named['stats']}, notes {named['notes']}, "
+              f"stderr {named_err}")
         eq(named["unresolved_frames"], nameless(named), "what stays nameless is counted")
     finally:
         if os.path.exists(debug):

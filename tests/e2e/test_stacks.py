@@ -4,11 +4,12 @@ CFI, file:line for each site, inlined frames, dlopen'ed code, C++ names,
 and truncation counted."""
 import os
 import re
+import shutil
 import signal
 import time
 
-from lib import (LEAKSCOPE, ROOT, attach_during_leak, check, eq, expectations, load_report,
-                 read_until, site_stacks, site_total, spawn, tmpfile, workload)
+from lib import (LEAKSCOPE, ROOT, TMP, attach_during_leak, check, eq, expectations, load_report,
+                 read_until, run, site_stacks, site_total, spawn, tmpfile, workload)
 
 SOURCE = os.path.join(ROOT, "tests", "workloads", "native_leaks.c")
 
@@ -24,9 +25,11 @@ def marker_lines():
     return out
 
 
-def run_fixture(*extra, args=()):
+def run_fixture(*extra, args=(), cmd=None, **kw):
+    """cmd: how the fixture is named on the command line; kw: for spawn."""
     out = tmpfile("stacks.json")
-    p = spawn([LEAKSCOPE, "-q", "-o", out, *extra, "--", workload("native_leaks"), *args])
+    p = spawn([LEAKSCOPE, "-q", "-o", out, *extra, "--", cmd or workload("native_leaks"), *args],
+              **kw)
     stdout, err = p.communicate(timeout=90)
     eq(p.returncode, 0, f"exit status; stderr {err}")
     return load_report(out), expectations(stdout.splitlines())
@@ -50,6 +53,54 @@ def test_every_site_has_its_line_and_main_below():
             eq(loc.get("line"), line, f"line of {site}")
             check(s["frames"].index("main") > i, f"main below {site}: {s['frames']}")
             eq(s["frames"][-1], "_start", f"outermost frame of {site}")
+
+
+def test_command_ended_before_its_records_are_read_is_named():
+    """A collector starved of CPU reads a short command's first record
+    after the command has ended (LEAKSCOPE_TEST_POLL_DELAY_MS makes it
+    so): /proc has nothing left and the exec record alone places the
+    program. Run by a relative path and by a path longer than 255 bytes,
+    every site is named down to main with the count the command printed;
+    a program deleted from disk by then is counted unnamed, and a note
+    says why."""
+    late = dict(os.environ, LEAKSCOPE_TEST_POLL_DELAY_MS="500")
+    work = os.path.join(TMP, "late-read")
+    deep = os.path.join(work, *["d" * 60] * 4)
+    os.makedirs(deep, exist_ok=True)
+    shutil.copy(workload("native_leaks"), deep)
+    try:
+        for how, cmd, cwd in (("by ./native_leaks", "./native_leaks", os.path.dirname(
+                                   workload("native_leaks"))),
+                              ("by a long path", os.path.join(deep, "native_leaks"), None)):
+            check(cwd or len(cmd) > 255, f"{how}: {len(cmd)} bytes")
+            report, want = run_fixture(cmd=cmd, cwd=cwd, env=late)
+            eq([n for n in report["notes"] if "could not be read" in n], [],
+               f"{how}: no program left unread")
+            eq(report["unresolved_frames"], 0, f"{how}: every frame named")
+            check(len(want) >= 7, f"{how}: the command's own account: {want}")
+            for (site, kind), (count, _) in want.items():
+                eq(site_total(report, site, kind)[0], count, f"{how}: {site} {kind} count")
+                for s in site_stacks(report, site, kind):
+                    check("main" in s["frames"][s["frames"].index(site):],
+                          f"{how}: main below {site}: {s['frames']}")
+        # -f: a child runs a copy of the program that is deleted before
+        # the records are read: nothing can name its frames
+        prog = os.path.join(work, "prog")
+        out = tmpfile("late-deleted.json")
+        code, _, err = run([LEAKSCOPE, "-q", "-f", "-o", out, "--", "sh", "-c",
+                            f'cp "$0" {prog} && {prog}; rm -f {prog}', workload("native_leaks")],
+                           env=late)
+        eq(code, 0, f"exit status; stderr {err}")
+        report = load_report(out)
+        notes = [n for n in report["notes"] if f"its program {prog} could not be read" in n]
+        eq(len(notes), 1, f"the deleted program's note: {report['notes']}")
+        pid = int(notes[0].split()[1].rstrip(":"))
+        nameless = sum(1 for s in report["stacks"] if s["pid"] == pid for f in s["frames"]
+                       if f.startswith("[unknown"))
+        check(nameless > 0, f"its frames unnamed: {[s['frames'] for s in report['stacks'] if s['pid'] == pid]}")
+        check(report["unresolved_frames"] >= nameless, "and counted as unresolved")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_inlined_function_shows_as_its_own_frame():

@@ -11,9 +11,13 @@
 #include "symbols/tables.h"
 #include "symbols/unwind.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SAMPLE "data/cfi_sample.so"
 
@@ -311,6 +315,50 @@ TEST(unwinder_follows_frame_pointers_without_cfi)
 	CHECK_EQ_U(pcs[2], 0x600000);
 	CHECK(flags & UNWIND_USED_FP);
 	CHECK(flags & UNWIND_END_CLEAN);
+	addrspace__clear(&as);
+	tables__free(&t);
+}
+
+/* A program run by a path that no longer leads to it once its exec record
+ * is read (deleted here; relative or renamed in life): placed from the
+ * file leakscope held open before launching it, and only then. */
+TEST(exec_placed_from_the_held_file_when_its_path_is_gone)
+{
+	const uint64_t base = 0x560000000000ULL;
+	char copy[] = "/tmp/leakscope-held-XXXXXX", cmd[PATH_MAX + 32];
+	uint64_t auxv[4] = { AT_PHDR, 0, AT_NULL, 0 };
+	uint32_t held, mod;
+	uint64_t off;
+	struct addrspace as;
+	struct tables t;
+	struct stat st;
+	int fd = mkstemp(copy);
+
+	CHECK(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", SAMPLE, copy);
+	CHECK(system(cmd) == 0);
+	CHECK(stat(copy, &st) == 0);
+	tables__init(&t);
+	addrspace__init(&as, t.modules);
+	{	/* where the kernel would have put the program headers */
+		struct elf_info e;
+		const char *why;
+
+		CHECK(elfinfo__read(copy, &e, &why) == 0 && e.has_phdr_vaddr);
+		auxv[1] = base + e.phdr_vaddr;
+		elfinfo__free(&e);
+	}
+	held = modules__add_held(t.modules, copy);
+	CHECK(held != MODULE_NONE);
+	unlink(copy);
+	CHECK(addrspace__from_exec(&as, 0, "./gone", st.st_dev, st.st_ino, auxv, 4));
+	CHECK(addrspace__resolve(&as, base + 0x1180, &mod, &off));
+	CHECK_EQ_U(mod, held);
+	CHECK_EQ_U(off, 0x1180);
+	/* another file's identity: nothing held, nothing placed */
+	CHECK(!addrspace__from_exec(&as, 0, "./gone", st.st_dev, st.st_ino + 1, auxv, 4));
+	CHECK(!addrspace__resolve(&as, base + 0x1180, &mod, &off));
 	addrspace__clear(&as);
 	tables__free(&t);
 }

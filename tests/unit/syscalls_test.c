@@ -187,7 +187,8 @@ static const struct row brk_rows[] = {
 	  "", "", "[600000,608000)A = 0x8000" },
 };
 
-static uint8_t rec[sizeof(struct ls_syscall_event) + 64];
+/* big enough for any record a row makes (an exec record is the largest) */
+static uint8_t rec[MAX(sizeof(struct ls_syscall_event), sizeof(struct ls_exec_event)) + 64];
 
 /* The stacks of the row being checked (its collector's tables). */
 static const struct stacks *row_stacks;
