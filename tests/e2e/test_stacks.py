@@ -27,7 +27,7 @@ def marker_lines():
 
 def run_fixture(*extra, args=(), cmd=None, **kw):
     """cmd: how the fixture is named on the command line; kw: for spawn."""
-    out = tmpfile("stacks.json")
+    out = os.path.abspath(tmpfile("stacks.json"))  # kw may hold another cwd
     p = spawn([LEAKSCOPE, "-q", "-o", out, *extra, "--", cmd or workload("native_leaks"), *args],
               **kw)
     stdout, err = p.communicate(timeout=90)
@@ -64,7 +64,7 @@ def test_command_ended_before_its_records_are_read_is_named():
     a program deleted from disk by then is counted unnamed, and a note
     says why."""
     late = dict(os.environ, LEAKSCOPE_TEST_POLL_DELAY_MS="500")
-    work = os.path.join(TMP, "late-read")
+    work = os.path.abspath(os.path.join(TMP, "late-read"))
     deep = os.path.join(work, *["d" * 60] * 4)
     os.makedirs(deep, exist_ok=True)
     shutil.copy(workload("native_leaks"), deep)
