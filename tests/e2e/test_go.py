@@ -93,9 +93,13 @@ def sigquit_goroutines(text):
 def runtime_goroutine(g):
     """What runtime.Stack(all) hides (the runtime's isSystemGoroutine): a
     goroutine whose function, the outermost frame, is a runtime function
-    other than runtime.main."""
-    return bool(g["frames"]) and g["frames"][-1].startswith("runtime.") and \
-        g["frames"][-1] != "runtime.main"
+    other than runtime.main. One running on another thread when the dump
+    was made has no frames in it ("stack unavailable"), only its creator:
+    the runtime starts no goroutine of the program's but runtime.main (which
+    has no creator)."""
+    if not g["frames"]:
+        return bool(g["created_by"]) and g["created_by"].startswith("runtime.")
+    return g["frames"][-1].startswith("runtime.") and g["frames"][-1] != "runtime.main"
 
 
 def shown_by_runtime_stack(frames, locations):
@@ -147,8 +151,10 @@ def compare_with_dump(report, pid, dump, what, stacks=True, level1=False, runtim
         return
     target = next(t for t in report["targets"] if t["pid"] == pid)
     whole = [g for g in sigquit_goroutines(runtime_dump or dump) if g["goid"] != 0]
-    eq(target["go"]["runtime_goroutines"], sum(1 for g in whole if runtime_goroutine(g)),
-       f"{what}: the runtime's own goroutines")
+    runtime_gs = [g for g in whole if runtime_goroutine(g)]
+    eq(target["go"]["runtime_goroutines"], len(runtime_gs),
+       f"{what}: the runtime's own goroutines (the dump's: "
+       f"{[(g['frames'] or ['?'])[-1] + ' by ' + str(g['created_by']) for g in runtime_gs]})")
     eq(report["totals"]["goroutine"]["count"], len(users),
        f"{what}: goroutines outstanding (the main one included)")
     # A goroutine running when the dump was taken shows where it ran, not
