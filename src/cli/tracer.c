@@ -247,6 +247,16 @@ static int adopt_pids(struct tracer *t)
 	return 0;
 }
 
+/* For tests only: sleep the milliseconds the environment variable gives,
+ * to hold open a window a test needs (each use says which). */
+static void test_delay(const char *var)
+{
+	const char *ms = getenv(var);
+
+	if (ms)
+		usleep(atoi(ms) * 1000);
+}
+
 static int start(struct tracer *t)
 {
 	int err = check_targets(t);
@@ -263,15 +273,14 @@ static int start(struct tracer *t)
 		return -ENOENT;
 	/* For tests only: widen the window in which a target can exit while
 	 * we attach, to check that this is reported cleanly. */
-	if (getenv("LEAKSCOPE_TEST_ATTACH_DELAY_MS"))
-		usleep(atoi(getenv("LEAKSCOPE_TEST_ATTACH_DELAY_MS")) * 1000);
+	test_delay("LEAKSCOPE_TEST_ATTACH_DELAY_MS");
 	err = load_and_attach(t);
 	if (!err && t->opts.command)
 		err = release_command(t);
 	/* For tests only: read the first records late, as a collector
 	 * starved of CPU does; a short command has ended by then. */
-	if (!err && getenv("LEAKSCOPE_TEST_POLL_DELAY_MS"))
-		usleep(atoi(getenv("LEAKSCOPE_TEST_POLL_DELAY_MS")) * 1000);
+	if (!err)
+		test_delay("LEAKSCOPE_TEST_POLL_DELAY_MS");
 	if (!err)
 		err = adopt_pids(t);
 	return err;
@@ -366,8 +375,7 @@ static int final_report(struct tracer *t)
 	resync__finish(&t->coll, lost_records(t), now_ns());
 	/* For tests only: widen the window in which a target can exit while
 	 * its report is built. */
-	if (getenv("LEAKSCOPE_TEST_REPORT_DELAY_MS"))
-		usleep(atoi(getenv("LEAKSCOPE_TEST_REPORT_DELAY_MS")) * 1000);
+	test_delay("LEAKSCOPE_TEST_REPORT_DELAY_MS");
 	r = report__build_traced(&t->coll, &t->probes, 0, false);
 	verdicts__observe(&t->verdicts, r, now_ns());
 	report__free(r);
